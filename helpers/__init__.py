@@ -1,0 +1,17 @@
+"""Helpers for the GAN course: the plumbing each lesson imports so that the lesson itself
+can show the ideas (models, losses, the training loop) and nothing else.
+
+One module per concept:
+    runtime   device, seeds, smoke mode, where results and data go
+    toy_data  2-D toy datasets (the harmonic curve)
+    models    small fully connected generators and discriminators
+    training  D step, G step, history, checkpoints, NaN guard, Ctrl-C safety, progress bars
+    plotting  live plots, decision surfaces, image grids
+    metrics   numbers that say how well a GAN is doing
+    checks    the check cells that follow each exercise
+    widgets   interactive controls for the lessons
+"""
+from helpers.runtime import device, seed_everything, smoke_mode
+
+__all__ = ["device", "seed_everything", "smoke_mode"]
+__version__ = "0.1.0"

@@ -1,0 +1,126 @@
+"""Pictures: live training curves that update in place, decision surfaces, image grids."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from torch import Tensor, nn
+
+from helpers.training import History
+
+
+def _display(fig, handle=None):
+    """Show a figure in a notebook, replacing the previous one shown through `handle`."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: nothing to show on
+        return None
+    if get_ipython() is None:
+        return None
+    if handle is None:
+        return display(fig, display_id=True)
+    handle.update(fig)
+    return handle
+
+
+class LivePlot:
+    """A figure that redraws in place while training: curves from a History, plus extra panels.
+
+    plot = LivePlot(curves=[["d_loss", "g_loss"], ["d_real", "d_fake"]], extra_panels=1)
+    plot.update(history, draw_extra=lambda axes: ...)   # call every few steps
+    """
+
+    def __init__(self, curves: Sequence[Sequence[str]], extra_panels: int = 0,
+                 panel_size: float = 3.6, titles: Sequence[str] | None = None) -> None:
+        if not curves and not extra_panels:
+            raise ValueError("LivePlot needs at least one list of curve names or one extra panel")
+        self.curves = [list(c) for c in curves]
+        self.extra_panels = extra_panels
+        self.titles = list(titles) if titles is not None else [" / ".join(c) for c in self.curves]
+        n = len(self.curves) + extra_panels
+        self.fig, axes = plt.subplots(1, n, figsize=(panel_size * n, panel_size * 0.85))
+        self.axes = list(axes) if n > 1 else [axes]
+        plt.close(self.fig)  # shown through the display handle only, never twice
+        self.handle = None
+
+    def update(self, history: History,
+               draw_extra: Callable[[list], None] | None = None) -> None:
+        for ax, names, title in zip(self.axes, self.curves, self.titles):
+            ax.clear()
+            for name in names:
+                if name in history:
+                    ax.plot(history.steps(name), history.values(name), label=name, lw=1)
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("step", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.legend(fontsize=7)
+        if draw_extra is not None:
+            extra = self.axes[len(self.curves):]
+            for ax in extra:
+                ax.clear()
+            draw_extra(extra)
+        self.fig.tight_layout()
+        self.handle = _display(self.fig, self.handle)
+
+    def save(self, path) -> None:
+        self.fig.savefig(path, dpi=110, bbox_inches="tight")
+
+
+@torch.no_grad()
+def decision_surface(ax, discriminator: nn.Module, real: Tensor, fake: Tensor,
+                     xlim: tuple[float, float], ylim: tuple[float, float],
+                     resolution: int = 80, title: str = "") -> None:
+    """Draw D's output over the plane as a heat map, with real (N, 2) and fake (M, 2) points on top.
+
+    `discriminator` must return probabilities (N, 1); wrap a logit model in torch.sigmoid first.
+    """
+    for name, pts in (("real", real), ("fake", fake)):
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise ValueError(f"{name} points must have shape (N, 2), got {tuple(pts.shape)}")
+    param = next(discriminator.parameters(), None)
+    dev = param.device if param is not None else torch.device("cpu")
+    xs = torch.linspace(*xlim, resolution)
+    ys = torch.linspace(*ylim, resolution)
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)  # (R*R, 2)
+    was_training = discriminator.training
+    discriminator.eval()
+    prob = discriminator(grid.to(dev)).reshape(resolution, resolution).float().cpu()
+    discriminator.train(was_training)
+    image = ax.imshow(prob, extent=(*xlim, *ylim), origin="lower", cmap="RdBu", vmin=0, vmax=1,
+                      aspect="auto", alpha=0.75)
+    real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="generated")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.legend(fontsize=7, loc="lower left", markerscale=3)
+    ax.set_title(title or "D(x): blue = 'real', red = 'fake'", fontsize=9)
+    return image
+
+
+def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:
+    """(N, C, H, W) images in [-1, 1] -> one (H', W', C) grid in [0, 1], ready for imshow."""
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
+        shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor of shape (N, C, H, W) with C = 1 or 3, got {shape}")
+    from torchvision.utils import make_grid
+    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=padding,
+                     normalize=True, value_range=(-1, 1), pad_value=1.0)
+    return grid.permute(1, 2, 0)  # (H', W', 3)
+
+
+def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: float = 5.0):
+    """Draw (N, C, H, W) images in [-1, 1] as a grid; returns the axes."""
+    grid = image_grid(images, nrow=nrow)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size * grid.shape[0] / grid.shape[1]))
+    ax.imshow(grid.numpy(), interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+__all__ = ["LivePlot", "decision_surface", "image_grid", "show_images"]

@@ -1,0 +1,189 @@
+"""Training plumbing. The loop itself lives in each lesson; these are the pieces around it.
+
+Lesson 01 writes the D step and the G step inline and explains them; `d_step` and `g_step`
+below are the same two steps, offered to later lessons once they have been taught.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import torch
+from torch import Tensor, nn
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when a loss turns NaN or infinite: the run cannot recover from it."""
+
+
+def _probabilities(outputs: Tensor, criterion: nn.Module) -> Tensor:
+    """D's outputs as probabilities, whether the model ends in a sigmoid or returns logits."""
+    return torch.sigmoid(outputs) if isinstance(criterion, nn.BCEWithLogitsLoss) else outputs
+
+
+def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: Tensor,
+           d_optimizer: torch.optim.Optimizer, criterion: nn.Module,
+           real_label: float = 1.0) -> dict[str, float]:
+    """One discriminator update on a real batch (N, ...) and noise (N, latent_dim).
+
+    D step: maximise log D(x) + log(1 - D(G(z))), i.e. minimise BCE with reals
+    labelled `real_label` (1, or 0.9 for one-sided label smoothing) and fakes labelled 0.
+    Returns d_loss, d_real = mean D(x) and d_fake = mean D(G(z)).
+    """
+    if real.shape[0] != noise.shape[0]:
+        raise ValueError(f"real batch and noise must have the same batch size, "
+                         f"got {real.shape[0]} and {noise.shape[0]}")
+    fake = generator(noise).detach()  # no gradient flows into G during the D step
+    real_out = discriminator(real)
+    fake_out = discriminator(fake)
+    d_loss = (criterion(real_out, torch.full_like(real_out, real_label))
+              + criterion(fake_out, torch.zeros_like(fake_out)))
+    d_optimizer.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_optimizer.step()
+    return {"d_loss": d_loss.item(),
+            "d_real": _probabilities(real_out, criterion).mean().item(),
+            "d_fake": _probabilities(fake_out, criterion).mean().item()}
+
+
+def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
+           g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> dict[str, float]:
+    """One generator update on noise (N, latent_dim).
+
+    G step (non-saturating): minimise -log D(G(z)), i.e. BCE with fakes labelled 1.
+    Returns g_loss.
+    """
+    fake_out = discriminator(generator(noise))
+    g_loss = criterion(fake_out, torch.ones_like(fake_out))
+    g_optimizer.zero_grad(set_to_none=True)
+    g_loss.backward()
+    g_optimizer.step()
+    return {"g_loss": g_loss.item()}
+
+
+class History:
+    """What happened while training: named series of floats, each logged at a step."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, list[tuple[int, float]]] = {}
+
+    def log(self, step: int, **values: float) -> None:
+        for name, value in values.items():
+            value = float(value.item() if isinstance(value, Tensor) else value)
+            self.series.setdefault(name, []).append((int(step), value))
+
+    def steps(self, name: str) -> list[int]:
+        return [s for s, _ in self._get(name)]
+
+    def values(self, name: str) -> list[float]:
+        return [v for _, v in self._get(name)]
+
+    def last(self, name: str) -> float:
+        series = self._get(name)
+        if not series:
+            raise ValueError(f"nothing logged yet for {name!r}")
+        return series[-1][1]
+
+    def _get(self, name: str) -> list[tuple[int, float]]:
+        if name not in self.series:
+            raise ValueError(f"no series named {name!r}; logged so far: {sorted(self.series)}")
+        return self.series[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.series
+
+    def __len__(self) -> int:
+        return max((len(v) for v in self.series.values()), default=0)
+
+    def state_dict(self) -> dict[str, list[list[float]]]:
+        return {k: [[s, v] for s, v in pairs] for k, pairs in self.series.items()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.series = {k: [(int(s), float(v)) for s, v in pairs] for k, pairs in state.items()}
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1][1]:.4g}" for k, v in self.series.items() if v)
+        return f"History({len(self)} entries; last: {last})"
+
+
+def check_finite(step: int, **losses: float) -> None:
+    """Stop training with an explanation when a loss has become NaN or infinite."""
+    bad = {k: v for k, v in losses.items() if not math.isfinite(float(v))}
+    if bad:
+        raise TrainingDiverged(
+            f"Training diverged at step {step}: {', '.join(f'{k}={v}' for k, v in bad.items())}. "
+            "A loss that is NaN or inf does not come back, so training stopped here. Usual causes: "
+            "a learning rate that is too high, log(0) from a sigmoid output with plain BCELoss "
+            "(use logits with BCEWithLogitsLoss), or inputs that were never normalised. "
+            "Lower the learning rate or restart from the last checkpoint.")
+
+
+@contextlib.contextmanager
+def keep_on_interrupt() -> Iterator[None]:
+    """Let Ctrl-C (Kernel > Interrupt) stop a training loop without losing the trained model.
+
+    Everything the loop updated (models, optimizers, history) stays as it was at the interrupt.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        print("Interrupted: training stopped here. The models and the history keep what was "
+              "trained so far; run the cell again to continue.")
+
+
+def progress(iterable: Iterable, **kwargs) -> Iterable:
+    """A progress bar (tqdm.auto: a widget in notebooks, text elsewhere)."""
+    from tqdm.auto import tqdm
+    kwargs.setdefault("mininterval", 0.5)
+    return tqdm(iterable, **kwargs)
+
+
+def _state(obj):
+    return obj.state_dict() if hasattr(obj, "state_dict") else obj
+
+
+def save_checkpoint(path: str | Path, **objects) -> Path:
+    """Save models, optimizers, a History, tensors and plain numbers to one file.
+
+    save_checkpoint(path, generator=g, discriminator=d, g_optimizer=go, step=1200, history=h)
+    """
+    if not objects:
+        raise ValueError("save_checkpoint needs at least one named object to save")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({name: _state(obj) for name, obj in objects.items()}, tmp)
+    tmp.replace(path)  # an interrupted save never leaves a half-written checkpoint behind
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    **objects) -> dict:
+    """Load a checkpoint written by save_checkpoint (weights_only=True: no pickled code runs).
+
+    Objects passed by name (models, optimizers, a History) are restored in place;
+    the whole dictionary is returned for the plain values (step, fixed_noise, ...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    missing = [name for name in objects if name not in state]
+    if missing:
+        raise ValueError(f"checkpoint {path} has no {missing}; it holds {sorted(state)}")
+    for name, obj in objects.items():
+        obj.load_state_dict(state[name])
+    return state
+
+
+def every(step: int, interval: int, last_step: int | None = None) -> bool:
+    """True on every `interval`-th step (and on the last one), for logging and plotting."""
+    if interval <= 0:
+        raise ValueError(f"interval must be a positive number of steps, got {interval}")
+    return step % interval == 0 or (last_step is not None and step == last_step)
+
+
+__all__ = ["TrainingDiverged", "d_step", "g_step", "History", "check_finite",
+           "keep_on_interrupt", "progress", "save_checkpoint", "load_checkpoint", "every"]

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Generate lessons/ (student versions) from solutions/ (the source of truth).
+
+Inside a code cell of a solution notebook, the lines between `### BEGIN SOLUTION` and
+`### END SOLUTION` are the answer to an exercise. In the lesson they become
+
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise: ...")
+
+at the indentation of the BEGIN line. Outputs and execution counts are dropped.
+
+    python scripts/make_lessons.py           # write lessons/
+    python scripts/make_lessons.py --check   # exit 1 if lessons/ differs from what it would write
+    python scripts/make_lessons.py --strip   # also clear outputs in solutions/ in place
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
+
+
+def stub_source(source: str, where: str) -> str:
+    """Replace every BEGIN/END SOLUTION region in one cell's source with a stub."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise ValueError(f"{where}, line {number}: {BEGIN} inside another solution region")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += [f"{indent}# YOUR CODE HERE", f"{indent}{STUB}"]
+        elif stripped == END:
+            if not inside:
+                raise ValueError(f"{where}, line {number}: {END} without a {BEGIN} before it")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: {BEGIN} is never closed by {END}")
+    return "\n".join(out)
+
+
+def clear_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.get("metadata", {}).pop("execution", None)
+        cell.get("metadata", {}).pop("papermill", None)
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def to_lesson(solution: Path) -> str:
+    nb = clear_outputs(nbformat.read(solution, as_version=4))
+    exercises = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and BEGIN in cell.source:
+            exercises += cell.source.count(BEGIN)
+            cell.source = stub_source(cell.source, f"{solution.name}, cell {index}")
+    if exercises == 0:
+        raise ValueError(f"{solution.name} has no {BEGIN} region: a lesson needs exercises")
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument("--strip", action="store_true", help="clear outputs in solutions/ too")
+    parser.add_argument("--root", type=Path, default=ROOT)
+    args = parser.parse_args(argv)
+    solutions = sorted((args.root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if not solutions:
+        print(f"no solutions/NN_topic.ipynb under {args.root}", file=sys.stderr)
+        return 1
+    stale = []
+    for solution in solutions:
+        if args.strip and not args.check:
+            nbformat.write(clear_outputs(nbformat.read(solution, as_version=4)), solution)
+        lesson = args.root / "lessons" / solution.name
+        text = to_lesson(solution)
+        if args.check:
+            if not lesson.exists() or lesson.read_text() != text:
+                stale.append(lesson.relative_to(args.root))
+        else:
+            lesson.parent.mkdir(exist_ok=True)
+            lesson.write_text(text)
+            print(f"wrote {lesson.relative_to(args.root)}")
+    extra = {p.name for p in (args.root / "lessons").glob("*.ipynb")} - {s.name for s in solutions}
+    stale += [Path("lessons") / name for name in sorted(extra)] if args.check else []
+    if stale:
+        print("lessons/ is out of date with solutions/ (run `make lessons`): "
+              + ", ".join(map(str, stale)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

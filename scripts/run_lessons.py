@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""`make run`: execute every solution notebook headless and print a table of results.
+
+Each lesson runs at the size its own cells choose for the hardware found (full size on a
+GPU, a small but meaningful size on a CPU). The executed notebook lands in
+runs/NN_topic/executed.ipynb next to what the lesson itself writes there; the lesson's
+runs/NN_topic/summary.json gives the table's metric column.
+
+    python scripts/run_lessons.py            # every lesson
+    python scripts/run_lessons.py 01 03      # lessons whose names start with these
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str]) -> int:
+    import papermill
+
+    notebooks = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if argv:
+        notebooks = [nb for nb in notebooks if any(nb.name.startswith(a) for a in argv)]
+        if not notebooks:
+            print(f"no lesson matches {argv}; lessons are "
+                  f"{[p.stem for p in sorted((ROOT / 'solutions').glob('*.ipynb'))]}", file=sys.stderr)
+            return 2
+    os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs"))
+    rows, failed = [], False
+    for i, nb in enumerate(notebooks, start=1):
+        out_dir = ROOT / "runs" / nb.stem
+        out_dir.mkdir(parents=True, exist_ok=True)
+        print(f"[{i}/{len(notebooks)}] {nb.stem} ...", end=" ", flush=True)
+        start = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(nb), str(out_dir / "executed.ipynb"), cwd=str(nb.parent),
+                                       kernel_name="python3", progress_bar=False, log_output=False)
+            status = "ok"
+        except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
+            status, failed = f"FAILED: {str(error).strip().splitlines()[-1][:120]}", True
+        seconds = time.perf_counter() - start
+        summary = out_dir / "summary.json"
+        headline = json.loads(summary.read_text()).get("headline", "") if summary.exists() else ""
+        print(f"{status} in {seconds:.0f} s", flush=True)
+        rows.append((nb.stem, seconds, headline if status == "ok" else status))
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'lesson':<{width}}  {'time':>7}  metric")
+    for name, seconds, headline in rows:
+        print(f"{name:<{width}}  {seconds:>6.0f}s  {headline}")
+    print(f"\nexecuted notebooks and figures: {ROOT / 'runs'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,108 @@
+"""Every solution notebook: committed clean, its lesson in sync, and it runs with injected parameters.
+
+nbval (in `make test`) executes each solution as committed, in smoke mode; here papermill
+executes each one again with parameters injected into its `parameters` cell, to prove the
+cell is real and that a lesson honours what an instructor passes in.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
+REQUIRED_PARAMETERS = {"BATCH_SIZE", "SEED"}
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_lessons  # noqa: E402
+
+
+def test_there_are_lessons():
+    assert SOLUTIONS, "no solutions/NN_topic.ipynb found"
+    assert [p.name for p in LESSONS] == [p.name for p in SOLUTIONS]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + LESSONS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not with_outputs, f"{path.name}: cells {with_outputs} carry outputs; run `make lessons`"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_lesson_layout(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = nb.cells
+    assert "colab.research.google.com" in cells[0].source, "first cell: an Open in Colab badge"
+    setup = next(c for c in cells if c.cell_type == "code")
+    assert "google.colab" in setup.source and "pip install" in setup.source, \
+        "first code cell: the Colab set-up that installs the course package"
+    assert "torch" not in setup.source.split("pip install", 1)[1].split("\n", 1)[0].replace("torch>=", ""), \
+        "the set-up cell must not reinstall torch"
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"exactly one cell tagged 'parameters', found {len(tagged)}"
+    params = cells[tagged[0]].source
+    names = {line.split("=")[0].strip() for line in params.splitlines() if "=" in line and not line.startswith("#")}
+    assert REQUIRED_PARAMETERS <= names and names & {"EPOCHS", "STEPS"}, \
+        f"parameters cell needs EPOCHS or STEPS, BATCH_SIZE and SEED; has {sorted(names)}"
+    assert "GAN_COURSE_SMOKE" in cells[tagged[0] + 1].source or "smoke_mode()" in cells[tagged[0] + 1].source, \
+        "the cell after `parameters` shrinks the run in smoke mode"
+    checks = sum("helpers.checks.check_" in c.source or "checks.check_" in c.source for c in cells)
+    assert checks >= 3, f"{path.name} has {checks} check cells; each exercise needs one (at least 3)"
+
+
+def test_lessons_in_sync():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_lessons.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_stub_replaces_solution_and_keeps_indentation():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\nprint(f)"
+    out = make_lessons.stub_source(source, "cell")
+    assert "return x + 1" not in out
+    assert "    # YOUR CODE HERE\n    raise NotImplementedError" in out
+    assert out.endswith("print(f)")
+
+
+@pytest.mark.parametrize("source", ["### BEGIN SOLUTION\nx = 1",
+                                    "x = 1\n### END SOLUTION",
+                                    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+def test_unbalanced_solution_markers_are_errors(source):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        make_lessons.stub_source(source, "cell 3")
+
+
+def test_every_lesson_stub_raises():
+    for lesson in LESSONS:
+        nb = nbformat.read(lesson, as_version=4)
+        text = "\n".join(c.source for c in nb.cells)
+        assert "### BEGIN SOLUTION" not in text, f"{lesson.name} leaks a solution"
+        assert text.count("raise NotImplementedError") >= 3, f"{lesson.name} has fewer than 3 exercises"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_runs_with_injected_parameters(path, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    env_runs = tmp_path / "runs"
+    os.environ["GAN_COURSE_RUNS"] = str(env_runs)
+    os.environ["GAN_COURSE_SMOKE"] = "1"
+    try:
+        out = tmp_path / path.name
+        papermill.execute_notebook(str(path), str(out), parameters={"SEED": 7}, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False)
+    finally:
+        os.environ.pop("GAN_COURSE_RUNS")
+        os.environ.pop("GAN_COURSE_SMOKE")
+    nb = nbformat.read(out, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "SEED = 7" in injected[0].source
+    summary = json.loads((env_runs / path.stem / "summary.json").read_text())
+    assert summary["smoke"] is True and summary["headline"]
