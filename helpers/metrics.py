@@ -46,4 +46,3 @@ def curve_coverage(points: Tensor) -> float:
     return wasserstein_to_uniform(_points(points)[:, 0])
 
 
-__all__ = ["curve_error", "wasserstein_to_uniform", "curve_coverage"]

@@ -52,4 +52,3 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["ToyGenerator", "ToyDiscriminator", "count_parameters"]

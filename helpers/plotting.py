@@ -123,4 +123,3 @@ def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: f
     return ax
 
 
-__all__ = ["LivePlot", "decision_surface", "image_grid", "show_images"]

@@ -185,5 +185,3 @@ def every(step: int, interval: int, last_step: int | None = None) -> bool:
     return step % interval == 0 or (last_step is not None and step == last_step)
 
 
-__all__ = ["TrainingDiverged", "d_step", "g_step", "History", "check_finite",
-           "keep_on_interrupt", "progress", "save_checkpoint", "load_checkpoint", "every"]
