@@ -4,7 +4,8 @@ can show the ideas (models, losses, the training loop) and nothing else.
 One module per concept:
     runtime   device, seeds, smoke mode, where results and data go
     toy_data  2-D toy datasets (the harmonic curve)
-    models    small fully connected generators and discriminators
+    models    generators and discriminators
+    losses    GAN losses taught in later lessons
     training  D step, G step, history, checkpoints, NaN guard, Ctrl-C safety, progress bars
     plotting  live plots, decision surfaces, image grids
     metrics   numbers that say how well a GAN is doing
