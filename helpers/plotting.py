@@ -69,35 +69,54 @@ class LivePlot:
 
 
 @torch.no_grad()
-def decision_surface(ax, discriminator: nn.Module, real: Tensor, fake: Tensor,
-                     xlim: tuple[float, float], ylim: tuple[float, float],
-                     resolution: int = 80, title: str = "") -> None:
-    """Draw D's output over the plane as a heat map, with real (N, 2) and fake (M, 2) points on top.
+def surface_probabilities(discriminator: Callable[[Tensor], Tensor], xlim: tuple[float, float],
+                          ylim: tuple[float, float], resolution: int = 80,
+                          device: str | torch.device = "cpu") -> Tensor:
+    """D's output on a resolution x resolution grid over the plane -> (resolution, resolution) probabilities.
 
-    `discriminator` must return probabilities (N, 1); wrap a logit model in torch.sigmoid first.
+    `discriminator` maps (N, 2) points to (N, 1) probabilities; wrap a logit model in a sigmoid,
+    and put any input scaling inside the callable.
     """
-    for name, pts in (("real", real), ("fake", fake)):
-        if pts.ndim != 2 or pts.shape[1] != 2:
-            raise ValueError(f"{name} points must have shape (N, 2), got {tuple(pts.shape)}")
-    param = next(discriminator.parameters(), None)
-    dev = param.device if param is not None else torch.device("cpu")
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution}")
     xs = torch.linspace(*xlim, resolution)
     ys = torch.linspace(*ylim, resolution)
     grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).reshape(-1, 2)  # (R*R, 2)
-    was_training = discriminator.training
-    discriminator.eval()
-    prob = discriminator(grid.to(dev)).reshape(resolution, resolution).float().cpu()
-    discriminator.train(was_training)
-    image = ax.imshow(prob, extent=(*xlim, *ylim), origin="lower", cmap="RdBu", vmin=0, vmax=1,
-                      aspect="auto", alpha=0.75)
+    prob = discriminator(grid.to(device))
+    if prob.shape != (resolution * resolution, 1):
+        raise ValueError(f"discriminator should map (N, 2) to (N, 1), got {tuple(prob.shape)}")
+    return prob.reshape(resolution, resolution).float().cpu()
+
+
+def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tuple[float, float],
+                 real: Tensor, fake: Tensor, title: str = "") -> None:
+    """Heat map of D's (R, R) probabilities with real and generated (N, 2) points on top (as GAN Lab does)."""
+    for name, pts in (("real", real), ("fake", fake)):
+        if pts.ndim != 2 or pts.shape[1] != 2:
+            raise ValueError(f"{name} points must have shape (N, 2), got {tuple(pts.shape)}")
+    ax.imshow(probabilities, extent=(*xlim, *ylim), origin="lower", cmap="RdBu", vmin=0, vmax=1,
+              aspect="auto", alpha=0.75)
     real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="generated")
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
+    ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, loc="lower left", markerscale=3)
     ax.set_title(title or "D(x): blue = 'real', red = 'fake'", fontsize=9)
-    return image
+
+
+def decision_surface(ax, discriminator: nn.Module, real: Tensor, fake: Tensor,
+                     xlim: tuple[float, float], ylim: tuple[float, float],
+                     resolution: int = 80, title: str = "") -> None:
+    """Draw a probability-output D (N, 2) -> (N, 1) over the plane, with real and fake points on top."""
+    param = next(discriminator.parameters(), None)
+    was_training = discriminator.training
+    discriminator.eval()
+    probabilities = surface_probabilities(discriminator, xlim, ylim, resolution,
+                                          device=param.device if param is not None else "cpu")
+    discriminator.train(was_training)
+    draw_surface(ax, probabilities, xlim, ylim, real, fake, title)
 
 
 def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:

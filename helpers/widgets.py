@@ -4,3 +4,70 @@ Each function builds the controls and wires them to callbacks the lesson passes 
 lesson keeps the code that does the work in plain sight.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class TrainingControls:
+    """The controls of a toy-GAN training session: sliders, two buttons and an output area."""
+
+    widget: object
+    sliders: dict
+    train_button: object
+    reset_button: object
+    output: object
+
+    def values(self) -> dict:
+        """The sliders' current settings, by name."""
+        return {name: slider.value for name, slider in self.sliders.items()}
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+        display(self.widget)
+
+
+def training_controls(train: Callable[[dict], None], reset: Callable[[dict], None],
+                      lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
+                      steps: int = 500) -> TrainingControls:
+    """Sliders for the learning rates, D steps per G step and noise dimension, and two buttons.
+
+    "Train N more steps" calls train(settings) and continues from where training stands;
+    "Reset models" calls reset(settings), e.g. to rebuild the models with a new noise dimension.
+    """
+    import ipywidgets as w
+
+    for name, value in (("lr_d", lr_d), ("lr_g", lr_g)):
+        if not 1e-5 <= value <= 1e-1:
+            raise ValueError(f"{name} must be between 1e-5 and 1e-1, got {value}")
+    style = {"description_width": "150px"}
+    layout = w.Layout(width="420px")
+    sliders = {
+        "lr_d": w.FloatLogSlider(value=lr_d, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
+                                 description="D learning rate", style=style, layout=layout),
+        "lr_g": w.FloatLogSlider(value=lr_g, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
+                                 description="G learning rate", style=style, layout=layout),
+        "d_steps": w.IntSlider(value=d_steps, min=1, max=10, description="D steps per G step",
+                               style=style, layout=layout),
+        "latent_dim": w.IntSlider(value=latent_dim, min=1, max=16,
+                                  description="noise dimension (reset)", style=style, layout=layout),
+        "steps": w.IntSlider(value=steps, min=50, max=5000, step=50, description="N (steps)",
+                             style=style, layout=layout),
+    }
+    train_button = w.Button(description="Train N more steps", button_style="primary", icon="play")
+    reset_button = w.Button(description="Reset models", button_style="warning", icon="refresh")
+    output = w.Output()
+    controls = TrainingControls(widget=None, sliders=sliders, train_button=train_button,
+                                reset_button=reset_button, output=output)
+
+    def run(callback: Callable[[dict], None]) -> Callable:
+        def handler(_button) -> None:
+            with output:
+                callback(controls.values())
+        return handler
+
+    train_button.on_click(run(train))
+    reset_button.on_click(run(reset))
+    controls.widget = w.VBox([*sliders.values(), w.HBox([train_button, reset_button]), output])
+    return controls
