@@ -19,12 +19,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 REQUIRED_PARAMETERS = {"BATCH_SIZE", "SEED"}
+# What each lesson must leave in runs/NN_topic/ (file -> tensor shape, or None for any file).
+EXPECTED_OUTPUTS = {
+    "01_harmonic_gan": {"samples.pt": (10000, 2), "checkpoint.pt": None, "training.png": None},
+}
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
 
 
 def test_there_are_lessons():
     assert SOLUTIONS, "no solutions/NN_topic.ipynb found"
+    assert set(EXPECTED_OUTPUTS) <= {p.stem for p in SOLUTIONS}
     assert [p.name for p in LESSONS] == [p.name for p in SOLUTIONS]
 
 
@@ -106,3 +111,11 @@ def test_runs_with_injected_parameters(path, tmp_path):
     assert injected and "SEED = 7" in injected[0].source
     summary = json.loads((env_runs / path.stem / "summary.json").read_text())
     assert summary["smoke"] is True and summary["headline"]
+    import torch
+    for name, shape in EXPECTED_OUTPUTS.get(path.stem, {}).items():
+        written = env_runs / path.stem / name
+        assert written.is_file(), f"{path.stem} did not write runs/{path.stem}/{name}"
+        if shape is not None:
+            tensor = torch.load(written, weights_only=True)
+            assert tuple(tensor.shape) == shape and tensor.is_floating_point(), \
+                f"runs/{path.stem}/{name}: expected a float tensor {shape}, got {tensor.dtype} {tuple(tensor.shape)}"
