@@ -181,3 +181,91 @@ def test_scorer_sees_collapse(offline_mnist, small_classifier):
     assert everything["coverage"] >= 8 and ones["coverage"] <= 2
     assert ones["fd"] > everything["fd"] > 0 and scorer.real_vs_real < ones["fd"]
     assert everything["fractions"].shape == (10,)
+
+
+# --- models, checks, widgets -----------------------------------------------------------------
+
+from torch import nn  # noqa: E402
+
+from helpers import checks  # noqa: E402
+from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+
+
+def test_mlp_gan_shapes_and_parameter_counts():
+    generator, discriminator = MLPGenerator(64, (256, 256)), MLPDiscriminator((1, 28, 28), (256, 256))
+    # 64→256→256→784 and 784→256→256→1, weights + biases
+    assert sum(p.numel() for p in generator.parameters()) == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 784 + 784
+    assert sum(p.numel() for p in discriminator.parameters()) == 784 * 256 + 256 + 256 * 256 + 256 + 257
+    images = generator(torch.randn(5, 64))
+    assert images.shape == (5, 1, 28, 28) and images.abs().max() <= 1
+    out = discriminator(images)
+    assert out.shape == (5, 1) and 0 <= out.min() and out.max() <= 1
+    logits = MLPDiscriminator(sigmoid=False, dropout=0.3)
+    assert not isinstance(logits.net[-1], nn.Sigmoid)
+    assert sum(isinstance(m, nn.Dropout) for m in logits.modules()) == 2
+
+
+@pytest.mark.parametrize("make", [lambda: MLPGenerator(latent_dim=0), lambda: MLPGenerator(image_shape=(28, 28)),
+                                  lambda: MLPDiscriminator(dropout=1.0), lambda: MLPDiscriminator(hidden_dims=(256, -1))])
+def test_mlp_gan_bad_sizes(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def good_discriminator(dropout=0.0, sigmoid=True):
+    return MLPDiscriminator(dropout=dropout, sigmoid=sigmoid).net
+
+
+def good_d_loss(discriminator, real, fake, criterion, real_label=1.0):
+    d_real, d_fake = discriminator(real), discriminator(fake)
+    loss = (criterion(d_real, torch.full_like(d_real, real_label)) + criterion(d_fake, torch.zeros_like(d_fake))) / 2
+    return loss, d_real, d_fake
+
+
+def good_grid(images, nrow=8):
+    n, _, h, w = images.shape
+    return ((images[:, 0] + 1) / 2).reshape(n // nrow, nrow, h, w).permute(0, 2, 1, 3).reshape(n // nrow * h, nrow * w)
+
+
+def test_checks_pass_good_answers(capsys):
+    checks.check_image_discriminator(good_discriminator)
+    checks.check_discriminator_loss(good_d_loss)
+    checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
+    checks.check_sample_grid(good_grid)
+    assert capsys.readouterr().out.count("✅") == 4
+
+
+def test_checks_catch_wrong_answers():
+    no_flatten = lambda dropout=0.0, sigmoid=True: nn.Sequential(*list(good_discriminator(dropout, sigmoid))[1:])  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="Flatten"):
+        checks.check_image_discriminator(no_flatten)
+    summed = lambda *a: (2 * good_d_loss(*a)[0], *good_d_loss(*a)[1:])  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="twice"):
+        checks.check_discriminator_loss(summed)
+    no_smoothing = lambda d, r, f, c, real_label=1.0: good_d_loss(d, r, f, c, 1.0)  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="label smoothing"):
+        checks.check_discriminator_loss(no_smoothing)
+    with pytest.raises(checks.CheckFailed, match="labelled 0"):
+        checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
+    with pytest.raises(checks.CheckFailed, match="permute"):
+        checks.check_sample_grid(lambda x, nrow=8: ((x[:, 0] + 1) / 2).reshape(-1, nrow * x.shape[-1]))
+    with pytest.raises(checks.CheckFailed, match="\\[-1, 1\\]"):
+        checks.check_sample_grid(lambda x, nrow=8: good_grid(x, nrow) * 2 - 1)
+    with pytest.raises(checks.CheckFailed, match="mode collapse"):
+        checks.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+
+
+def test_widgets_call_the_lesson_back():
+    pytest.importorskip("ipywidgets")
+    from helpers import widgets
+    seen = []
+    box = widgets.latent_walk(seen.append, steps=4)
+    assert seen == [0.0]
+    box.children[0].value = 0.5
+    assert seen == [0.0, 0.5]
+    clicks = []
+    button_box = widgets.new_samples_button(lambda: clicks.append(1))
+    button_box.children[0].click()
+    assert clicks == [1, 1]
+    with pytest.raises(ValueError, match="steps"):
+        widgets.latent_walk(seen.append, steps=0)
