@@ -46,3 +46,67 @@ def curve_coverage(points: Tensor) -> float:
     return wasserstein_to_uniform(_points(points)[:, 0])
 
 
+# --- Lesson 02: MNIST GAN (Fréchet distance on classifier features, class coverage) ---
+
+def _features(features: Tensor, name: str) -> Tensor:
+    if not isinstance(features, Tensor) or features.ndim != 2 or features.shape[0] < 2:
+        shape = tuple(features.shape) if isinstance(features, Tensor) else type(features).__name__
+        raise ValueError(f"{name} must be a (N, D) tensor of features with N ≥ 2, got {shape}")
+    return features.detach().to("cpu", torch.float64)
+
+
+def gaussian_statistics(features: Tensor) -> tuple[Tensor, Tensor]:
+    """(N, D) features -> their mean (D,) and covariance (D, D), in float64 on the CPU."""
+    x = _features(features, "features")
+    mean = x.mean(dim=0)
+    centred = x - mean
+    return mean, centred.T @ centred / (x.shape[0] - 1)
+
+
+def frechet_distance_from_statistics(mean_a: Tensor, cov_a: Tensor,
+                                     mean_b: Tensor, cov_b: Tensor) -> float:
+    """Fréchet distance between Gaussians N(mean_a, cov_a) and N(mean_b, cov_b).
+
+    d² = |μa - μb|² + tr(Σa) + tr(Σb) - 2 tr((Σa Σb)^½). The eigenvalues of Σa Σb are real and
+    ≥ 0 (a product of two covariance matrices), so tr((Σa Σb)^½) = Σ √λ.
+    """
+    if mean_a.shape != mean_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != (*mean_a.shape,) * 2:
+        raise ValueError(f"statistics do not match: means {tuple(mean_a.shape)}, {tuple(mean_b.shape)}, "
+                         f"covariances {tuple(cov_a.shape)}, {tuple(cov_b.shape)} (expected (D,), (D, D))")
+    mean_a, cov_a, mean_b, cov_b = (t.to("cpu", torch.float64) for t in (mean_a, cov_a, mean_b, cov_b))
+    eigenvalues = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0)
+    trace_sqrt = eigenvalues.sqrt().sum()
+    d2 = (mean_a - mean_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * trace_sqrt
+    return max(d2.item(), 0.0)
+
+
+def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
+    """(N, D) and (M, D) features -> Fréchet distance between the two Gaussians fitted to them.
+
+    On Inception-v3 features of real and generated images this is the FID; the course uses a
+    small MNIST classifier's features instead (same formula, different, non-comparable scale).
+    """
+    a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"both feature sets need the same width D, got {a.shape[1]} and {b.shape[1]}")
+    return frechet_distance_from_statistics(*gaussian_statistics(a), *gaussian_statistics(b))
+
+
+def class_fractions(predictions: Tensor, num_classes: int = 10) -> Tensor:
+    """(N,) predicted class ids -> (num_classes,) fraction of samples in each class (sums to 1)."""
+    if not isinstance(predictions, Tensor) or predictions.ndim != 1 or predictions.numel() == 0:
+        raise ValueError("predictions must be a non-empty 1-D tensor of class ids")
+    if predictions.is_floating_point():
+        raise ValueError(f"predictions must be integer class ids (use .argmax(dim=1) on logits), "
+                         f"got dtype {predictions.dtype}")
+    p = predictions.detach().long().cpu()
+    if p.min() < 0 or p.max() >= num_classes:
+        raise ValueError(f"class ids must lie in [0, {num_classes}), got {p.min().item()}..{p.max().item()}")
+    return torch.bincount(p, minlength=num_classes).double() / p.numel()
+
+
+def class_coverage(predictions: Tensor, num_classes: int = 10, threshold: float = 0.05) -> int:
+    """(N,) predicted class ids -> how many classes hold at least `threshold` of the samples."""
+    if not 0 < threshold <= 1 / num_classes:
+        raise ValueError(f"threshold must be in (0, 1/num_classes], got {threshold}")
+    return int((class_fractions(predictions, num_classes) >= threshold).sum().item())

