@@ -14,7 +14,7 @@ the 100 LFW faces that scikit-image ships, upsampled, plus crops of scikit-image
 Prints images/s of training (data + D step + G step) for both paths side by side, and the
 speed-up. On CUDA both paths use mixed precision and channels-last, as the lesson does.
 
-    python benchmarks/bench_03_dcgan.py                      # CPU, the lesson's CPU sizes
+    python benchmarks/bench_03_dcgan.py                      # CPU, the lesson's CPU sizes (32×32, 16)
     python benchmarks/bench_03_dcgan.py --device cuda        # 64×64, 64 feature maps
     python benchmarks/bench_03_dcgan.py --images 2000 --epochs 3 --image-size 64 --feature-maps 64
     GAN_COURSE_SMOKE=1 python benchmarks/bench_03_dcgan.py   # a quick run (CI)
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--image-size", type=int, default=None, help="default: 32 on CPU, 64 on CUDA")
-    parser.add_argument("--feature-maps", type=int, default=None, help="default: 32 on CPU, 64 on CUDA")
+    parser.add_argument("--feature-maps", type=int, default=None, help="default: 16 on CPU, 64 on CUDA")
     parser.add_argument("--latent-dim", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (the tutorial uses 2)")
     parser.add_argument("--smoke", action="store_true", help="a quick run (also GAN_COURSE_SMOKE=1)")
@@ -187,7 +187,7 @@ def main(argv=None) -> int:
         return 2
     cpu = device.type == "cpu"
     args.image_size = args.image_size or (32 if cpu else 64)
-    args.feature_maps = args.feature_maps or (32 if cpu else 64)
+    args.feature_maps = args.feature_maps or (16 if cpu else 64)
     if args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}:
         args.images, args.epochs, args.batch_size = min(args.images, 128), 1, min(args.batch_size, 64)
     name = torch.cuda.get_device_name(0) if not cpu else f"CPU, {torch.get_num_threads()} threads"

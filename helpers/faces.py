@@ -409,6 +409,10 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
             except Exception as error:  # quota pages, bad zips, no gdown, no network: try the next
                 problems.append(f"{name}: {str(error).strip().splitlines()[0][:160]}")
                 say(f"  failed: {problems[-1]}")
+    if archive.is_file() and not (extracted.is_dir() and any(extracted.iterdir())):
+        if md5sum(archive, progress=True) != CELEBA_ZIP_MD5:  # e.g. a "quota exceeded" page saved as .zip
+            archive.replace(archive.with_name(archive.name + ".bad"))
+            say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
     if extracted.is_dir() and any(extracted.iterdir()):
         items = _ImageList.from_folder(extracted)
     elif archive.is_file():

@@ -311,3 +311,26 @@ def test_widgets_call_back():
     assert clicks == [1, 1]
     with pytest.raises(ValueError):
         interpolation_slider("not a function")
+
+
+def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys):
+    import zipfile
+    data = tmp_path / "data"
+    monkeypatch.setenv("GAN_COURSE_DATA", str(data))
+    folder = tmp_path / "imgs"
+    _write_images(folder, n=3)
+    (data / "celeba").mkdir(parents=True)
+    archive = data / "celeba" / "img_align_celeba.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in find_images(folder):
+            zf.write(path, f"img_align_celeba/{path.name}")
+    # a zip whose MD5 is not CelebA's (a quota page saved as .zip, say) is moved aside, not used
+    faces = load_faces(image_size=16, download=False)
+    assert faces.offline and (data / "celeba" / "img_align_celeba.zip.bad").exists()
+    (data / "celeba" / "img_align_celeba.zip.bad").replace(archive)
+    monkeypatch.setattr(faces_module, "CELEBA_ZIP_MD5", md5sum(archive))
+    faces = load_faces(image_size=16, download=False)
+    assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
+    archive.unlink()  # the cache alone is enough from now on
+    assert torch.equal(load_faces(image_size=16, download=False).images, faces.images)
+    assert "from the cache" in capsys.readouterr().out
