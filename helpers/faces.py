@@ -399,9 +399,14 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
     problems: list[str] = []
     if not extracted.is_dir() and not archive.is_file() and download:
-        for name, fetch in (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
-                            ("the GRAAL mirror (Université Laval)",
-                             lambda: download_file(CELEBA_MIRROR_URL, archive, CELEBA_ZIP_MD5))):
+        if not (_online("https://drive.google.com") or _online(CELEBA_MIRROR_URL)):
+            problems.append("cannot reach drive.google.com nor graal.ift.ulaval.ca (offline?)")
+            sources = ()
+        else:
+            sources = (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
+                       ("the GRAAL mirror (Université Laval)",
+                        lambda: download_file(CELEBA_MIRROR_URL, archive, CELEBA_ZIP_MD5)))
+        for name, fetch in sources:
             try:
                 say(f"Downloading CelebA (1.4 GB) from {name} ...")
                 fetch()

@@ -136,6 +136,7 @@ def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     assert faces.offline and len(faces) == 100 and faces.images.shape == (100, 3, 32, 32)
     fallback = [line for line in out.splitlines() if line.startswith("Offline")]
     assert len(fallback) == 1 and "LFW" in fallback[0] and "not on CelebA" in fallback[0]
+    assert out.strip() == fallback[0] and "no network" in out  # one line, nothing else
     with pytest.raises(FileNotFoundError, match="CelebA"):
         load_faces(image_size=32, fallback=False)
 
