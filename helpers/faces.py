@@ -1,0 +1,442 @@
+"""Face images for the DCGAN lessons: one call gets (N, 3, S, S) uint8 faces from the best source.
+
+    faces = load_faces(image_size=64)          # a Faces: .images (N, 3, 64, 64) uint8, .source
+    for real_images in faces.batches(128, device):   # (B, 3, 64, 64) float in [-1, 1], on device
+        ...
+
+Where the faces come from, in this order:
+1. a folder of images you name (`folder=`): any layout, searched recursively, no class
+   subfolders needed (.jpg .jpeg .png .bmp .webp);
+2. CelebA already on disk under data_dir()/celeba (torchvision's layout: the extracted
+   img_align_celeba/ folder, or img_align_celeba.zip);
+3. torchvision's CelebA download (Google Drive through gdown; often refused for quota);
+4. a second public copy of the same img_align_celeba.zip, on the web server of the GRAAL lab at
+   Université Laval (https://graal.ift.ulaval.ca/public/celeba/): it serves torchvision's CelebA
+   files under their original names and is what the Poutyne library's CelebA example and several
+   course repositories download when Google Drive fails. The download is checked against
+   torchvision's MD5 for img_align_celeba.zip (00d2c5bc6d35e252742224ab0c1e8fcb). Written
+   without network access: that this mirror serves a byte-identical file could not be verified
+   here; if it ever does not, the MD5 check refuses the file and says so;
+5. offline: the 100 LFW face crops that scikit-image ships (25×25 grey, upsampled, the grey
+   copied into 3 channels), with one printed line saying so.
+
+The first use of a source turns its images into a uint8 tensor cache on disk under
+data_dir()/faces/ (built in chunks, so an interrupted build resumes; a SHA-256 in a JSON file
+next to it is checked each time it is reused). Training then never decodes a JPEG again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from helpers.runtime import data_dir
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+CELEBA_ZIP = "img_align_celeba.zip"
+CELEBA_ZIP_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"  # torchvision.datasets.CelebA.file_list
+CELEBA_IMAGES = 202_599
+CELEBA_MIRROR_URL = "https://graal.ift.ulaval.ca/public/celeba/img_align_celeba.zip"
+LFW_FACES = 100  # skimage.data.lfw_subset(): the first 100 of its 200 images are faces
+CHUNK = 2048     # images per cache chunk: the unit an interrupted cache build resumes from
+_STAMP = 1       # bump when the cache format or the crop changes
+
+
+@dataclass
+class Faces:
+    """Face images as one uint8 tensor (N, 3, S, S), and where they came from."""
+
+    images: Tensor
+    source: str
+    offline: bool = False
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def image_size(self) -> int:
+        return self.images.shape[-1]
+
+    def to(self, device: str | torch.device) -> "Faces":
+        """The same faces with the uint8 tensor moved to `device` (once, before training)."""
+        return Faces(self.images.to(device), self.source, self.offline)
+
+    def batches(self, batch_size: int, device: str | torch.device | None = None,
+                shuffle: bool = True, flip: bool = False,
+                generator: torch.Generator | None = None) -> Iterator[Tensor]:
+        """One epoch of (B, 3, S, S) float batches in [-1, 1], drawn on `device` (see face_batches)."""
+        return face_batches(self.images, batch_size, device=device, shuffle=shuffle, flip=flip,
+                            generator=generator)
+
+    def __repr__(self) -> str:
+        return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
+                f"{self.images.device}, source={self.source!r})")
+
+
+def to_float(images: Tensor) -> Tensor:
+    """uint8 (N, C, H, W) in [0, 255] -> float (N, C, H, W) in [-1, 1] (what G's tanh outputs)."""
+    if images.dtype != torch.uint8:
+        raise ValueError(f"expected a uint8 image tensor, got dtype {images.dtype}")
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def face_batches(images: Tensor, batch_size: int, device: str | torch.device | None = None,
+                 shuffle: bool = True, flip: bool = False,
+                 generator: torch.Generator | None = None) -> Iterator[Tensor]:
+    """uint8 (N, 3, S, S) -> one epoch of float (B, 3, S, S) batches in [-1, 1] on `device`.
+
+    The uint8 tensor is moved to `device` once (pass it there already to avoid even that);
+    shuffling, indexing, the random horizontal flip and the conversion to float all happen on
+    the device. Every image is used once per epoch: the last batch is smaller when N is not a
+    multiple of batch_size (nothing is dropped).
+    """
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
+        got = (f"{tuple(images.shape)} {images.dtype}" if isinstance(images, Tensor)
+               else type(images).__name__)
+        raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {got}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if device is not None:
+        images = images.to(device, non_blocking=True)
+    n = images.shape[0]
+    if shuffle:
+        order = torch.randperm(n, generator=generator, device=generator.device if generator
+                               is not None else "cpu").to(images.device)
+    else:
+        order = torch.arange(n, device=images.device)
+    for start in range(0, n, batch_size):
+        batch = to_float(images[order[start:start + batch_size]])  # (B, 3, S, S) in [-1, 1]
+        if flip:  # faces are (nearly) symmetric: a mirrored face is another real face
+            mirror = torch.rand(batch.shape[0], device=batch.device) < 0.5
+            batch = torch.where(mirror[:, None, None, None], batch.flip(-1), batch)
+        yield batch
+
+
+# --- sources --------------------------------------------------------------------------------
+
+def find_images(folder: str | Path) -> list[Path]:
+    """All image files under `folder`, recursively, sorted (any layout, no class subfolders)."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder at {folder} (expected a folder of face images)")
+    files = sorted(p for p in folder.rglob("*")
+                   if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) anywhere under {folder}")
+    return files
+
+
+def lfw_faces(image_size: int = 64) -> Tensor:
+    """scikit-image's 100 LFW face crops (25×25 grey) -> uint8 (100, 3, S, S), grey in all 3 channels."""
+    _check_size(image_size)
+    from skimage.data import lfw_subset
+    grey = torch.from_numpy(lfw_subset()[:LFW_FACES]).float()[:, None]  # (100, 1, 25, 25) in [0, 1]
+    big = torch.nn.functional.interpolate(grey, size=(image_size, image_size), mode="bicubic",
+                                          align_corners=False)
+    return (big.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
+
+
+def center_crop_resize(image, image_size: int) -> np.ndarray:
+    """A PIL image -> (S, S, 3) uint8: the short side resized to S, then the centre S×S kept.
+
+    The same crop as the PyTorch DCGAN tutorial's Resize(S) + CenterCrop(S).
+    """
+    from PIL import Image
+    if image.format == "JPEG":  # let the JPEG decoder skip detail we would throw away anyway
+        image.draft("RGB", (2 * image_size, 2 * image_size))
+    image = image.convert("RGB")
+    w, h = image.size
+    scale = image_size / min(w, h)
+    new_w, new_h = max(image_size, round(w * scale)), max(image_size, round(h * scale))
+    image = image.resize((new_w, new_h), Image.BILINEAR, reducing_gap=None)
+    left, top = (new_w - image_size) // 2, (new_h - image_size) // 2
+    image = image.crop((left, top, left + image_size, top + image_size))
+    return np.asarray(image, dtype=np.uint8)
+
+
+def _online(url: str, timeout: float = 3.0) -> bool:
+    """Can we open a TCP connection to the host of `url`? (Fails at once when DNS does.)"""
+    host = urllib.parse.urlparse(url).hostname
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def md5sum(path: str | Path, progress: bool = False) -> str:
+    """The MD5 of a file, read in 1 MiB blocks."""
+    return _digest(path, hashlib.md5(), progress)
+
+
+def _digest(path, digest, progress: bool = False) -> str:
+    path = Path(path)
+    bar = _bar(total=path.stat().st_size, unit="B", unit_scale=True,
+               desc=f"checking {path.name}", disable=not progress)
+    with open(path, "rb") as f, bar:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+            bar.update(len(block))
+    return digest.hexdigest()
+
+
+def _bar(**kwargs):
+    from tqdm.auto import tqdm
+    kwargs.setdefault("mininterval", 0.5)
+    return tqdm(**kwargs)
+
+
+def download_file(url: str, path: str | Path, md5: str | None = None, timeout: float = 30.0) -> Path:
+    """Download `url` to `path` with a progress bar, resuming a partial `.part` file, then check its MD5.
+
+    Raises ConnectionError when the host cannot be reached (at once when offline) and
+    ValueError when the MD5 differs (the file is kept as `<name>.bad` for inspection).
+    """
+    path = Path(path)
+    if path.is_file() and (md5 is None or md5sum(path, progress=True) == md5):
+        return path
+    if not _online(url):
+        raise ConnectionError(f"cannot reach {urllib.parse.urlparse(url).hostname} (offline?)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    done = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "gan-course",
+                                                   **({"Range": f"bytes={done}-"} if done else {})})
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        if error.code != 416:  # 416: the .part is already complete
+            raise ConnectionError(f"{url} answered HTTP {error.code}") from error
+        response = None
+    if response is not None:
+        with response:
+            resumed = response.status == 206
+            size = response.headers.get("Content-Length")
+            total = (int(size) + (done if resumed else 0)) if size else None
+            with open(part, "ab" if resumed else "wb") as f, _bar(
+                    total=total, initial=done if resumed else 0, unit="B", unit_scale=True,
+                    desc=f"downloading {path.name}") as bar:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    f.write(block)
+                    bar.update(len(block))
+    if md5 is not None:
+        got = md5sum(part, progress=True)
+        if got != md5:
+            bad = path.with_name(path.name + ".bad")
+            part.replace(bad)
+            raise ValueError(f"{url}: MD5 {got} is not the expected {md5}; the file was kept as "
+                             f"{bad} and not used")
+    part.replace(path)
+    return path
+
+
+# --- the uint8 tensor cache -----------------------------------------------------------------
+
+class _ImageList:
+    """Images to cache, from a list of files or from the members of a zip file."""
+
+    def __init__(self, names: Sequence[str], opener: Callable[[str], object], label: str) -> None:
+        self.names, self.opener, self.label = list(names), opener, label
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> "_ImageList":
+        files = find_images(folder)
+        return cls([str(f) for f in files], lambda name: open(name, "rb"), str(folder))
+
+    @classmethod
+    def from_zip(cls, path: Path) -> "_ImageList":
+        archive = zipfile.ZipFile(path)
+        names = sorted(n for n in archive.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))
+        if not names:
+            raise FileNotFoundError(f"no images inside {path}")
+        return cls(names, lambda name: archive.open(name), str(path))
+
+    def read(self, name: str, image_size: int) -> np.ndarray:
+        from PIL import Image
+        with self.opener(name) as f, Image.open(f) as image:
+            return center_crop_resize(image, image_size)
+
+
+def _cache_paths(key: str, image_size: int) -> tuple[Path, Path, Path]:
+    folder = data_dir() / "faces"
+    stem = f"{key}_{image_size}"
+    return folder / f"{stem}.pt", folder / f"{stem}.json", folder / f"{stem}.parts"
+
+
+def _load_cache(key: str, image_size: int) -> Tensor | None:
+    """The cached tensor if it exists and its SHA-256 matches its JSON record; else None."""
+    tensor_path, meta_path, _ = _cache_paths(key, image_size)
+    if not (tensor_path.is_file() and meta_path.is_file()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
+        print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
+        return None
+    if _digest(tensor_path, hashlib.sha256(), progress=meta["bytes"] > 200e6) != meta["sha256"]:
+        print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
+        return None
+    images = torch.load(tensor_path, map_location="cpu", weights_only=True)
+    if tuple(images.shape) != tuple(meta["shape"]) or images.dtype != torch.uint8:
+        return None
+    return images
+
+
+def _save_cache(key: str, image_size: int, images: Tensor, source: str) -> Tensor:
+    tensor_path, meta_path, _ = _cache_paths(key, image_size)
+    tensor_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tensor_path.with_name(tensor_path.name + ".tmp")
+    torch.save(images.contiguous(), tmp)
+    tmp.replace(tensor_path)
+    meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
+            "bytes": tensor_path.stat().st_size,
+            "sha256": _digest(tensor_path, hashlib.sha256())}
+    meta_path.write_text(json.dumps(meta, indent=2))
+    return images
+
+
+def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
+                 limit: int | None = None, workers: int | None = None) -> Tensor:
+    """Decode, crop and resize every image into a uint8 (N, 3, S, S) cache, chunk by chunk.
+
+    Each finished chunk is saved under <key>_<S>.parts/, so an interrupted build (Ctrl-C, a
+    Colab disconnect) starts again from the first missing chunk.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    names = items.names[:limit] if limit else items.names
+    _, _, parts = _cache_paths(key, image_size)
+    parts.mkdir(parents=True, exist_ok=True)
+    listing = parts / "files.json"
+    if listing.exists() and json.loads(listing.read_text()) != names:
+        shutil.rmtree(parts)  # the images changed since the interrupted build: start over
+        parts.mkdir(parents=True)
+    listing.write_text(json.dumps(names))
+    chunks = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
+    workers = workers or min(8, os.cpu_count() or 1)
+    done = sum((parts / f"{i:05d}.pt").exists() for i in range(len(chunks)))
+    with _bar(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
+              desc=f"caching {image_size}×{image_size} faces") as bar, \
+            ThreadPoolExecutor(workers) as pool:
+        for i, chunk in enumerate(chunks):
+            chunk_path = parts / f"{i:05d}.pt"
+            if chunk_path.exists():
+                continue
+            arrays = []
+            for array in pool.map(lambda name: items.read(name, image_size), chunk):
+                arrays.append(array)
+                bar.update(1)
+            tensor = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+            torch.save(tensor, chunk_path.with_suffix(".tmp"))
+            chunk_path.with_suffix(".tmp").replace(chunk_path)
+    images = torch.cat([torch.load(parts / f"{i:05d}.pt", weights_only=True)
+                        for i in range(len(chunks))])
+    _save_cache(key, image_size, images, source)
+    shutil.rmtree(parts)
+    return images
+
+
+def _check_size(image_size: int) -> None:
+    if not isinstance(image_size, int) or isinstance(image_size, bool) or not 8 <= image_size <= 512:
+        raise ValueError(f"image_size must be an int between 8 and 512 (64 for DCGAN), got {image_size!r}")
+
+
+def _folder_key(folder: Path) -> str:
+    return "folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+
+
+def _celeba_from_torchvision(root: Path) -> None:
+    """torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
+    from torchvision.datasets import CelebA
+    if not _online("https://drive.google.com"):
+        raise ConnectionError("cannot reach drive.google.com (offline?)")
+    CelebA(str(root), split="all", target_type=[], download=True)
+
+
+def load_faces(image_size: int = 64, folder: str | Path | None = None, download: bool = True,
+               limit: int | None = None, fallback: bool = True, verbose: bool = True) -> Faces:
+    """Faces as uint8 (N, 3, S, S): from `folder`, else CelebA (cached, or downloaded), else offline LFW.
+
+    `limit` keeps the first `limit` images (a quicker first cache). `download=False` uses only
+    what is already on disk. `fallback=False` raises instead of using the offline LFW faces.
+    """
+    _check_size(image_size)
+    if limit is not None and (not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    say = print if verbose else (lambda *a, **k: None)
+
+    if folder:  # 1. the user's own folder: an error here is the user's to see, no fallback
+        folder = Path(folder).expanduser()
+        key = _folder_key(folder) + (f"-first{limit}" if limit else "")
+        images = _load_cache(key, image_size)
+        if images is None:
+            say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 "
+                f"(once; reused after).")
+            images = _build_cache(key, image_size, _ImageList.from_folder(folder), str(folder), limit)
+        source = f"your folder {folder}"
+        say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
+        return Faces(images, source)
+
+    key = "celeba" + (f"-first{limit}" if limit else "")
+    images = _load_cache(key, image_size)  # 2. CelebA, already cached
+    if images is not None:
+        say(f"Faces: {len(images):,} CelebA images from the cache in {data_dir() / 'faces'}.")
+        return Faces(images, "CelebA (img_align_celeba)")
+
+    root = data_dir()
+    celeba = root / "celeba"
+    extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
+    problems: list[str] = []
+    if not extracted.is_dir() and not archive.is_file() and download:
+        if not (_online("https://drive.google.com") or _online(CELEBA_MIRROR_URL)):
+            problems.append("cannot reach drive.google.com nor graal.ift.ulaval.ca (offline?)")
+            sources = ()
+        else:
+            sources = (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
+                       ("the GRAAL mirror (Université Laval)",
+                        lambda: download_file(CELEBA_MIRROR_URL, archive, CELEBA_ZIP_MD5)))
+        for name, fetch in sources:
+            try:
+                say(f"Downloading CelebA (1.4 GB) from {name} ...")
+                fetch()
+                break
+            except Exception as error:  # quota pages, bad zips, no gdown, no network: try the next
+                problems.append(f"{name}: {str(error).strip().splitlines()[0][:160]}")
+                say(f"  failed: {problems[-1]}")
+    if archive.is_file() and not (extracted.is_dir() and any(extracted.iterdir())):
+        if md5sum(archive, progress=True) != CELEBA_ZIP_MD5:  # e.g. a "quota exceeded" page saved as .zip
+            archive.replace(archive.with_name(archive.name + ".bad"))
+            say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
+    if extracted.is_dir() and any(extracted.iterdir()):
+        items = _ImageList.from_folder(extracted)
+    elif archive.is_file():
+        items = _ImageList.from_zip(archive)
+    else:
+        items = None
+    if items is not None:
+        say(f"Caching CelebA as {image_size}×{image_size} uint8 (once, a few minutes; reused after).")
+        images = _build_cache(key, image_size, items, "CelebA (img_align_celeba)", limit)
+        say(f"Faces: {len(images):,} CelebA images ({image_size}×{image_size}).")
+        return Faces(images, "CelebA (img_align_celeba)")
+
+    if not fallback:
+        raise FileNotFoundError("no CelebA on disk and none could be downloaded: "
+                                + ("; ".join(problems) or "downloads were switched off"))
+    why = "downloads switched off" if not download else "no network" if all(
+        "offline" in p for p in problems) else "CelebA could not be downloaded"
+    print(f"Offline ({why}): training on the 100 LFW face crops that scikit-image ships "
+          f"(25×25 grey, upsampled to {image_size}×{image_size}, grey copied into 3 channels), "
+          f"not on CelebA.")
+    return Faces(lfw_faces(image_size), "LFW crops from scikit-image (offline fallback)", offline=True)
+

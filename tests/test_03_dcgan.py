@@ -1,0 +1,337 @@
+"""Lesson 03: DCGAN models, weight init, slerp, the faces cache and its offline fallback, checks, widgets."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import helpers.faces as faces_module
+from helpers import checks
+from helpers.faces import Faces, face_batches, find_images, lfw_faces, load_faces, md5sum, to_float
+from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
+                            load_dcgan_generator, slerp)
+
+
+# --- models -----------------------------------------------------------------------------------
+
+def test_dcgan_parameter_counts_match_the_pytorch_tutorial():
+    # the PyTorch DCGAN tutorial's netG and netD (nz=100, ngf=ndf=64, nc=3)
+    assert count_parameters(DCGANGenerator(100, 64, 3, 64)) == 3_576_704
+    assert count_parameters(DCGANDiscriminator(64, 3, 64)) == 2_765_568
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_dcgan_shapes(size):
+    generator = DCGANGenerator(latent_dim=10, feature_maps=8, channels=3, image_size=size)
+    discriminator = DCGANDiscriminator(feature_maps=8, channels=3, image_size=size)
+    images = generator(torch.randn(5, 10))
+    assert images.shape == (5, 3, size, size)
+    assert images.abs().max() <= 1
+    assert torch.equal(generator(torch.zeros(2, 10, 1, 1)), generator(torch.zeros(2, 10)))
+    probs = discriminator(images)
+    assert probs.shape == (5, 1) and 0 <= probs.min() and probs.max() <= 1
+    logits = DCGANDiscriminator(8, 3, size, sigmoid=False)
+    assert logits.state_dict().keys() == discriminator.state_dict().keys()
+
+
+@pytest.mark.parametrize("kwargs", [dict(image_size=48), dict(feature_maps=0), dict(latent_dim=2.5)])
+def test_dcgan_bad_sizes(kwargs):
+    with pytest.raises(ValueError):
+        DCGANGenerator(**kwargs)
+
+
+def test_dcgan_init_statistics():
+    torch.manual_seed(0)
+    model = DCGANGenerator(100, 32, 3, 64).apply(dcgan_init)
+    convs = torch.cat([m.weight.flatten() for m in model.modules() if isinstance(m, nn.ConvTranspose2d)])
+    norms = torch.cat([m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(convs.mean()) < 1e-3 and abs(convs.std() - 0.02) < 1e-3
+    assert abs(norms.mean() - 1) < 0.01 and abs(norms.std() - 0.02) < 0.005
+    assert all(m.bias.abs().max() == 0 for m in model.modules() if isinstance(m, nn.BatchNorm2d))
+
+
+def test_slerp_reference_values():
+    a, b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 2.0])
+    path = slerp(a, b, [0.0, 0.5, 1.0])
+    assert torch.allclose(path[0], a) and torch.allclose(path[2], b)
+    # halfway: direction (1, 1)/√2, length (1 + 2)/2 = 1.5
+    assert torch.allclose(path[1], torch.tensor([1.5, 1.5]) / math.sqrt(2), atol=1e-6)
+    z0, z1 = torch.randn(100), torch.randn(100)
+    t = torch.linspace(0, 1, 7)
+    walk = slerp(z0, z1, t)
+    assert walk.shape == (7, 100)
+    assert torch.allclose(walk.norm(dim=1), (1 - t) * z0.norm() + t * z1.norm(), atol=1e-4)
+    # the angle to z0 grows linearly with t
+    angles = torch.arccos((walk @ z0) / (walk.norm(dim=1) * z0.norm())).clamp(min=0)
+    total = torch.arccos(z0 @ z1 / (z0.norm() * z1.norm()))
+    assert torch.allclose(angles, t * total, atol=1e-3)
+    assert torch.allclose(slerp(a, 3 * a, 0.5), 2 * a)  # parallel: a straight line
+
+
+def test_slerp_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        slerp(torch.randn(3), torch.randn(4), 0.5)
+    with pytest.raises(ValueError, match="non-zero"):
+        slerp(torch.zeros(3), torch.randn(3), 0.5)
+
+
+def test_load_dcgan_generator_round_trip(tmp_path):
+    from helpers.training import save_checkpoint
+    generator = DCGANGenerator(16, 8, 3, 32)
+    config = dict(latent_dim=16, feature_maps=8, channels=3, image_size=32)
+    path = save_checkpoint(tmp_path / "generator.pt", generator=generator, config=config)
+    again = load_dcgan_generator(path)
+    z = torch.randn(3, 16)
+    generator.eval(), again.eval()
+    assert torch.equal(generator(z), again(z))
+    with pytest.raises(ValueError, match="config"):
+        load_dcgan_generator(save_checkpoint(tmp_path / "other.pt", generator=generator))
+
+
+# --- faces --------------------------------------------------------------------------------------
+
+def test_to_float_maps_0_255_to_minus1_1():
+    out = to_float(torch.tensor([0, 255, 51], dtype=torch.uint8))
+    assert torch.allclose(out, torch.tensor([-1.0, 1.0, 51 / 127.5 - 1]))
+    with pytest.raises(ValueError, match="uint8"):
+        to_float(torch.zeros(3))
+
+
+def test_face_batches_cover_every_image_once():
+    images = torch.arange(10, dtype=torch.uint8)[:, None, None, None].expand(10, 3, 2, 2).contiguous()
+    batches = list(face_batches(images, 4, generator=torch.Generator().manual_seed(0)))
+    assert [b.shape[0] for b in batches] == [4, 4, 2]  # nothing dropped
+    seen = torch.cat([b[:, 0, 0, 0] for b in batches])
+    assert sorted(((seen + 1) * 127.5).round().tolist()) == list(range(10))
+    assert all(b.dtype == torch.float32 and b.min() >= -1 and b.max() <= 1 for b in batches)
+    flipped = next(face_batches(torch.tensor([[[[0, 255]]]], dtype=torch.uint8).repeat(64, 3, 1, 1), 64,
+                                flip=True, shuffle=False))
+    assert 0 < (flipped[:, 0, 0, 0] > 0).sum() < 64  # some mirrored, some not
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(4, 3, 2, 2), torch.zeros(3, 2, 2, dtype=torch.uint8)])
+def test_face_batches_bad_input(bad):
+    with pytest.raises(ValueError):
+        next(face_batches(bad, 2))
+    with pytest.raises(ValueError, match="batch_size"):
+        next(face_batches(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), 0))
+
+
+def test_lfw_faces_are_grey_in_three_channels():
+    images = lfw_faces(32)
+    assert images.shape == (100, 3, 32, 32) and images.dtype == torch.uint8
+    assert torch.equal(images[:, 0], images[:, 1]) and torch.equal(images[:, 1], images[:, 2])
+    assert images.float().std() > 20  # real pictures, not a constant
+
+
+def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    monkeypatch.setattr(faces_module, "_online", lambda url, timeout=3.0: False)
+    faces = load_faces(image_size=32)
+    out = capsys.readouterr().out
+    assert faces.offline and len(faces) == 100 and faces.images.shape == (100, 3, 32, 32)
+    fallback = [line for line in out.splitlines() if line.startswith("Offline")]
+    assert len(fallback) == 1 and "LFW" in fallback[0] and "not on CelebA" in fallback[0]
+    assert out.strip() == fallback[0] and "no network" in out  # one line, nothing else
+    with pytest.raises(FileNotFoundError, match="CelebA"):
+        load_faces(image_size=32, fallback=False)
+
+
+def test_download_fails_fast_offline(monkeypatch, tmp_path):
+    monkeypatch.setattr(faces_module, "_online", lambda url, timeout=3.0: False)
+    with pytest.raises(ConnectionError, match="offline"):
+        faces_module.download_file("https://example.org/x.zip", tmp_path / "x.zip", md5="0" * 32)
+
+
+def test_download_reuses_a_file_with_the_right_md5(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"gan course")
+    digest = md5sum(path)
+    import hashlib
+    assert digest == hashlib.md5(b"gan course").hexdigest()
+    assert faces_module.download_file("https://unreachable.invalid/x.bin", path, md5=digest) == path
+
+
+def _write_images(folder, n=5):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        sub = folder / ("a" if i % 2 else "b/c")  # any layout, nested
+        sub.mkdir(parents=True, exist_ok=True)
+        array = rng.integers(0, 256, size=(40 + i, 30, 3), dtype=np.uint8)
+        Image.fromarray(array).save(sub / f"{i}.{'png' if i % 2 else 'jpg'}")
+    (folder / "notes.txt").write_text("not an image")
+
+
+def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "my faces"
+    _write_images(folder)
+    assert len(find_images(folder)) == 5
+    faces = load_faces(image_size=16, folder=folder)
+    assert isinstance(faces, Faces) and faces.images.shape == (5, 3, 16, 16) and not faces.offline
+    # the first image (b/c/0.jpg, 40×30) centre-cropped like Resize(16) + CenterCrop(16)
+    from PIL import Image
+    expected = faces_module.center_crop_resize(Image.open(folder / "b/c/0.jpg"), 16)
+    assert torch.equal(faces.images[find_images(folder).index(folder / "b/c/0.jpg")],
+                       torch.from_numpy(expected.copy()).permute(2, 0, 1))
+    cache = next((tmp_path / "data" / "faces").glob("*.pt"))
+    meta = json.loads(cache.with_suffix(".json").read_text())
+    assert meta["shape"] == [5, 3, 16, 16]
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("the cache should have been reused")
+    monkeypatch.setattr(faces_module, "_build_cache", no_rebuild)
+    assert torch.equal(load_faces(image_size=16, folder=folder).images, faces.images)
+    # a damaged cache (same size, other bytes) fails its SHA-256 and is rebuilt
+    data = bytearray(cache.read_bytes())
+    data[-1] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    with pytest.raises(AssertionError, match="reused"):
+        load_faces(image_size=16, folder=folder)
+
+
+def test_interrupted_cache_build_resumes(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(faces_module, "CHUNK", 2)
+    folder = tmp_path / "faces"
+    _write_images(folder, n=5)
+    items = faces_module._ImageList.from_folder(folder)
+    calls = []
+    real_read = items.read
+
+    def flaky_read(name, size):
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C during the second chunk
+        return real_read(name, size)
+    items.read = flaky_read
+    with pytest.raises(KeyboardInterrupt):
+        faces_module._build_cache("test", 16, items, "test", workers=1)
+    items.read = real_read
+    read_again = []
+    items.read = lambda name, size: read_again.append(name) or real_read(name, size)
+    images = faces_module._build_cache("test", 16, items, "test", workers=1)
+    assert images.shape == (5, 3, 16, 16)
+    assert len(read_again) == 3  # the first chunk of 2 was kept, not decoded again
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no folder"):
+        load_faces(folder=tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no images"):
+        load_faces(folder=tmp_path / "empty")
+    with pytest.raises(ValueError, match="image_size"):
+        load_faces(image_size=3)
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+def g_block(n_in, n_out):
+    return nn.Sequential(nn.ConvTranspose2d(n_in, n_out, 4, 2, 1, bias=False), nn.BatchNorm2d(n_out), nn.ReLU(True))
+
+
+def d_block(n_in, n_out, batch_norm=True):
+    return nn.Sequential(nn.Conv2d(n_in, n_out, 4, 2, 1, bias=False),
+                         *([nn.BatchNorm2d(n_out)] if batch_norm else []), nn.LeakyReLU(0.2, True))
+
+
+def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
+    criterion = nn.BCEWithLogitsLoss()
+    fake_images = generator(noise)
+    real_out, fake_out = discriminator(real_images), discriminator(fake_images.detach())
+    d_loss = criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
+    d_optimizer.zero_grad()
+    scaler.scale(d_loss).backward()
+    scaler.step(d_optimizer)
+    fake_out2 = discriminator(fake_images)
+    g_loss = criterion(fake_out2, torch.ones_like(fake_out2))
+    g_optimizer.zero_grad()
+    scaler.scale(g_loss).backward()
+    scaler.step(g_optimizer)
+    scaler.update()
+    return dict(d_loss=d_loss.item(), g_loss=g_loss.item(), d_real=torch.sigmoid(real_out).mean().item(),
+                d_fake=torch.sigmoid(fake_out).mean().item())
+
+
+def test_checks_pass_on_right_answers(capsys):
+    checks.check_g_block(g_block)
+    checks.check_d_block(d_block)
+    checks.check_weights_init(dcgan_init)
+    checks.check_dcgan_train_step(train_step)
+    g, d = DCGANGenerator(100, 8, 3, 32), DCGANDiscriminator(8, 3, 32, sigmoid=False)
+    checks.check_dcgan_models(g, d, latent_dim=100, image_size=32)
+    assert capsys.readouterr().out.count("✅") == 5
+
+
+def test_checks_catch_wrong_answers():
+    with pytest.raises(checks.CheckFailed, match="BatchNorm"):
+        checks.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.ReLU()))
+    with pytest.raises(checks.CheckFailed, match="0.2"):
+        checks.check_d_block(lambda i, o, batch_norm=True: nn.Sequential(
+            nn.Conv2d(i, o, 4, 2, 1, bias=False), *([nn.BatchNorm2d(o)] if batch_norm else []), nn.LeakyReLU(0.01)))
+    with pytest.raises(checks.CheckFailed, match="first discriminator layer"):
+        checks.check_d_block(lambda i, o, batch_norm=True: d_block(i, o, True))
+    with pytest.raises(checks.CheckFailed, match="not 0.2"):
+        checks.check_weights_init(lambda m: nn.init.normal_(m.weight, 0, 0.2)
+                                  if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None)
+    with pytest.raises(checks.CheckFailed, match="not written"):
+        checks.check_g_block(lambda i, o: (_ for _ in ()).throw(NotImplementedError()))
+
+    def saturating(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
+        out = train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler)
+        out["g_loss"] = -out["g_loss"]
+        return out
+    with pytest.raises(checks.CheckFailed, match="g_loss"):
+        checks.check_dcgan_train_step(saturating)
+
+    def no_g_update(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
+        out = train_step(generator, discriminator, torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0),
+                         d_optimizer, real_images, noise, scaler)
+        return out
+    with pytest.raises(checks.CheckFailed, match="generator"):
+        checks.check_dcgan_train_step(no_g_update)
+
+
+# --- widgets ---------------------------------------------------------------------------------------
+
+def test_widgets_call_back():
+    from helpers.widgets import interpolation_slider, new_samples_button
+    seen = []
+    box = interpolation_slider(seen.append, steps=4)
+    box.slider.value = 0.5
+    assert seen == [0.0, 0.5]
+    clicks = []
+    box = new_samples_button(lambda: clicks.append(1))
+    box.button.click()
+    assert clicks == [1, 1]
+    with pytest.raises(ValueError):
+        interpolation_slider("not a function")
+
+
+def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys):
+    import zipfile
+    data = tmp_path / "data"
+    monkeypatch.setenv("GAN_COURSE_DATA", str(data))
+    folder = tmp_path / "imgs"
+    _write_images(folder, n=3)
+    (data / "celeba").mkdir(parents=True)
+    archive = data / "celeba" / "img_align_celeba.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in find_images(folder):
+            zf.write(path, f"img_align_celeba/{path.name}")
+    # a zip whose MD5 is not CelebA's (a quota page saved as .zip, say) is moved aside, not used
+    faces = load_faces(image_size=16, download=False)
+    assert faces.offline and (data / "celeba" / "img_align_celeba.zip.bad").exists()
+    (data / "celeba" / "img_align_celeba.zip.bad").replace(archive)
+    monkeypatch.setattr(faces_module, "CELEBA_ZIP_MD5", md5sum(archive))
+    faces = load_faces(image_size=16, download=False)
+    assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
+    archive.unlink()  # the cache alone is enough from now on
+    assert torch.equal(load_faces(image_size=16, download=False).images, faces.images)
+    assert "from the cache" in capsys.readouterr().out
