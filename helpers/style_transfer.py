@@ -428,7 +428,11 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None) -> torch.o
 
 def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
                    loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]]) -> dict[str, float]:
-    """One step on `image`: evaluate loss_fn, backpropagate to the pixels, update, clamp to [0, 1]."""
+    """One step on `image`: evaluate loss_fn, backpropagate to the pixels, update.
+
+    Adam's pixels are clamped to [0, 1] after each step. L-BFGS's are not: moving its pixels
+    behind its back breaks its curvature estimates (it can blow up to NaN); clamp at the end.
+    """
     parts: dict[str, float] = {}
 
     def closure() -> Tensor:
@@ -439,8 +443,9 @@ def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
         return total
 
     optimizer.step(closure)
-    with torch.no_grad():
-        image.clamp_(0, 1)
+    if not isinstance(optimizer, torch.optim.LBFGS):
+        with torch.no_grad():
+            image.clamp_(0, 1)
     return parts
 
 
@@ -465,7 +470,7 @@ def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float
         log.append(parts)
         if callback is not None:
             callback(step, image, parts)
-    return image.detach(), log
+    return image.detach().clamp(0, 1), log
 
 
 # --- Memory --------------------------------------------------------------------------------------
