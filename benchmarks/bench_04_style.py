@@ -6,11 +6,18 @@ random-weight VGG19, built once from one seed and copied into both), loss layers
 and the same number of loss evaluations. The baseline is written here in the tutorial's style
 (a Sequential rebuilt with ContentLoss/StyleLoss modules inserted after the chosen layers,
 L-BFGS with its default 20 iterations per step, a `while run[0] <= num_steps` loop that clamps
-inside the closure); the lesson's way is helpers.style_transfer. Each final image is scored by
-one shared evaluator, after clamping, so that the totals compare like with like.
+inside the closure); the lesson's way is helpers.style_transfer (features read from one pass
+through the cut VGG19 with in-place ReLUs, targets computed once, L-BFGS with one evaluation
+per step and no clamping inside the loop, one clamp at the end). The tutorial's loop makes its
+evaluations in blocks of 20 (300 steps -> 320 evaluations); the lesson's run is given exactly
+as many. Each final image is scored by one shared evaluator, after clamping, so that the totals
+compare like with like. The baseline uses the lesson's layers (post-ReLU conv1_1..conv5_1 and
+conv4_2, i.e. the tutorial's relu_1, relu_3, relu_5, relu_9, relu_13 and relu_10), not the
+tutorial's own shallower choice, so that both optimise the same objective.
 
-    python benchmarks/bench_04_style.py                  # 128 px, 300 steps, CPU
-    GAN_COURSE_SMOKE=1 python benchmarks/bench_04_style.py   # seconds
+    python benchmarks/bench_04_style.py                      # 128 px, 300 steps, CPU (minutes)
+    python benchmarks/bench_04_style.py --steps 40 --repeats 3
+    GAN_COURSE_SMOKE=1 python benchmarks/bench_04_style.py   # 32 px, 20 evaluations each
 """
 from __future__ import annotations
 
