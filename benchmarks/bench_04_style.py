@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     extractor = st.vgg19_features(pretrained=None if args.online else False,
                                   calibration_images=[content, style], seed=0)
     content_weight = 1.0
-    style_weight = 1e4 if not extractor.pretrained else 1e6  # the lesson's defaults for these weights
+    style_weight = 3e3 if not extractor.pretrained else 1e6  # the lesson's defaults for these weights
     print(f"{what}; {extractor.description}; {args.size} px square; {args.steps} steps; "
           f"content weight {content_weight:g}, style weight {style_weight:g}, no TV term (the tutorial has none); "
           f"{torch.get_num_threads()} CPU threads")
