@@ -118,7 +118,7 @@ def test_style_transfer_lowers_the_loss_with_both_optimizers():
     start = loss_fn(content)[1]["total"]
     for name in ("lbfgs", "adam"):
         image, log = st.run_style_transfer(loss_fn, content, steps=8, optimizer=name)
-        assert len(log) == 8 and log[-1]["total"] < start, name
+        assert len(log) >= 8 and log[-1]["total"] < start, name
         assert image.min() >= 0 and image.max() <= 1 and not image.requires_grad
 
 
