@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         image, log = st.run_style_transfer(evaluator, content, evaluations, "lbfgs")  # as many evaluations
         times["lesson"].append(time.perf_counter() - start)
         results["lesson"] = (score(image), len(log))
+        target = results["tutorial"][0]["total"]  # evaluations the lesson needs to reach the tutorial's end
+        reach = next((i + 1 for i, parts in enumerate(log) if parts["total"] <= target), None)
         print(f"  repeat {repeat + 1}: tutorial {times['tutorial'][-1]:.1f} s, lesson {times['lesson'][-1]:.1f} s",
               flush=True)
 
@@ -196,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = statistics.median(times[key])
         print(f"{label[:34]:<34} {evaluations:>6} {seconds:>9.1f} {1000 * seconds / evaluations:>8.0f} "
               f"{parts['total']:>10.4g} {parts['content']:>9.4g} {parts['style']:>10.4g}")
+    if reach is not None:
+        per_eval = statistics.median(times["lesson"]) / results["lesson"][1]
+        print(f"\nthe lesson reached the tutorial's final total after {reach} of its evaluations "
+              f"(about {reach * per_eval:.1f} s at its own speed)")
     faster = statistics.median(times["lesson"]) <= statistics.median(times["tutorial"])
     lower = results["lesson"][0]["total"] <= results["tutorial"][0]["total"] * 1.0001
     print(f"\nlesson at least as fast: {'yes' if faster else 'NO'}; equal or lower total loss: "
