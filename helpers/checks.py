@@ -479,3 +479,120 @@ def check_dcgan_train_step(train_step: Callable) -> None:
         fail("the generator's weights did not change.", "call scaler.step(g_optimizer).")
     passed(f"Training step: d_loss {got['d_loss']:.4f}, g_loss {got['g_loss']:.4f}, D(x) "
            f"{got['d_real']:.3f}, D(G(z)) {got['d_fake']:.3f}: same as the reference D and G steps.")
+
+
+# --- Lesson 04: neural style transfer ---------------------------------------------------------
+
+def _ratio_hint(got: float, expected: float, known: dict[str, float]) -> str:
+    """Name the normalisation mistake whose factor explains got / expected, if one does."""
+    for hint, factor in known.items():
+        if _close(got, expected * factor, tol=1e-3):
+            return hint
+    return ""
+
+
+def check_gram_matrix(gram_fn: Callable) -> None:
+    """Lesson 04: (N, C, H, W) -> (N, C, C), F F^T divided by C*H*W."""
+    torch.manual_seed(0)
+    n, c, h, w = 2, 3, 4, 5
+    features = torch.rand(n, c, h, w)
+    expected = torch.einsum("nchw,ndhw->ncd", features, features) / (c * h * w)
+    got = _call(gram_fn, features, name="gram_matrix")
+    if not isinstance(got, Tensor):
+        fail(f"gram_matrix should return a tensor, got {type(got).__name__}.")
+    if tuple(got.shape) != (n, c, c):
+        hint = ("reshape to (N, C, H*W) and multiply by its transpose: (N, C, HW) @ (N, HW, C)."
+                if tuple(got.shape) != (n, h * w, h * w) else
+                "that is (N, HW, HW): you multiplied F^T F; the Gram matrix is F F^T, channel by channel.")
+        fail(f"for features of shape {(n, c, h, w)} the Gram matrices should have shape {(n, c, c)}, "
+             f"got {tuple(got.shape)}.", hint)
+    if torch.allclose(got, expected, rtol=1e-4, atol=1e-6):
+        passed(f"gram_matrix: {(n, c, h, w)} -> {(n, c, c)}, divided by C*H*W = {c * h * w}.")
+        return
+    ratio_hint = _ratio_hint(got[0, 0, 0].item(), expected[0, 0, 0].item(), {
+        f"it is C*H*W = {c * h * w} times too big: divide by C*H*W.": c * h * w,
+        f"it is C = {c} times too big: you divided by H*W only; divide by C*H*W.": c,
+        f"it is H*W = {h * w} times too big: you divided by C only; divide by C*H*W.": h * w,
+        f"it is N = {n} times too small: divide by C*H*W, not N*C*H*W (each image has its own Gram).": 1 / n,
+    })
+    if torch.allclose(got[0], got[1]) and not torch.allclose(expected[0], expected[1]):
+        ratio_hint = "both images got the same Gram matrix: keep the batch dimension (use torch.bmm)."
+    fail(f"gram_matrix values are wrong: got {got[0, 0, 0].item():.5f} for entry [0, 0, 0], "
+         f"expected {expected[0, 0, 0].item():.5f}.",
+         ratio_hint or "G[n] = F[n] @ F[n].T / (C*H*W) with F[n] of shape (C, H*W).")
+
+
+def check_content_loss(content_loss_fn: Callable) -> None:
+    """Lesson 04: content loss = mean squared difference of the feature maps."""
+    torch.manual_seed(1)
+    features, target = torch.rand(1, 4, 3, 3), torch.rand(1, 4, 3, 3)
+    expected = (features - target).pow(2).mean()
+    got = _call(content_loss_fn, features, target, name="content_loss")
+    if not isinstance(got, Tensor) or got.numel() != 1:
+        fail(f"content_loss should return a single-number tensor, got {got!r}.")
+    if _close(got, expected):
+        passed(f"content_loss: {got.item():.5f}, the mean squared difference of the features.")
+        return
+    numel = features.numel()
+    hint = _ratio_hint(got.item(), expected.item(), {
+        f"that is a sum, {numel} times the mean: use the mean (F.mse_loss) so the loss does not grow with image size.": numel,
+        f"that is Gatys's 1/2 * sum, {numel / 2:g} times the mean: this lesson uses the mean (F.mse_loss).": numel / 2,
+    })
+    if not hint and _close(got, expected.sqrt()):
+        hint = "that is the root of the mean square: leave out the square root."
+    if not hint and _close(got, (features - target).abs().mean()):
+        hint = "that is the mean absolute difference: square the differences."
+    fail(f"content_loss gave {got.item():.5f}, expected {expected.item():.5f}.", hint or "F.mse_loss(features, target).")
+
+
+def check_style_loss(style_loss_fn: Callable) -> None:
+    """Lesson 04: style loss = sum over layers of the mean squared difference of Gram matrices."""
+    torch.manual_seed(2)
+    grams = [torch.rand(1, c, c) for c in (2, 3, 4)]
+    targets = [torch.rand(1, c, c) for c in (2, 3, 4)]
+    per_layer = [(g - t).pow(2).mean() for g, t in zip(grams, targets)]
+    expected = sum(per_layer)
+    got = _call(style_loss_fn, grams, targets, name="style_loss")
+    if not isinstance(got, Tensor) or got.numel() != 1:
+        fail(f"style_loss should return a single-number tensor, got {got!r}.")
+    if _close(got, expected):
+        passed(f"style_loss: {got.item():.5f}, the sum over 3 layers of the mean squared Gram difference.")
+        return
+    hint = _ratio_hint(got.item(), expected.item(), {
+        "that is the mean over layers: this lesson sums the layers (the style weight absorbs the 1/L).": 1 / 3,
+    })
+    if not hint and _close(got, sum((g - t).pow(2).sum() for g, t in zip(grams, targets))):
+        hint = "that sums the squared differences inside each layer: take their mean (F.mse_loss), as the Gram sizes differ."
+    if not hint and _close(got, per_layer[0]):
+        hint = "only the first layer counted: add up every layer in the list."
+    fail(f"style_loss gave {got.item():.5f}, expected {expected.item():.5f}.",
+         hint or "sum(F.mse_loss(g, t) for g, t in zip(grams, target_grams)).")
+
+
+def check_tv_loss(tv_loss_fn: Callable) -> None:
+    """Lesson 04: TV = mean |vertical neighbour difference| + mean |horizontal neighbour difference|."""
+    image = torch.tensor([[[[0.0, 0.5, 1.0],
+                            [0.0, 0.0, 1.0]]]])  # (1, 1, 2, 3)
+    vertical = (image[:, :, 1:, :] - image[:, :, :-1, :]).abs()    # (1, 1, 1, 3): 0, 0.5, 0
+    horizontal = (image[:, :, :, 1:] - image[:, :, :, :-1]).abs()  # (1, 1, 2, 2): 0.5, 0.5, 0, 1
+    expected = vertical.mean() + horizontal.mean()                  # 1/6 + 1/2
+    got = _call(tv_loss_fn, image, name="tv_loss")
+    if not isinstance(got, Tensor) or got.numel() != 1:
+        fail(f"tv_loss should return a single-number tensor, got {got!r}.")
+    if _close(got, expected):
+        passed(f"tv_loss: {got.item():.4f} = 1/6 (vertical) + 1/2 (horizontal) on the 2x3 test image.")
+        return
+    hints = {
+        vertical.sum() + horizontal.sum(): "that is a sum of |differences|: take the mean of each direction.",
+        vertical.pow(2).mean() + horizontal.pow(2).mean(): "those are squared differences: this lesson's TV "
+                                                           "uses absolute values (.abs()).",
+        vertical.mean(): "only the vertical differences counted: add the horizontal ones.",
+        horizontal.mean(): "only the horizontal differences counted: add the vertical ones.",
+        (vertical.sum() + horizontal.sum()) / image.numel(): "that divides both sums by the number of pixels: "
+                                                             "take each direction's own mean.",
+        torch.cat([vertical.flatten(), horizontal.flatten()]).mean(): "that averages all differences together: "
+                                                                      "take each direction's mean, then add them.",
+    }
+    hint = next((text for value, text in hints.items() if _close(got, value)), "")
+    fail(f"tv_loss gave {got.item():.4f} on a 2x3 test image, expected {expected.item():.4f} (= 1/6 + 1/2).",
+         hint or "(x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean().")

@@ -1,0 +1,527 @@
+"""Neural style transfer (Gatys et al.): images in and out, VGG19 features, the three losses.
+
+The lesson (04) writes the losses and the optimisation loop itself; this module holds the
+plumbing around them and reference versions that the widgets and the benchmark reuse:
+
+    load_image        a path, uploaded bytes or a packaged sample -> (1, 3, H, W) in [0, 1]
+    default_images    the lesson's content and style images, online and offline
+    VGGFeatures       VGG19 cut after the last layer used, ImageNet-normalised input
+    vgg19_features    ImageNet weights online; offline the same architecture, random weights
+    gram_matrix, content_loss, style_loss, tv_loss, StyleTransferLoss
+    make_optimizer    L-BFGS (strong-Wolfe line search) or Adam on the pixels
+    run_style_transfer  the lesson's loop, for widgets and benchmarks
+    check_size_fits   a clear message instead of an out-of-memory crash
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import urllib.request
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+# Layers of Gatys et al. (2016): style from the first conv of each block, content from conv4_2.
+STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+CONTENT_LAYER = "conv4_2"
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# VGG19's convolutions (torchvision's cfg "E"): (name, in_channels, out_channels), "pool" between blocks.
+_VGG19 = (("conv1_1", 3, 64), ("conv1_2", 64, 64), "pool",
+          ("conv2_1", 64, 128), ("conv2_2", 128, 128), "pool",
+          ("conv3_1", 128, 256), ("conv3_2", 256, 256), ("conv3_3", 256, 256), ("conv3_4", 256, 256), "pool",
+          ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512), ("conv4_4", 512, 512), "pool",
+          ("conv5_1", 512, 512), ("conv5_2", 512, 512), ("conv5_3", 512, 512), ("conv5_4", 512, 512), "pool")
+LAYER_NAMES = tuple(item[0] for item in _VGG19 if item != "pool")
+
+# The default style image online: Van Gogh's "The Starry Night" (1889, public domain), from
+# Wikimedia Commons (File:Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg), a 1280-px thumbnail.
+STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
+                    "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
+                    "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
+# SHA-256 of that file. NOT RECORDED YET: the machine this lesson was written on had no internet,
+# so the file could not be fetched to compute it. While it is None the download is used with a
+# printed "not verified" line and its hash; once set, a file with another hash is refused.
+STARRY_NIGHT_SHA256: str | None = None
+
+_SAMPLES: dict[str, Callable[[], np.ndarray]] = {}
+
+
+def _skimage(name: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        import skimage.data
+        return getattr(skimage.data, name)()
+    return load
+
+
+def _sklearn(filename: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from sklearn.datasets import load_sample_image
+        return load_sample_image(filename)
+    return load
+
+
+def _grace_hopper() -> np.ndarray:
+    import matplotlib.cbook
+    from PIL import Image
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+        return np.asarray(Image.open(file).convert("RGB"))
+
+
+for _name in ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry"):
+    _SAMPLES[_name] = _skimage(_name)
+_SAMPLES["china"] = _sklearn("china.jpg")
+_SAMPLES["flower"] = _sklearn("flower.jpg")
+_SAMPLES["grace_hopper"] = _grace_hopper
+
+
+def sample_names() -> list[str]:
+    """Names of the images that installed packages ship (usable offline)."""
+    return sorted(_SAMPLES)
+
+
+# --- Images ------------------------------------------------------------------------------------
+
+def _to_pil(source):
+    from PIL import Image
+    if isinstance(source, Image.Image):
+        return source.convert("RGB")
+    if isinstance(source, np.ndarray):
+        array = source
+        if array.ndim == 2:
+            array = np.stack([array] * 3, axis=-1)
+        if array.ndim != 3 or array.shape[-1] not in (3, 4):
+            raise ValueError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
+        if array.dtype != np.uint8:
+            array = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
+        return Image.fromarray(array[..., :3])
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        try:
+            return Image.open(io.BytesIO(bytes(source))).convert("RGB")
+        except Exception as error:  # PIL raises UnidentifiedImageError and friends
+            raise ValueError(f"the uploaded bytes are not an image PIL can read ({error})") from None
+    if isinstance(source, (str, Path)):
+        if isinstance(source, str) and source in _SAMPLES:
+            return _to_pil(_SAMPLES[source]())
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"no image file at {path}, and {str(source)!r} is not a sample "
+                                    f"name either (samples: {', '.join(sample_names())})")
+        return Image.open(path).convert("RGB")
+    raise ValueError(f"an image source must be a path, a sample name, bytes, a PIL image or a NumPy "
+                     f"array, got {type(source).__name__}")
+
+
+def load_image(source, size: int | None = 256, square: bool = False,
+               device: torch.device | str = "cpu") -> Tensor:
+    """A path, sample name, bytes, PIL image or array -> (1, 3, H, W) float in [0, 1].
+
+    size: the longer side after resizing (None keeps the size); square: centre-crop to a square first.
+    """
+    if size is not None and (not isinstance(size, (int, np.integer)) or size < 16):
+        raise ValueError(f"size must be an int of at least 16 pixels (or None), got {size!r}")
+    from PIL import Image
+    image = _to_pil(source)
+    if square:
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    if size is not None:
+        scale = size / max(image.size)
+        new = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(new, Image.Resampling.LANCZOS)
+    array = np.asarray(image, dtype=np.float32) / 255.0                        # (H, W, 3)
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)  # (1, 3, H, W)
+
+
+def to_numpy_image(image: Tensor) -> np.ndarray:
+    """(1, 3, H, W) or (3, H, W) in [0, 1] -> (H, W, 3) NumPy array for imshow."""
+    if image.ndim == 4:
+        image = image[0]
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected an image of shape (1, 3, H, W) or (3, H, W), got {tuple(image.shape)}")
+    return image.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def save_image(image: Tensor, path: str | Path) -> Path:
+    """Write a (1, 3, H, W) image in [0, 1] as a PNG."""
+    from PIL import Image
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray((to_numpy_image(image) * 255).round().astype(np.uint8)).save(path)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download_image(url: str, filename: str, sha256: str | None, folder: str | Path | None = None,
+                   timeout: float = 20.0) -> Path:
+    """Download `url` once into data/ (or `folder`), refusing a file whose SHA-256 differs from `sha256`."""
+    if folder is None:
+        from helpers.runtime import data_dir
+        folder = data_dir()
+    path = Path(folder) / filename
+    if not path.is_file():
+        request = urllib.request.Request(url, headers={"User-Agent": "gan-course/0.1 (teaching notebook)"})
+        tmp = path.with_name(path.name + ".part")
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as file:
+            file.write(response.read())
+        tmp.replace(path)
+    digest = _sha256(path)
+    if sha256 is None:
+        print(f"Downloaded {filename}; no checksum is recorded for it, so it is NOT verified "
+              f"(its SHA-256 is {digest}).")
+    elif digest != sha256.lower():
+        path.unlink()
+        raise ValueError(f"{filename} has SHA-256 {digest}, expected {sha256}: the download is "
+                         "corrupt or the file changed upstream, so it was deleted and not used.")
+    return path
+
+
+def default_images(size: int = 256, online: bool = True, device: torch.device | str = "cpu"
+                   ) -> tuple[Tensor, Tensor, str]:
+    """The lesson's (content, style) pair, each (1, 3, H, W) in [0, 1], and a line saying what they are.
+
+    Online: Chelsea the cat (scikit-image) styled by The Starry Night (Wikimedia Commons).
+    Offline, or when the download fails: the style is the Hubble Deep Field (scikit-image).
+    """
+    content = load_image("chelsea", size, device=device)
+    if online:
+        try:
+            path = download_image(STARRY_NIGHT_URL, "starry_night_1280.jpg", STARRY_NIGHT_SHA256)
+            style = load_image(path, size, device=device)
+            return content, style, "content: Chelsea the cat (scikit-image); style: The Starry Night, Van Gogh 1889"
+        except (OSError, ValueError) as error:  # URLError is an OSError; ValueError: checksum or a bad file
+            print(f"Offline: could not fetch The Starry Night ({type(error).__name__}: {str(error)[:80]}); "
+                  "using the Hubble Deep Field that scikit-image ships as the style image instead.")
+    style = load_image("hubble_deep_field", size, device=device)
+    return content, style, "content: Chelsea the cat (scikit-image); style: Hubble Deep Field (scikit-image)"
+
+
+# --- VGG19 features ------------------------------------------------------------------------------
+
+def imagenet_normalize(image: Tensor) -> Tensor:
+    """(N, 3, H, W) in [0, 1] -> (N, 3, H, W) normalised with the ImageNet mean and std."""
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(image.shape)}")
+    mean = torch.tensor(IMAGENET_MEAN, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=image.device, dtype=image.dtype).view(1, 3, 1, 1)
+    return (image - mean) / std
+
+
+def vgg19_layers(last_layer: str = "conv5_1", pooling: str = "max") -> nn.Sequential:
+    """VGG19's `features` up to and including `last_layer`'s ReLU, same indices as torchvision's."""
+    if last_layer not in LAYER_NAMES:
+        raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
+    if pooling not in ("max", "avg"):
+        raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
+    layers: list[nn.Module] = []
+    for item in _VGG19:
+        if item == "pool":
+            layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
+            continue
+        name, c_in, c_out = item
+        layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True)]  # (N, c_out, h, w)
+        if name == last_layer:
+            break
+    return nn.Sequential(*layers)
+
+
+class VGGFeatures(nn.Module):
+    """Frozen VGG19 that maps (N, 3, H, W) images in [0, 1] to {layer name: (N, C, h, w) ReLU responses}."""
+
+    def __init__(self, layers: nn.Sequential, names: Sequence[str], description: str,
+                 pretrained: bool) -> None:
+        super().__init__()
+        self.layers = layers
+        self.description = description
+        self.pretrained = pretrained
+        conv_names = iter(LAYER_NAMES)
+        self._index_to_name: dict[int, str] = {}
+        for index, module in enumerate(layers):
+            if isinstance(module, nn.Conv2d):
+                current = next(conv_names)
+            if isinstance(module, nn.ReLU) and current in names:
+                self._index_to_name[index] = current  # the paper's conv layers hold rectified responses
+        missing = set(names) - set(self._index_to_name.values())
+        if missing:
+            raise ValueError(f"layers {sorted(missing)} are not in this network (it ends at "
+                             f"{current}); build it with a later last_layer")
+        self.names = tuple(names)
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, image: Tensor) -> dict[str, Tensor]:
+        x = imagenet_normalize(image)
+        features: dict[str, Tensor] = {}
+        for index, layer in enumerate(self.layers):
+            x = layer(x)
+            if index in self._index_to_name:
+                features[self._index_to_name[index]] = x
+        return features
+
+
+def _n_modules(last_layer: str) -> int:
+    """How many of VGG19's `features` modules come up to and including last_layer's ReLU."""
+    count = 0
+    for item in _VGG19:
+        count += 1 if item == "pool" else 2
+        if item != "pool" and item[0] == last_layer:
+            return count
+    raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
+
+
+def _last_of(names: Sequence[str]) -> str:
+    return max(names, key=LAYER_NAMES.index)
+
+
+@torch.no_grad()
+def rescale_random_layers(layers: nn.Sequential, images: Sequence[Tensor]) -> None:
+    """Scale each random conv so its ReLU output has mean square 1 on `images` (data-dependent init).
+
+    Without this, feature magnitudes drift layer by layer in a random network, and one layer's
+    Gram matrices dwarf the others in the style loss (as in ranVGG, He et al. 2016).
+    """
+    for image in images:
+        if image.ndim != 4 or image.shape[:2] != (1, 3):
+            raise ValueError(f"calibration images must have shape (1, 3, H, W), got {tuple(image.shape)}")
+    xs = [imagenet_normalize(image) for image in images]
+    for index, layer in enumerate(layers):
+        xs = [layer(x) for x in xs]
+        if isinstance(layer, nn.ReLU):
+            conv = layers[index - 1]
+            rms = torch.cat([x.pow(2).mean(dim=(0, 2, 3)) for x in xs]).mean().sqrt().clamp_min(1e-8)
+            conv.weight.div_(rms)
+            conv.bias.div_(rms)
+            xs = [x / rms for x in xs]  # ReLU is positively homogeneous: scaling commutes with it
+
+
+def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] = STYLE_LAYERS,
+                   content_layer: str = CONTENT_LAYER, calibration_images: Sequence[Tensor] = (),
+                   seed: int = 0, device: torch.device | str = "cpu") -> VGGFeatures:
+    """VGG19 cut after the last layer used. pretrained=None: ImageNet weights if they can be had, else random.
+
+    Random weights (offline): torchvision's own init (Kaiming normal), average pooling instead of
+    max pooling, and each layer rescaled on `calibration_images` (the content and style images)
+    so that every layer's features have mean square 1. The printed line says which one you got.
+    """
+    names = tuple(dict.fromkeys((*style_layers, content_layer)))
+    unknown = [n for n in names if n not in LAYER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown VGG19 layers {unknown}; names look like {LAYER_NAMES[:3]}...")
+    last = _last_of(names)
+    if pretrained is None or pretrained:
+        try:
+            from torchvision.models import VGG19_Weights, vgg19
+            full = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features  # downloads 548 MB once
+            layers = full[: _n_modules(last)]
+            layers.apply(lambda m: setattr(m, "inplace", True) if isinstance(m, nn.ReLU) else None)
+            print(f"VGG19 with ImageNet weights (torchvision IMAGENET1K_V1), cut after {last}.")
+            return VGGFeatures(layers, names, "VGG19, ImageNet weights", pretrained=True).to(device)
+        except Exception as error:  # no network, a firewall, a broken cache...
+            if pretrained:
+                raise
+            print(f"Offline: could not get the ImageNet VGG19 weights ({type(error).__name__}); using "
+                  "the same VGG19 architecture with RANDOM weights (average pooling, layer-wise "
+                  "rescaled). Expect texture and colour to transfer, not brush strokes.")
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    layers = vgg19_layers(last, pooling="avg")
+    for module in layers:
+        if isinstance(module, nn.Conv2d):  # torchvision's VGG init, written out
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(module.bias)
+    torch.random.set_rng_state(generator_state)  # building the network does not disturb the lesson's seed
+    if calibration_images:
+        rescale_random_layers(layers, [image.detach().cpu().float() for image in calibration_images])
+    return VGGFeatures(layers, names, "VGG19, random weights (offline fallback)", pretrained=False).to(device)
+
+
+# --- Losses --------------------------------------------------------------------------------------
+
+def gram_matrix(features: Tensor) -> Tensor:
+    """(N, C, H, W) feature maps -> (N, C, C) Gram matrices, divided by C*H*W."""
+    if features.ndim != 4:
+        raise ValueError(f"gram_matrix expects (N, C, H, W) feature maps, got shape {tuple(features.shape)}")
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w)                       # (N, C, HW)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)  # (N, C, C)
+
+
+def content_loss(features: Tensor, target: Tensor) -> Tensor:
+    """Mean squared difference of (N, C, H, W) features and their target -> a scalar."""
+    if features.shape != target.shape:
+        raise ValueError(f"content features {tuple(features.shape)} and target {tuple(target.shape)} differ in shape")
+    return F.mse_loss(features, target)
+
+
+def style_loss(grams: Sequence[Tensor], target_grams: Sequence[Tensor]) -> Tensor:
+    """Sum over layers of the mean squared difference of (N, C, C) Gram matrices -> a scalar."""
+    if len(grams) != len(target_grams) or not grams:
+        raise ValueError(f"need one target per Gram matrix, got {len(grams)} and {len(target_grams)}")
+    return sum(F.mse_loss(g, t.expand_as(g)) for g, t in zip(grams, target_grams))
+
+
+def tv_loss(image: Tensor) -> Tensor:
+    """Total variation of (N, C, H, W) images: mean |vertical step| + mean |horizontal step| -> a scalar."""
+    if image.ndim != 4:
+        raise ValueError(f"tv_loss expects (N, C, H, W) images, got shape {tuple(image.shape)}")
+    return ((image[:, :, 1:, :] - image[:, :, :-1, :]).abs().mean()
+            + (image[:, :, :, 1:] - image[:, :, :, :-1]).abs().mean())
+
+
+class StyleTransferLoss:
+    """content_weight * content + style_weight * style + tv_weight * TV, targets computed once."""
+
+    def __init__(self, extractor: VGGFeatures, content_image: Tensor, style_image: Tensor,
+                 content_weight: float, style_weight: float, tv_weight: float,
+                 style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER) -> None:
+        self.extractor = extractor
+        self.weights = (float(content_weight), float(style_weight), float(tv_weight))
+        self.style_layers, self.content_layer = tuple(style_layers), content_layer
+        with torch.no_grad():  # the targets never change: compute them once, outside the loop
+            self.content_target = extractor(content_image)[content_layer]
+            style_features = extractor(style_image)
+            self.style_targets = [gram_matrix(style_features[name]) for name in self.style_layers]
+
+    def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, float]]:
+        features = self.extractor(image)
+        content = content_loss(features[self.content_layer], self.content_target)
+        style = style_loss([gram_matrix(features[name]) for name in self.style_layers], self.style_targets)
+        tv = tv_loss(image)
+        cw, sw, tw = self.weights
+        total = cw * content + sw * style + tw * tv
+        return total, {"total": total.item(), "content": content.item(), "style": style.item(), "tv": tv.item()}
+
+
+# --- Optimisation ---------------------------------------------------------------------------------
+
+def make_optimizer(name: str, image: Tensor, lr: float | None = None,
+                   lbfgs_iterations: int = 5) -> torch.optim.Optimizer:
+    """An optimiser on the pixels of `image` (a leaf with requires_grad=True).
+
+    'lbfgs': L-BFGS with a strong-Wolfe line search, `lbfgs_iterations` iterations per step()
+    (each iteration costs one or more loss evaluations). Without the line search, L-BFGS's
+    first steps are tiny and it barely moves (measured in lesson 04 with random VGG19 features).
+    'adam': one evaluation per step, lr 0.02 by default.
+    """
+    if not (isinstance(image, Tensor) and image.is_leaf and image.requires_grad):
+        raise ValueError("image must be a leaf tensor with requires_grad=True, e.g. content.clone().requires_grad_(True)")
+    if name == "lbfgs":
+        # tolerances: the defaults silently stop L-BFGS when the losses are small numbers
+        return torch.optim.LBFGS([image], lr=1.0 if lr is None else lr, max_iter=lbfgs_iterations,
+                                 history_size=50, line_search_fn="strong_wolfe",
+                                 tolerance_grad=1e-12, tolerance_change=1e-12)
+    if name == "adam":
+        return torch.optim.Adam([image], lr=0.02 if lr is None else lr)
+    raise ValueError(f"optimizer name must be 'lbfgs' or 'adam', got {name!r}")
+
+
+def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
+                   loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]],
+                   log: list[dict[str, float]]) -> None:
+    """One optimiser step on `image`; the loss parts of every evaluation are appended to `log`.
+
+    Adam's pixels are clamped to [0, 1] after each step. L-BFGS's are not: moving its pixels
+    behind its back breaks its curvature estimates (it can blow up to NaN); clamp at the end.
+    """
+    def closure() -> Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        total, parts = loss_fn(image)
+        total.backward()
+        log.append(parts)
+        return total
+
+    optimizer.step(closure)
+    if not isinstance(optimizer, torch.optim.LBFGS):
+        with torch.no_grad():
+            image.clamp_(0, 1)
+
+
+def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor,
+                       steps: int, optimizer: str = "lbfgs", lr: float | None = None,
+                       callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
+                       ) -> tuple[Tensor, list[dict[str, float]]]:
+    """The lesson's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
+
+    Returns the image (clamped to [0, 1]) and the loss parts of every evaluation. L-BFGS stops
+    at the end of the step that reaches `steps` evaluations (its line search may add a few).
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    image = init.detach().clone().requires_grad_(True)
+    opt = make_optimizer(optimizer, image, lr, lbfgs_iterations=min(5, steps))
+    log: list[dict[str, float]] = []
+    while len(log) < steps:
+        if isinstance(opt, torch.optim.LBFGS):  # do not plan more iterations than evaluations left
+            opt.param_groups[0]["max_iter"] = max(1, min(5, steps - len(log)))
+        before = len(log)
+        optimizer_step(opt, image, loss_fn, log)
+        parts = log[-1]
+        if not all(math.isfinite(v) for v in parts.values()):
+            raise FloatingPointError(f"the loss became {parts} after {len(log)} evaluations: lower the "
+                                     "learning rate or the style weight")
+        if callback is not None:
+            callback(len(log), image, parts)
+        if len(log) == before:  # L-BFGS converged and made no evaluation: nothing more to do
+            break
+    return image.detach().clamp(0, 1), log
+
+
+# --- Memory --------------------------------------------------------------------------------------
+
+# Floats kept per input pixel by VGG19 up to relu5_1 (forward activations, their gradients, and
+# L-BFGS's history of 2 x 50 image-sized vectors), measured by counting layer outputs.
+_FLOATS_PER_PIXEL = 2 * 610 + 2 * 50 * 3
+MAX_CPU_SIZE = 512
+
+
+def estimate_memory_gb(height: int, width: int) -> float:
+    """Rough peak memory in GB of one style-transfer run at (height, width), weights included."""
+    weights = 20.0e6 * 4  # VGG19's conv weights up to conv5_1: about 20 M floats
+    return (weights + 1.5 * _FLOATS_PER_PIXEL * 4 * height * width) / 1e9
+
+
+def _free_memory_gb(device: torch.device) -> float | None:
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return free / 1e9
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_size_fits(size: int, device: torch.device | str) -> int:
+    """The image size to use: `size`, capped on a CPU; ValueError with advice when it cannot fit."""
+    device = torch.device(device)
+    if not isinstance(size, (int, np.integer)) or size < 16:
+        raise ValueError(f"size must be an int of at least 16 pixels, got {size!r}")
+    if device.type == "cpu" and size > MAX_CPU_SIZE:
+        print(f"On a CPU {size} px would take many minutes per run; using {MAX_CPU_SIZE} px instead.")
+        size = MAX_CPU_SIZE
+    need, free = estimate_memory_gb(size, size), _free_memory_gb(device)
+    if free is not None and need > 0.9 * free:
+        largest = int(math.sqrt(max(0.9 * free * 1e9 - 20.0e6 * 4, 0) / (1.5 * _FLOATS_PER_PIXEL * 4)))
+        raise ValueError(f"a {size} x {size} image needs about {need:.1f} GB but only {free:.1f} GB is free "
+                         f"on {device}; choose a size of at most {largest // 16 * 16} px.")
+    return int(size)
+
+
+def out_of_memory_message(size: int, device: torch.device | str) -> str:
+    """What to tell the user after torch.cuda.OutOfMemoryError at `size`."""
+    return (f"Out of memory at {size} px on {device}. Choose a smaller size (halving it needs a quarter "
+            "of the memory), or restart the runtime to free memory held by earlier cells.")

@@ -1,0 +1,201 @@
+"""Lesson 04 helpers: reference answers, bad input, the offline fallback and the checks."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers import checks
+from helpers import style_transfer as st
+
+
+def test_gram_matrix_matches_einsum():
+    features = torch.randn(2, 5, 3, 4)
+    expected = torch.einsum("nchw,ndhw->ncd", features, features) / (5 * 3 * 4)
+    got = st.gram_matrix(features)
+    assert got.shape == (2, 5, 5)
+    assert torch.allclose(got, expected, atol=1e-6)
+    assert torch.allclose(got, got.transpose(1, 2))
+
+
+def test_losses_against_hand_values():
+    assert st.content_loss(torch.ones(1, 2, 2, 2), torch.zeros(1, 2, 2, 2)).item() == pytest.approx(1.0)
+    grams, targets = [torch.full((1, 2, 2), 2.0), torch.ones(1, 3, 3)], [torch.zeros(1, 2, 2), torch.zeros(1, 3, 3)]
+    assert st.style_loss(grams, targets).item() == pytest.approx(4.0 + 1.0)
+    image = torch.tensor([[[[0.0, 0.5, 1.0], [0.0, 0.0, 1.0]]]])
+    assert st.tv_loss(image).item() == pytest.approx(1 / 6 + 1 / 2)
+    assert st.tv_loss(torch.ones(1, 3, 8, 8)).item() == 0.0
+
+
+@pytest.mark.parametrize("bad", [torch.zeros(3, 4, 4), torch.zeros(4, 4)])
+def test_bad_shapes_raise(bad):
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        st.gram_matrix(bad)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        st.tv_loss(bad)
+    with pytest.raises(ValueError, match="differ"):
+        st.content_loss(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 4, 4))
+
+
+def test_load_image_from_sample_bytes_and_array(tmp_path):
+    from PIL import Image
+    image = st.load_image("chelsea", size=64)
+    assert image.shape[:2] == (1, 3) and max(image.shape[2:]) == 64 and image.dtype == torch.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    buffer = io.BytesIO()
+    Image.fromarray((np.random.rand(40, 30, 3) * 255).astype(np.uint8)).save(buffer, format="PNG")
+    from_bytes = st.load_image(buffer.getvalue(), size=20, square=True)
+    assert from_bytes.shape == (1, 3, 20, 20)
+    path = tmp_path / "x.png"
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(path)  # greyscale becomes RGB
+    assert st.load_image(path, size=None).shape == (1, 3, 10, 12)
+
+
+def test_load_image_bad_input():
+    with pytest.raises(FileNotFoundError, match="sample"):
+        st.load_image("no_such_picture.jpg")
+    with pytest.raises(ValueError, match="not an image"):
+        st.load_image(b"definitely not a png")
+    with pytest.raises(ValueError, match="size"):
+        st.load_image("chelsea", size=4)
+    with pytest.raises(ValueError, match="path, a sample name"):
+        st.load_image(3.14)
+
+
+def test_every_sample_loads():
+    for name in st.sample_names():
+        assert st.load_image(name, size=32).shape[1] == 3, name
+
+
+def test_vgg_layers_match_torchvision_indices():
+    from torchvision.models.vgg import cfgs, make_layers
+    ours = st.vgg19_layers("conv5_4")
+    theirs = make_layers(cfgs["E"])
+    assert len(ours) == len(theirs) - 1  # everything but the last pool
+    for a, b in zip(ours, theirs):
+        assert type(a) is type(b)
+        if isinstance(a, nn.Conv2d):
+            assert a.weight.shape == b.weight.shape
+    assert st._n_modules("conv5_1") == 30 and len(st.vgg19_layers("conv5_1")) == 30
+
+
+def test_random_fallback_features_and_rescaling():
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    extractor = st.vgg19_features(pretrained=False, calibration_images=[content, style], seed=3)
+    assert not extractor.pretrained and "random" in extractor.description
+    assert not any(p.requires_grad for p in extractor.parameters())
+    assert isinstance(extractor.layers[4], nn.AvgPool2d) and len(extractor.layers) == 30
+    features = extractor(torch.cat([content, style]))
+    assert set(features) == {*st.STYLE_LAYERS, st.CONTENT_LAYER}
+    assert features["conv5_1"].shape == (2, 512, 2, 2)
+    for name, value in features.items():  # the calibration makes each layer's mean square 1
+        assert value.pow(2).mean().item() == pytest.approx(1.0, rel=1e-3), name
+    again = st.vgg19_features(pretrained=False, calibration_images=[content, style], seed=3)
+    assert torch.equal(again.layers[0].weight, extractor.layers[0].weight)  # seeded: reproducible
+
+
+def test_building_the_network_keeps_the_global_seed():
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    st.vgg19_features(pretrained=False, style_layers=("conv1_1",), content_layer="conv1_2")
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_unknown_layer_raises():
+    with pytest.raises(ValueError, match="unknown VGG19 layers"):
+        st.vgg19_features(pretrained=False, style_layers=("conv9_9",))
+
+
+def test_style_transfer_lowers_the_loss_with_both_optimizers():
+    torch.manual_seed(0)
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32).pow(3)
+    extractor = st.vgg19_features(pretrained=False, calibration_images=[content, style])
+    loss_fn = st.StyleTransferLoss(extractor, content, style, 1.0, 1e3, 0.1)
+    start = loss_fn(content)[1]["total"]
+    for name in ("lbfgs", "adam"):
+        image, log = st.run_style_transfer(loss_fn, content, steps=8, optimizer=name)
+        assert len(log) >= 8 and log[-1]["total"] < start, name
+        assert image.min() >= 0 and image.max() <= 1 and not image.requires_grad
+
+
+def test_make_optimizer_bad_input():
+    with pytest.raises(ValueError, match="requires_grad"):
+        st.make_optimizer("adam", torch.zeros(1, 3, 4, 4))
+    with pytest.raises(ValueError, match="'lbfgs' or 'adam'"):
+        st.make_optimizer("sgd", torch.zeros(1, 3, 4, 4, requires_grad=True))
+
+
+def test_download_refuses_a_checksum_mismatch(tmp_path, monkeypatch):
+    (tmp_path / "painting.jpg").write_bytes(b"pretend painting")  # already 'downloaded'
+    with pytest.raises(ValueError, match="SHA-256"):
+        st.download_image("https://example.invalid/p.jpg", "painting.jpg", sha256="0" * 64, folder=tmp_path)
+    assert not (tmp_path / "painting.jpg").exists()
+
+
+def test_offline_default_images_fall_back_with_a_message(monkeypatch, capsys, tmp_path):
+    def no_network(*args, **kwargs):
+        raise OSError("no network here")
+    monkeypatch.setattr(st.urllib.request, "urlopen", no_network)
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    content, style, what = st.default_images(size=48, online=True)
+    assert "Hubble" in what and content.shape[1] == style.shape[1] == 3
+    assert "Offline" in capsys.readouterr().out
+
+
+def test_pretrained_falls_back_to_random_with_a_message(monkeypatch, capsys):
+    import torchvision.models
+    def no_weights(*args, **kwargs):
+        raise OSError("no network here")
+    monkeypatch.setattr(torchvision.models, "vgg19", no_weights)
+    extractor = st.vgg19_features(pretrained=None, style_layers=("conv1_1",), content_layer="conv1_2")
+    assert not extractor.pretrained
+    assert "RANDOM weights" in capsys.readouterr().out
+    with pytest.raises(OSError):
+        st.vgg19_features(pretrained=True, style_layers=("conv1_1",), content_layer="conv1_2")
+
+
+def test_memory_guard():
+    assert st.check_size_fits(64, "cpu") == 64
+    assert st.check_size_fits(4096, "cpu") == st.MAX_CPU_SIZE
+    assert st.estimate_memory_gb(512, 512) > st.estimate_memory_gb(256, 256) * 3.5
+    with pytest.raises(ValueError, match="size"):
+        st.check_size_fits(0, "cpu")
+
+
+def test_checks_pass_on_the_reference_and_explain_mistakes():
+    checks.check_gram_matrix(st.gram_matrix)
+    checks.check_content_loss(st.content_loss)
+    checks.check_style_loss(st.style_loss)
+    checks.check_tv_loss(st.tv_loss)
+    with pytest.raises(AssertionError, match="divide by C\\*H\\*W"):
+        checks.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1] * f.shape[2] * f.shape[3])
+    with pytest.raises(AssertionError, match="divided by H\\*W only"):
+        checks.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1])
+    with pytest.raises(AssertionError, match="sum"):
+        checks.check_content_loss(lambda f, t: (f - t).pow(2).sum())
+    with pytest.raises(AssertionError, match="mean over layers"):
+        checks.check_style_loss(lambda g, t: st.style_loss(g, t) / len(g))
+    with pytest.raises(AssertionError, match="squared"):
+        checks.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean()
+                             + (x[..., 1:] - x[..., :-1]).pow(2).mean())
+    with pytest.raises(AssertionError, match="sum of"):
+        checks.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).abs().sum()
+                             + (x[..., 1:] - x[..., :-1]).abs().sum())
+    with pytest.raises(AssertionError, match="not written yet"):
+        checks.check_tv_loss(lambda x: (_ for _ in ()).throw(NotImplementedError()))
+
+
+def test_widget_run_button_passes_the_settings():
+    from helpers import widgets
+    calls = []
+    box = widgets.style_transfer_controls(calls.append, size=128, style_weight=3e3, tv_weight=0.3, steps=50)
+    button = box.children[-2]
+    button.click()
+    assert calls and calls[0]["size"] == 128 and calls[0]["steps"] == 50
+    assert calls[0]["style_weight"] == pytest.approx(3e3) and calls[0]["content_bytes"] is None
+    with pytest.raises(ValueError, match="size"):
+        widgets.style_transfer_controls(calls.append, size=100)
