@@ -93,8 +93,10 @@ def main() -> int:
     for text, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
     if spread:
-        collapsed = sum(r["modes"] <= 4 for r in spread["gan"])
-        print(f"  plain GAN collapses (≤ 4 modes) at {collapsed} of {len(spread['gan'])} seeds")
+        collapsed = sum(r["modes"] <= 4 and r["high_quality"] >= 0.5 for r in spread["gan"])
+        stuck = sum(r["high_quality"] < 0.5 for r in spread["gan"])
+        print(f"  plain GAN collapses (≤ 4 modes, ≥ 50% of points on modes) at {collapsed} of "
+              f"{len(spread['gan'])} seeds; has not converged (< 50% on modes) at {stuck}")
         for method in ("wgan_gp", "spectral_norm"):
             good = sum(r["modes"] == 8 and r["high_quality"] >= 0.9 for r in spread[method])
             print(f"  {method}: 8/8 with ≥ 90% at {good} of {len(spread[method])} seeds; "
