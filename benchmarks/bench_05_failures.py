@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=5, help="seeds for the spread (from the notebook's SEED)")
     parser.add_argument("--steps", type=int, default=None, help="override the notebook's STEPS")
     parser.add_argument("--no-grid", action="store_true", help="skip the 25-Gaussian grid")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (1, as the notebook uses on a CPU)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
