@@ -142,3 +142,49 @@ def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: f
     return ax
 
 
+# --- Lesson 05: why GANs fail, and how to fix them ---
+
+def density(ax, points: Tensor, lim: float, centres: Tensor | None = None, bins: int = 120,
+            title: str = "") -> None:
+    """Draw (N, 2) points as a 2-D histogram on [-lim, lim]² (log colour scale), centres (K, 2) as rings."""
+    from matplotlib.colors import LogNorm
+    if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[1] != 2:
+        shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
+        raise ValueError(f"points must be a tensor of shape (N, 2), got {shape}")
+    if not lim > 0:
+        raise ValueError(f"lim must be positive, got {lim!r}")
+    p = points.detach().float().cpu().numpy()
+    ax.hist2d(p[:, 0], p[:, 1], bins=bins, range=[[-lim, lim], [-lim, lim]], cmap="magma",
+              norm=LogNorm(vmin=1), cmin=1)
+    ax.set_facecolor("black")
+    if centres is not None:
+        c = centres.detach().float().cpu().numpy()
+        ax.scatter(c[:, 0], c[:, 1], s=60, facecolors="none", edgecolors="deepskyblue", lw=0.8)
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def density_grid(panels: Sequence[Sequence[tuple[str, Tensor]]], lim: float,
+                 centres: Tensor | None = None, size: float = 2.2, row_labels: Sequence[str] = (),
+                 bins: int = 120):
+    """Rows of (title, (N, 2) points) panels drawn with `density`; returns the figure."""
+    rows, cols = len(panels), max((len(r) for r in panels), default=0)
+    if rows == 0 or cols == 0:
+        raise ValueError("panels must be a non-empty list of rows of (title, points)")
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    for r, row in enumerate(panels):
+        for c in range(cols):
+            if c < len(row):
+                title, pts = row[c]
+                density(axes[r][c], pts, lim, centres=centres, bins=bins, title=title)
+            else:
+                axes[r][c].set_axis_off()
+        if r < len(row_labels):
+            axes[r][0].set_ylabel(row_labels[r], fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,184 @@
+"""Lesson 05 helpers: mixtures, mode-coverage metrics, WGAN losses, gradient penalty, checks."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import checks, losses, metrics, toy_data
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def test_ring_centres_and_spread():
+    points, centres = toy_data.gaussian_ring(4000, generator=torch.Generator().manual_seed(0))
+    assert points.shape == (4000, 2) and centres.shape == (8, 2)
+    assert torch.allclose(centres.norm(dim=1), torch.full((8,), 2.0), atol=1e-6)
+    assert torch.allclose(centres[2], torch.tensor([0.0, 2.0]), atol=1e-6)  # 90° apart every 2 modes
+    nearest = torch.cdist(points, centres).min(dim=1).values
+    # 2-D Gaussian: distance to its centre is Rayleigh, mean σ·sqrt(π/2)
+    assert abs(nearest.mean().item() - 0.02 * math.sqrt(math.pi / 2)) < 0.002
+
+
+def test_grid_centres():
+    points, centres = toy_data.gaussian_grid(100, generator=torch.Generator().manual_seed(0))
+    assert points.shape == (100, 2) and centres.shape == (25, 2)
+    assert set(centres[:, 0].tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+    assert torch.cdist(points, centres).min(dim=1).values.max() < 0.05 * 5
+
+
+def test_samplers_are_seeded():
+    a = toy_data.gaussian_ring(10, generator=torch.Generator().manual_seed(3))[0]
+    b = toy_data.gaussian_ring(10, generator=torch.Generator().manual_seed(3))[0]
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [dict(n=0), dict(n=2.5), dict(n=10, std=0), dict(n=10, modes=0),
+                                    dict(n=10, radius=-1)])
+def test_ring_bad_input(kwargs):
+    with pytest.raises(ValueError):
+        toy_data.gaussian_ring(**kwargs)
+
+
+def test_grid_bad_input():
+    with pytest.raises(ValueError, match="side"):
+        toy_data.gaussian_grid(10, side=0)
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+def test_mode_metrics_by_hand():
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    points = torch.tensor([[0.05, 0.0]] * 50          # 3σ = 0.06: close to mode 0
+                          + [[10.0, 0.059]] * 1       # close to mode 1, only 1 point (1% of 100)
+                          + [[0.0, 10.07]] * 30       # 0.07 > 0.06: not close to mode 2
+                          + [[5.0, 5.0]] * 19)        # far from everything
+    assert metrics.mode_counts(points, centres, 0.02).tolist() == [50, 1, 0]
+    assert metrics.modes_covered(points, centres, 0.02) == 2          # 1 of 100 = 1%: counts
+    assert metrics.modes_covered(points, centres, 0.02, min_share=0.02) == 1
+    assert metrics.high_quality_share(points, centres, 0.02) == pytest.approx(0.51)
+
+
+def test_real_ring_scores_full_marks():
+    points, centres = toy_data.gaussian_ring(10_000, generator=torch.Generator().manual_seed(0))
+    assert metrics.modes_covered(points, centres, 0.02) == 8
+    assert metrics.high_quality_share(points, centres, 0.02) == pytest.approx(1 - math.exp(-4.5), abs=0.005)
+
+
+@pytest.mark.parametrize("points, centres", [(torch.zeros(5, 3), torch.zeros(2, 2)),
+                                             (torch.zeros(5, 2), torch.zeros(2, 3)),
+                                             (torch.zeros(0, 2), torch.zeros(2, 2))])
+def test_metrics_bad_shapes(points, centres):
+    with pytest.raises(ValueError):
+        metrics.modes_covered(points, centres, 0.02)
+
+
+def test_metrics_bad_std():
+    with pytest.raises(ValueError, match="std"):
+        metrics.high_quality_share(torch.zeros(3, 2), torch.zeros(1, 2), 0.0)
+
+
+# --- losses ------------------------------------------------------------------------------------
+
+def test_wgan_losses_by_hand():
+    real, fake = torch.tensor([[1.0], [3.0]]), torch.tensor([[-1.0], [0.0]])
+    assert losses.wgan_critic_loss(real, fake).item() == pytest.approx(-0.5 - 2.0)
+    assert losses.wgan_generator_loss(fake).item() == pytest.approx(0.5)
+
+
+def test_gradient_penalty_linear_critic():
+    critic = nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # ‖∇C‖ = 5 everywhere
+    real, fake = torch.randn(6, 2), torch.randn(6, 2)
+    penalty = losses.gradient_penalty(critic, real, fake)
+    assert penalty.item() == pytest.approx((5 - 1) ** 2)
+    penalty.backward()  # create_graph: the penalty reaches the critic's weights
+    # d/dw (‖w‖ - 1)² = 2 (‖w‖ - 1) w / ‖w‖ = 2·4·(3, 4)/5
+    assert torch.allclose(critic.weight.grad, torch.tensor([[4.8, 6.4]]), atol=1e-5)
+
+
+def test_gradient_penalty_uses_epsilon():
+    critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake = torch.randn(4, 2), torch.randn(4, 2)
+    at_real = losses.gradient_penalty(critic, real, fake, torch.ones(4, 1))
+    at_fake = losses.gradient_penalty(critic, real, fake, torch.zeros(4, 1))
+    assert at_real.item() != pytest.approx(at_fake.item())
+    with pytest.raises(ValueError, match="epsilon"):
+        losses.gradient_penalty(critic, real, fake, torch.ones(4))
+    with pytest.raises(ValueError, match="same shape"):
+        losses.gradient_penalty(critic, real, fake[:3])
+
+
+# --- checks: pass on the reference, fail on the usual mistakes ------------------------------------
+
+def test_checks_pass_on_reference(capsys):
+    checks.check_gradient_penalty(losses.gradient_penalty)
+    checks.check_wgan_losses(losses.wgan_critic_loss, losses.wgan_generator_loss)
+    checks.check_mode_coverage(lambda p, c, s: (metrics.modes_covered(p, c, s), metrics.high_quality_share(p, c, s)))
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+def _penalty_squared_norm(critic, real, fake, epsilon):
+    mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return ((grad.pow(2).sum(1) - 1) ** 2).mean()
+
+
+def _penalty_no_graph(critic, real, fake, epsilon):
+    mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed)
+    return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+
+@pytest.mark.parametrize("wrong, message", [(_penalty_squared_norm, "squared norm"),
+                                            (_penalty_no_graph, "create_graph")])
+def test_gradient_penalty_check_explains(wrong, message):
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_gradient_penalty(wrong)
+
+
+def test_wgan_check_catches_sign():
+    with pytest.raises(checks.CheckFailed, match="sign"):
+        checks.check_wgan_losses(lambda r, f: r.mean() - f.mean(), losses.wgan_generator_loss)
+
+
+def test_mode_check_catches_any_point_counts():
+    def lenient(points, centres, std):
+        distance, nearest = torch.cdist(points, centres).min(dim=1)
+        close = distance <= 3 * std
+        return int(torch.bincount(nearest[close], minlength=len(centres)).gt(0).sum()), close.float().mean().item()
+    with pytest.raises(checks.CheckFailed, match="1%"):
+        checks.check_mode_coverage(lenient)
+
+
+def test_check_reports_unwritten_exercise():
+    def stub(*args):
+        raise NotImplementedError
+    with pytest.raises(checks.CheckFailed, match="not written yet"):
+        checks.check_mode_coverage(stub)
+
+
+# --- pictures and widgets ------------------------------------------------------------------------
+
+def test_density_grid_draws():
+    from helpers.plotting import density_grid
+    points, centres = toy_data.gaussian_ring(500)
+    fig = density_grid([[("a", points), ("b", points)], [("c", points)]], 2.6, centres=centres)
+    assert len(fig.axes) >= 4
+    with pytest.raises(ValueError):
+        density_grid([], 2.6)
+
+
+def test_method_picker_builds_and_validates():
+    pytest.importorskip("ipywidgets")
+    from helpers.widgets import method_picker
+    calls = []
+    box = method_picker(lambda m, lr, k: calls.append((m, lr, k)), ["gan", "wgan_gp"], lr=1e-3)
+    button = box.children[0].children[1]
+    button.click()
+    assert calls and calls[0][0] == "gan" and calls[0][2] == 1
+    with pytest.raises(ValueError, match="lr"):
+        method_picker(print, ["gan"], lr=1.0)
