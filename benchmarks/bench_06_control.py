@@ -51,7 +51,7 @@ def train_cgan(p: dict, data, classifier, device, seed: int) -> tuple[float, flo
     """The notebook's cGAN loop; returns (accuracy on requested classes, training seconds)."""
     seed_everything(seed)
     generator = models.ConditionalGenerator(p["LATENT_DIM"], 10, 10, p["HIDDEN_DIM"], data.image_shape).to(device)
-    discriminator = models.ConditionalDiscriminator(10, 10, p["HIDDEN_DIM"], data.image_shape, 0.3).to(device)
+    discriminator = models.ConditionalDiscriminator(10, p["HIDDEN_DIM"], data.image_shape, 0.3).to(device)
     criterion = nn.BCEWithLogitsLoss()
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["LR"], betas=(0.5, 0.999))

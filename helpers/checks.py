@@ -126,14 +126,14 @@ def _same(a: Tensor, b: Tensor, tol: float = 1e-5) -> bool:
 
 
 def check_label_conditioning(generator_class: type, discriminator_class: type) -> None:
-    """Lesson 06: the cGAN's G and D concatenate [noise, embedding(label)] / [image, embedding(label)]."""
+    """Lesson 06: G concatenates [noise, embedding(label)]; D adds the projection embedding(label) . features."""
     from helpers.models import ConditionalDiscriminator, ConditionalGenerator
-    sizes = dict(num_classes=10, embed_dim=6, hidden_dim=16, image_shape=(1, 8, 8))
+    sizes = dict(num_classes=10, hidden_dim=16, image_shape=(1, 8, 8))
     torch.manual_seed(0)
     noise, labels = torch.randn(12, 5), torch.arange(12) % 10
     other_labels = (labels + 3) % 10
     for name, cls, ref_cls, kwargs in (
-            ("generator", generator_class, ConditionalGenerator, dict(latent_dim=5, **sizes)),
+            ("generator", generator_class, ConditionalGenerator, dict(latent_dim=5, embed_dim=6, **sizes)),
             ("discriminator", discriminator_class, ConditionalDiscriminator, sizes)):
         model = _call(lambda: cls(**kwargs), name=f"{cls.__name__}(...)")
         reference = ref_cls(**kwargs)
@@ -153,18 +153,18 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
                 got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
                 fail(f"the {name} should return shape {expected_shape} for a batch of 12, got {got}.",
                      "the generator reshapes to (N, C, H, W) with .view(-1, *self.image_shape); "
-                     "the discriminator returns self.net(...) as it is, (N, 1).")
+                     "the discriminator's projection is summed with keepdim=True, giving (N, 1).")
+            how = ("look the labels up with self.label_embedding(labels) and concatenate the result "
+                   "with the noise: torch.cat([noise, embedding], dim=1)" if name == "generator" else
+                   "features = self.body(images); logit = self.out(features) + "
+                   "(self.label_embedding(labels) * features).sum(dim=1, keepdim=True)")
             if _same(out, model(*other)):
-                fail(f"the {name}'s output does not change when the labels change: it ignores them.",
-                     "look the labels up with self.label_embedding(labels) and concatenate the "
-                     "result with the input (torch.cat([..., embedding], dim=1)).")
+                fail(f"the {name}'s output does not change when the labels change: it ignores them.", how)
             if not _same(out, want):
-                first = "noise" if name == "generator" else "flattened image (images.flatten(1))"
-                fail(f"the {name} uses the labels, but not the way the layers expect.",
-                     f"concatenate along dim=1 in this order: [{first}, self.label_embedding(labels)], "
-                     "then pass the result through self.net.")
-    passed("Label conditioning: G and D both read the label through its embedding, "
-           "concatenated with their input.")
+                fail(f"the {name} uses the labels, but not the way the layers expect "
+                     f"({'order: [noise, embedding]' if name == 'generator' else 'the projection term'}).", how)
+    passed("Label conditioning: G concatenates the label's embedding with the noise; D adds the "
+           "projection embedding(y) · features to its logit.")
 
 
 def check_q_head(discriminator_class: type) -> None:

@@ -107,32 +107,33 @@ class ConditionalGenerator(nn.Module):
 class ConditionalDiscriminator(nn.Module):
     """Images (N, C, H, W) and labels (N,) -> (N, 1) logits: "a real image of this class?".
 
-    The flattened image is concatenated with the label's embedding; a fake of the right class
-    and a real image given the wrong label are both things D learns to reject.
+    A projection discriminator (Miyato & Koyama, 2018): features phi(x) (N, hidden) from an
+    MLP, then logit = w . phi(x) + b + embedding(y) . phi(x). The last term scores how well the
+    image's features match the asked class, so a fake of the wrong class is easy to reject.
     """
 
-    def __init__(self, num_classes: int = 10, embed_dim: int = 10, hidden_dim: int = 256,
+    def __init__(self, num_classes: int = 10, hidden_dim: int = 256,
                  image_shape: tuple[int, int, int] = (1, 28, 28), dropout: float = 0.3) -> None:
         super().__init__()
-        _check_sizes(num_classes=num_classes, embed_dim=embed_dim, hidden_dim=hidden_dim)
+        _check_sizes(num_classes=num_classes, hidden_dim=hidden_dim)
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.num_classes = num_classes
         self.image_shape = _image_shape(image_shape)
         pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-        self.label_embedding = nn.Embedding(num_classes, embed_dim)                 # (N,) -> (N, embed_dim)
-        self.net = nn.Sequential(
-            nn.Linear(pixels + embed_dim, 2 * hidden_dim), nn.LeakyReLU(0.2),       # (N, 2*hidden)
-            nn.Dropout(dropout),
-            nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2),               # (N, hidden)
-            nn.Dropout(dropout),
-            nn.Linear(hidden_dim, 1),                                               # (N, 1) logit
+        self.body = nn.Sequential(
+            nn.Flatten(),                                                           # (N, C*H*W)
+            nn.Linear(pixels, 2 * hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, 2*hidden)
+            nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, hidden)
         )
+        self.out = nn.Linear(hidden_dim, 1)                                         # (N, 1): "real?"
+        self.label_embedding = nn.Embedding(num_classes, hidden_dim)                # (N,) -> (N, hidden)
 
     def forward(self, images: Tensor, labels: Tensor) -> Tensor:
         _check_labels(labels, self.num_classes, images.shape[0])
-        inputs = torch.cat([images.flatten(1), self.label_embedding(labels)], dim=1)  # (N, C*H*W+embed)
-        return self.net(inputs)                                                        # (N, 1)
+        features = self.body(images)                                                # (N, hidden)
+        projection = (self.label_embedding(labels) * features).sum(dim=1, keepdim=True)  # (N, 1)
+        return self.out(features) + projection                                      # (N, 1)
 
 
 class InfoGenerator(nn.Module):

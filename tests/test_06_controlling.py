@@ -25,14 +25,15 @@ def test_conditional_generator_shapes_and_parameter_count():
 def test_conditional_models_use_the_label():
     torch.manual_seed(0)
     g = models.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL).eval()
-    d = models.ConditionalDiscriminator(num_classes=10, embed_dim=4, **SMALL).eval()
+    d = models.ConditionalDiscriminator(num_classes=10, **SMALL).eval()
     noise, images = torch.randn(4, 5), torch.rand(4, 1, 8, 8)
     a, b = torch.tensor([0, 1, 2, 3]), torch.tensor([4, 5, 6, 7])
     assert not torch.allclose(g(noise, a), g(noise, b))
     assert d(images, a).shape == (4, 1)
     assert not torch.allclose(d(images, a), d(images, b))
-    # the same as concatenating by hand
-    manual = d.net(torch.cat([images.flatten(1), d.label_embedding(a)], 1))
+    # the same as the projection written out by hand
+    features = d.body(images)
+    manual = d.out(features) + torch.einsum("nh,nh->n", d.label_embedding(a), features).unsqueeze(1)
     assert torch.allclose(d(images, a), manual)
 
 
@@ -150,9 +151,10 @@ class _IgnoresLabel(models.ConditionalGenerator):
         return self.net(torch.cat([noise, zeros], 1)).view(-1, *self.image_shape)
 
 
-class _WrongOrder(models.ConditionalDiscriminator):
+class _NoUnconditionalTerm(models.ConditionalDiscriminator):
     def forward(self, images, labels):
-        return self.net(torch.cat([self.label_embedding(labels), images.flatten(1)], 1))
+        features = self.body(images)
+        return (self.label_embedding(labels) * features).sum(1, keepdim=True)
 
 
 class _SoftmaxQ(models.InfoDiscriminator):
@@ -169,7 +171,7 @@ class _Stub(models.InfoDiscriminator):
 
 @pytest.mark.parametrize("call, message", [
     (lambda: checks.check_label_conditioning(_IgnoresLabel, models.ConditionalDiscriminator), "ignores"),
-    (lambda: checks.check_label_conditioning(models.ConditionalGenerator, _WrongOrder), "order"),
+    (lambda: checks.check_label_conditioning(models.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
     (lambda: checks.check_q_head(_SoftmaxQ), "probabilities"),
     (lambda: checks.check_q_head(_Stub), "not written yet"),
     (lambda: checks.check_mutual_information_loss(
