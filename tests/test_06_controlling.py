@@ -1,0 +1,198 @@
+"""Lesson 06 helpers: conditional and InfoGAN models, the mutual-information loss, code accuracy, checks."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from helpers import checks, losses, metrics, models, widgets
+
+SMALL = dict(hidden_dim=16, image_shape=(1, 8, 8))
+
+
+# --- models ---------------------------------------------------------------------------------
+
+def test_conditional_generator_shapes_and_parameter_count():
+    g = models.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL)
+    out = g(torch.randn(6, 5), torch.arange(6))
+    assert out.shape == (6, 1, 8, 8) and out.min() >= -1 and out.max() <= 1
+    # embedding 10*4; Linear 9->16; BN 16; Linear 16->32; BN 32; Linear 32->64
+    expected = 40 + (9 * 16 + 16) + 32 + (16 * 32 + 32) + 64 + (32 * 64 + 64)
+    assert models.count_parameters(g) == expected
+
+
+def test_conditional_models_use_the_label():
+    torch.manual_seed(0)
+    g = models.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL).eval()
+    d = models.ConditionalDiscriminator(num_classes=10, **SMALL).eval()
+    noise, images = torch.randn(4, 5), torch.rand(4, 1, 8, 8)
+    a, b = torch.tensor([0, 1, 2, 3]), torch.tensor([4, 5, 6, 7])
+    assert not torch.allclose(g(noise, a), g(noise, b))
+    assert d(images, a).shape == (4, 1)
+    assert not torch.allclose(d(images, a), d(images, b))
+    # the same as the projection written out by hand
+    features = d.body(images)
+    manual = d.out(features) + torch.einsum("nh,nh->n", d.label_embedding(a), features).unsqueeze(1)
+    assert torch.allclose(d(images, a), manual)
+
+
+@pytest.mark.parametrize("labels", [torch.tensor([0, 10]), torch.tensor([0.0, 1.0]), torch.tensor([0, 1, 2])])
+def test_conditional_generator_rejects_bad_labels(labels):
+    g = models.ConditionalGenerator(latent_dim=5, **SMALL)
+    with pytest.raises(ValueError, match="labels"):
+        g(torch.randn(2, 5), labels)
+
+
+def test_bad_sizes_are_errors():
+    with pytest.raises(ValueError, match="hidden_dim"):
+        models.ConditionalGenerator(hidden_dim=0)
+    with pytest.raises(ValueError, match="image_shape"):
+        models.InfoDiscriminator(image_shape=(28, 28))
+    with pytest.raises(ValueError, match="dropout"):
+        models.ConditionalDiscriminator(dropout=1.5)
+
+
+def test_info_models_shapes_and_q_head_split():
+    torch.manual_seed(0)
+    g = models.InfoGenerator(noise_dim=7, num_categories=4, num_continuous=3, **SMALL)
+    d = models.InfoDiscriminator(num_categories=4, num_continuous=3, **SMALL).eval()
+    noise, category, continuous = models.sample_info_latent(5, 7, 4, 3)
+    assert noise.shape == (5, 7) and category.shape == (5,) and continuous.shape == (5, 3)
+    assert category.dtype == torch.long and continuous.abs().max() <= 1
+    images = g(noise, category, continuous)
+    assert images.shape == (5, 1, 8, 8)
+    logit, category_logits, continuous_pred = d(images)
+    assert (logit.shape, category_logits.shape, continuous_pred.shape) == ((5, 1), (5, 4), (5, 3))
+    q = d.q_head(d.body(images))
+    assert torch.allclose(torch.cat([category_logits, continuous_pred], 1), q)
+    assert torch.allclose(logit, d.d_head(d.body(images)))
+
+
+def test_info_generator_feeds_a_one_hot_category():
+    g = models.InfoGenerator(noise_dim=3, num_categories=4, num_continuous=2, **SMALL)
+    first = g.net[0]
+    assert first.in_features == 3 + 4 + 2 == g.latent_dim
+    with pytest.raises(ValueError, match="continuous"):
+        g(torch.randn(2, 3), torch.tensor([0, 1]), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="category"):
+        g(torch.randn(2, 3), torch.tensor([0, 4]), torch.zeros(2, 2))
+
+
+# --- loss -----------------------------------------------------------------------------------
+
+def test_mutual_information_loss_hand_value():
+    logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    category = torch.tensor([0, 1])
+    pred, target = torch.tensor([[0.5], [0.0]]), torch.tensor([[0.0], [1.0]])
+    ce = (torch.log(torch.tensor(2.0)) + (torch.log(1 + torch.exp(torch.tensor(2.0))))) / 2
+    mse = (0.25 + 1.0) / 2
+    got = losses.mutual_information_loss(logits, category, pred, target, continuous_weight=0.1)
+    assert torch.isclose(got, ce + 0.1 * mse)
+    assert torch.isclose(got, F.cross_entropy(logits, category) + 0.1 * F.mse_loss(pred, target))
+
+
+def test_mutual_information_loss_without_continuous_codes_and_bad_input():
+    logits, category = torch.randn(3, 5), torch.tensor([1, 2, 3])
+    empty = torch.zeros(3, 0)
+    assert torch.isclose(losses.mutual_information_loss(logits, category, empty, empty),
+                         F.cross_entropy(logits, category))
+    with pytest.raises(ValueError, match="continuous"):
+        losses.mutual_information_loss(logits, category, torch.zeros(3, 2), torch.zeros(3, 1))
+    with pytest.raises(ValueError, match="int64"):
+        losses.mutual_information_loss(logits, category.float(), empty, empty)
+
+
+# --- metrics --------------------------------------------------------------------------------
+
+def test_categorical_code_accuracy_finds_the_permutation():
+    classes = torch.arange(10).repeat_interleave(5)
+    permutation = torch.tensor([3, 7, 0, 1, 9, 2, 8, 4, 6, 5])
+    codes = permutation[classes]               # code k always means class permutation^-1(k)
+    accuracy, mapping = metrics.categorical_code_accuracy(codes, classes)
+    assert accuracy == 1.0
+    assert all(permutation[mapping[k]] == k for k in range(10))
+
+
+def test_categorical_code_accuracy_one_to_one():
+    # two codes both draw class 0: only one of them can be matched to it
+    codes = torch.tensor([0, 0, 1, 1])
+    predicted = torch.tensor([0, 0, 0, 0])
+    accuracy, mapping = metrics.categorical_code_accuracy(codes, predicted, 2, 2)
+    assert accuracy == 0.5 and sorted(mapping.values()) == [0, 1]
+    with pytest.raises(ValueError, match="same"):
+        metrics.categorical_code_accuracy(torch.tensor([0, 1]), torch.tensor([0]))
+    with pytest.raises(ValueError, match="0..9"):
+        metrics.categorical_code_accuracy(torch.tensor([0, 12]), torch.tensor([0, 1]))
+
+
+def test_conditional_accuracy_per_class():
+    requested = torch.tensor([0, 0, 1, 1, 1, 1])
+    predicted = torch.tensor([0, 1, 1, 1, 1, 0])
+    accuracy, per_class = metrics.conditional_accuracy(requested, predicted, num_classes=3)
+    assert accuracy == pytest.approx(4 / 6)
+    assert per_class[:2].tolist() == [0.5, 0.75] and torch.isnan(per_class[2])
+    with pytest.raises(ValueError, match="int64"):
+        metrics.conditional_accuracy(requested.float(), predicted)
+
+
+# --- checks: they pass on the reference and fail, with a reason, on broken code ---------------
+
+def test_checks_pass_on_reference(capsys):
+    checks.check_label_conditioning(models.ConditionalGenerator, models.ConditionalDiscriminator)
+    checks.check_q_head(models.InfoDiscriminator)
+    checks.check_mutual_information_loss(losses.mutual_information_loss)
+    assert capsys.readouterr().out.count("✅") == 3
+
+
+class _IgnoresLabel(models.ConditionalGenerator):
+    def forward(self, noise, labels):
+        zeros = torch.zeros(noise.shape[0], self.label_embedding.embedding_dim)
+        return self.net(torch.cat([noise, zeros], 1)).view(-1, *self.image_shape)
+
+
+class _NoUnconditionalTerm(models.ConditionalDiscriminator):
+    def forward(self, images, labels):
+        features = self.body(images)
+        return (self.label_embedding(labels) * features).sum(1, keepdim=True)
+
+
+class _SoftmaxQ(models.InfoDiscriminator):
+    def forward(self, images):
+        features = self.body(images)
+        category_logits, continuous = self.q_head(features).split([self.num_categories, self.num_continuous], 1)
+        return self.d_head(features), category_logits.softmax(1), continuous
+
+
+class _Stub(models.InfoDiscriminator):
+    def forward(self, images):
+        raise NotImplementedError("Exercise")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: checks.check_label_conditioning(_IgnoresLabel, models.ConditionalDiscriminator), "ignores"),
+    (lambda: checks.check_label_conditioning(models.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
+    (lambda: checks.check_q_head(_SoftmaxQ), "probabilities"),
+    (lambda: checks.check_q_head(_Stub), "not written yet"),
+    (lambda: checks.check_mutual_information_loss(
+        lambda l, c, p, s, w: F.cross_entropy(l.softmax(1), c) + w * F.mse_loss(p, s)), "softmax"),
+    (lambda: checks.check_mutual_information_loss(
+        lambda l, c, p, s, w: F.cross_entropy(l, c) + F.mse_loss(p, s)), "continuous_weight"),
+])
+def test_checks_fail_with_a_reason(call, message):
+    with pytest.raises(AssertionError, match=message):
+        call()
+
+
+def test_code_explorer_calls_render():
+    pytest.importorskip("ipywidgets")
+    seen = []
+    box = widgets.code_explorer(lambda choice, values: seen.append((choice, values)), num_choices=4,
+                                slider_names=["c1", "c2"], choice=2)
+    assert seen == [(2, [0.0, 0.0])]
+    box.children[1].value = 1.5          # move slider c1
+    assert seen[-1] == (2, [1.5, 0.0])
+    box.children[0].value = 3            # pick another category
+    assert seen[-1] == (3, [1.5, 0.0])
+    with pytest.raises(ValueError, match="choice"):
+        widgets.code_explorer(lambda c, v: None, num_choices=3, choice=5)
