@@ -117,6 +117,8 @@ def check_harmonic_gan(curve_error: float, coverage: float,
         fail(f"coverage distance {coverage:.3f} is above {max_coverage}: points bunch on part of the curve.",
              "this is mode collapse; see the 'break it' section.")
     passed(f"Trained GAN: curve error {curve_error:.3f} ≤ {max_error}, coverage {coverage:.3f} ≤ {max_coverage}.")
+
+
 # --- Lesson 02: fully connected GAN on MNIST ---
 
 def check_image_discriminator(make_discriminator: Callable[..., nn.Module]) -> None:

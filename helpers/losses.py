@@ -39,6 +39,8 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor,
     mixed = (epsilon * real + (1 - epsilon) * fake.detach()).requires_grad_(True)  # (N, ...)
     grad, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)      # (N, ...)
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
 # --- Lesson 06: controlling what a GAN makes (InfoGAN's mutual-information term) ---
 import torch  # noqa: E402  (this block's own imports, kept with it for clean union merges)
 from torch import Tensor  # noqa: E402

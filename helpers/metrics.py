@@ -110,6 +110,8 @@ def class_coverage(predictions: Tensor, num_classes: int = 10, threshold: float 
     if not 0 < threshold <= 1 / num_classes:
         raise ValueError(f"threshold must be in (0, 1/num_classes], got {threshold}")
     return int((class_fractions(predictions, num_classes) >= threshold).sum().item())
+
+
 # --- Lesson 05: why GANs fail, and how to fix them ---
 
 MIN_MODE_SHARE = 0.01  # a mode counts as covered when ≥ 1% of all samples land within 3σ of it

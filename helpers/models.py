@@ -236,6 +236,8 @@ def load_dcgan_generator(path, map_location="cpu") -> DCGANGenerator:
                                channels=int(config["channels"]), image_size=int(config["image_size"]))
     generator.load_state_dict(state["generator"])
     return generator
+
+
 # --- Lesson 06: controlling what a GAN makes (conditional GAN, InfoGAN) ---
 import torch  # noqa: E402  (this block's own import, kept with it for clean union merges)
 

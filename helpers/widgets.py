@@ -71,6 +71,8 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
     reset_button.on_click(run(reset))
     controls.widget = w.VBox([*sliders.values(), w.HBox([train_button, reset_button]), output])
     return controls
+
+
 # --- Lesson 02: MNIST GAN (latent walk slider, new-samples button) ---
 
 def latent_walk(draw, steps: int = 20, description: str = "z₀ → z₁"):
@@ -79,6 +81,38 @@ def latent_walk(draw, steps: int = 20, description: str = "z₀ → z₁"):
     The lesson's draw(t) shows G((1 - t) z₀ + t z₁). Returns the widget box to display.
     """
     import ipywidgets as widgets
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps,
+                                 description=description, continuous_update=True,
+                                 readout_format=".2f", style={"description_width": "initial"})
+    output = widgets.Output()
+
+    def redraw(change=None) -> None:
+        with output:
+            output.clear_output(wait=True)
+            draw(slider.value)
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([slider, output])
+
+
+def new_samples_button(draw, description: str = "New samples"):
+    """A button that calls draw() into an output area below it (once at the start, then per click)."""
+    import ipywidgets as widgets
+    button = widgets.Button(description=description, icon="refresh")
+    output = widgets.Output()
+
+    def redraw(_=None) -> None:
+        with output:
+            output.clear_output(wait=True)
+            draw()
+
+    button.on_click(redraw)
+    redraw()
+    return widgets.VBox([button, output])
+
 
 # --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
 
@@ -95,7 +129,6 @@ def interpolation_slider(draw, steps: int = 16, description: str = "t"):
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps,
                                  description=description, continuous_update=True,
-                                 readout_format=".2f", style={"description_width": "initial"})
                                  readout_format=".2f")
     output = widgets.Output()
 
@@ -106,12 +139,6 @@ def interpolation_slider(draw, steps: int = 16, description: str = "t"):
 
     slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([slider, output])
-
-
-def new_samples_button(draw, description: str = "New samples"):
-    """A button that calls draw() into an output area below it (once at the start, then per click)."""
-    import ipywidgets as widgets
     box = widgets.VBox([slider, output])
     box.slider, box.output = slider, output  # for tests and for lessons that drive it from code
     return box
@@ -135,9 +162,10 @@ def new_samples_button(draw, description: str = "New samples"):
 
     button.on_click(redraw)
     redraw()
-    return widgets.VBox([button, output])
     box = widgets.VBox([button, output])
     box.button, box.output = button, output
+    return box
+
 
 # --- Lesson 04: neural style transfer ---------------------------------------------------------
 from typing import Callable, Sequence  # noqa: E402
@@ -152,15 +180,6 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
     Pressing "Run" calls run(settings) with settings = {"content_weight", "style_weight", "tv_weight",
     "size", "steps", "content_bytes", "style_bytes"} (bytes are None when nothing was uploaded);
     whatever run() prints or shows appears under the controls. Returns the widget box.
-
-# --- Lesson 05: why GANs fail, and how to fix them ---
-
-def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
-                  lr_range: tuple[float, float] = (1e-4, 1e-2), max_d_steps: int = 5):
-    """A method picker, a learning-rate slider, a D:G step-ratio slider and a Train button.
-
-    Pressing Train calls run(method, lr, d_steps) with the chosen values; whatever it prints or
-    draws appears under the controls. Returns the widget box (display it as a cell's last line).
     """
     import math
 
@@ -205,6 +224,31 @@ def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
                      "style_bytes": uploaded_bytes(style_upload)})
             except (ValueError, FileNotFoundError) as error:  # bad upload, size that will not fit...
                 print(f"Could not run: {error}")
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+    box = widgets.VBox([
+        widgets.HBox([content_upload, style_upload]),
+        content_slider, style_slider, tv_slider,
+        widgets.HBox([size_picker, steps_slider]),
+        button, output])
+    display(box)
+    return box
+
+
+# --- Lesson 05: why GANs fail, and how to fix them ---
+
+def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
+                  lr_range: tuple[float, float] = (1e-4, 1e-2), max_d_steps: int = 5):
+    """A method picker, a learning-rate slider, a D:G step-ratio slider and a Train button.
+
+    Pressing Train calls run(method, lr, d_steps) with the chosen values; whatever it prints or
+    draws appears under the controls. Returns the widget box (display it as a cell's last line).
+    """
+    import math
+
+    import ipywidgets as widgets
     from IPython.display import clear_output
 
     methods = list(methods)
@@ -234,14 +278,8 @@ def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
                 button.disabled = False
 
     button.on_click(on_click)
-    box = widgets.VBox([
-        widgets.HBox([content_upload, style_upload]),
-        content_slider, style_slider, tv_slider,
-        widgets.HBox([size_picker, steps_slider]),
-        button, output])
-    display(box)
-    return box
     return widgets.VBox([widgets.HBox([picker, button]), lr_slider, ratio, out])
+
 
 # --- Lesson 06: controlling what a GAN makes (pick a class or a code, slide the continuous codes) ---
 from typing import Callable, Sequence  # noqa: E402
