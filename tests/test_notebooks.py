@@ -49,6 +49,18 @@ def test_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_papermill_sees_every_parameter(path):
+    """A comment papermill cannot parse (an `=` in it, say) hides that parameter from injection."""
+    from papermill.translators import PythonTranslator
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    assigned = [line.split("=")[0].strip() for line in cell.source.splitlines()
+                if "=" in line and not line.lstrip().startswith("#")]
+    seen = [p.name for p in PythonTranslator.inspect(cell)]
+    assert seen == assigned, f"{path.name}: papermill sees {seen}, the cell assigns {assigned}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_lesson_layout(path):
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
