@@ -98,22 +98,6 @@ def latent_walk(draw, steps: int = 20, description: str = "z₀ → z₁"):
     return widgets.VBox([slider, output])
 
 
-def new_samples_button(draw, description: str = "New samples"):
-    """A button that calls draw() into an output area below it (once at the start, then per click)."""
-    import ipywidgets as widgets
-    button = widgets.Button(description=description, icon="refresh")
-    output = widgets.Output()
-
-    def redraw(_=None) -> None:
-        with output:
-            output.clear_output(wait=True)
-            draw()
-
-    button.on_click(redraw)
-    redraw()
-    return widgets.VBox([button, output])
-
-
 # --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
 
 def interpolation_slider(draw, steps: int = 16, description: str = "t"):
@@ -147,7 +131,7 @@ def interpolation_slider(draw, steps: int = 16, description: str = "t"):
 def new_samples_button(draw, description: str = "New samples"):
     """A button that calls draw() in an output area on each click (and once now).
 
-    Lesson 03 passes a draw() that samples fresh noise and shows a grid of G's faces.
+    Lessons 02 and 03 pass a draw() that samples fresh noise and shows a grid of G's digits or faces.
     """
     import ipywidgets as widgets
     if not callable(draw):
