@@ -59,7 +59,8 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     ns = notebook_namespace({"STEPS": args.steps} if args.steps else {})
     seed, methods = ns["SEED"], ns["METHODS"]
-    print(f"Lesson 05 benchmark: {ns['STEPS']} G steps, batch {ns['BATCH_SIZE']}, lr {ns['LR']}, "
+    print(f"Lesson 05 benchmark: {ns['STEPS']} G steps, batch {ns['BATCH_SIZE']}, lr {ns['LR']} "
+          f"(WGAN-GP {ns['WGAN_LR']}, {ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}, "
           f"seed {seed}, CPU with {torch.get_num_threads()} threads")
     started = time.perf_counter()
     results: dict[str, dict[str, dict]] = {}
