@@ -99,15 +99,17 @@ def make_seed():
     return generator, step
 
 
-def make_lesson(lr: float = 1e-3, fast: bool = True):
+def make_lesson(lr: float = 1e-3, fast: bool = True, fused: bool = False):
     """The lesson's final recipe: detach, logits + BCEWithLogitsLoss, betas (0.5, 0.999), 0.9, dropout 0.3.
 
-    fast=True, as in the notebook: fused Adam, and D's weights frozen during the G step so their
-    unused gradients are not computed (the same maths). fast=False shows what those two lines gain.
+    fast=True, as in the notebook: D's weights frozen during the G step so that their unused
+    gradients are not computed (the same numbers). fast=False drops that line.
+    fused=True (not in the notebook): Adam's fused kernel, faster but not bit-identical, and at
+    the lesson's seed it changes the main run's outcome (9 instead of 10 classes covered).
     """
     torch.manual_seed(0)
     generator, discriminator = MLPGenerator(LATENT_DIM), MLPDiscriminator(dropout=0.3, sigmoid=False)
-    extra = {"fused": True} if fast else {}
+    extra = {"fused": True} if fused else {}
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999), **extra)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999), **extra)
     criterion = nn.BCEWithLogitsLoss()
@@ -167,18 +169,18 @@ def main() -> int:
         lesson_batches = ImageBatches(data, BATCH_SIZE, generator=torch.Generator().manual_seed(0))
         _, seed_step = make_seed()
         _, lesson_step = make_lesson()
-        _, plain_step = make_lesson(fast=False)
+        _, fused_step = make_lesson(fused=True)
         for _ in range(10):  # warm-up
             seed_step(next(seed_batches))
             lesson_step(next(lesson_batches))
-            plain_step(next(lesson_batches))
+            fused_step(next(lesson_batches))
 
-        totals = {k: [0.0, 0.0] for k in ("seed", "lesson", "plain", "seed data", "lesson data")}
+        totals = {k: [0.0, 0.0] for k in ("seed", "lesson", "fused", "seed data", "lesson data")}
         n = args.steps_per_round
         for _ in range(args.rounds):
             for name, result in (("seed", timed(seed_step, seed_batches, n)),
                                  ("lesson", timed(lesson_step, lesson_batches, n)),
-                                 ("plain", timed(plain_step, lesson_batches, n)),
+                                 ("fused", timed(fused_step, lesson_batches, n)),
                                  ("seed data", timed_data(seed_batches, n)),
                                  ("lesson data", timed_data(lesson_batches, n))):
                 totals[name][0] += result[0]
@@ -187,7 +189,7 @@ def main() -> int:
         print(f"\nSpeed: {args.rounds} alternating rounds of {n} steps ({images:,} images each)")
         print(f"{'loop':<36}{'images/s (wall)':>16}{'images/CPU-s':>14}")
         rows = [("seed: DataLoader + train step", "seed"), ("lesson: uint8 index + train step", "lesson"),
-                ("lesson without fused Adam, frozen D", "plain"),
+                ("lesson + fused Adam (not in lesson)", "fused"),
                 ("seed data path alone", "seed data"), ("lesson data path alone", "lesson data")]
         for label, key in rows:
             wall, cpu = totals[key]
@@ -196,9 +198,9 @@ def main() -> int:
         speedup_cpu = totals["seed"][1] / totals["lesson"][1]
         print(f"speed-up, lesson vs seed: {speedup_wall:.2f}x wall clock, {speedup_cpu:.2f}x CPU time "
               f"(target ≥ 3x)")
-        print(f"speed-up, lesson without fused Adam and frozen D vs seed: "
-              f"{totals['seed'][0] / totals['plain'][0]:.2f}x wall clock, "
-              f"{totals['seed'][1] / totals['plain'][1]:.2f}x CPU time")
+        print(f"speed-up, lesson + fused Adam vs seed: "
+              f"{totals['seed'][0] / totals['fused'][0]:.2f}x wall clock, "
+              f"{totals['seed'][1] / totals['fused'][1]:.2f}x CPU time")
 
         if args.quality_steps > 0:
             offline = load_images("mnist", download=False, root=Path(tmp) / "none", verbose=False)
