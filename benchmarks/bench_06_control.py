@@ -36,6 +36,7 @@ from helpers import losses, metrics, models  # noqa: E402
 from helpers.classifier import classifier_predictions, load_classifier  # noqa: E402
 from helpers.mnist import ImageBatches, load_images  # noqa: E402
 from helpers.runtime import device as pick_device, run_dir, seed_everything  # noqa: E402
+from helpers.training import ema_update  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
 TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU training seconds)
@@ -48,15 +49,6 @@ def notebook_parameters() -> dict:
     values: dict = {}
     exec(cell.source, {}, values)
     return values
-
-
-@torch.no_grad()
-def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
-    """The notebook's weight average: theta_ema <- decay * theta_ema + (1 - decay) * theta; buffers copied."""
-    for ema_param, param in zip(ema_model.parameters(), model.parameters()):
-        ema_param.lerp_(param, 1 - decay)
-    for ema_buffer, buffer in zip(ema_model.buffers(), model.buffers()):
-        ema_buffer.copy_(buffer)
 
 
 def train_cgan(p: dict, data, classifier, device, seed: int) -> tuple[float, float]:

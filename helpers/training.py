@@ -185,3 +185,24 @@ def every(step: int, interval: int, last_step: int | None = None) -> bool:
     return step % interval == 0 or (last_step is not None and step == last_step)
 
 
+
+
+@torch.no_grad()
+def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
+    """theta_ema <- decay * theta_ema + (1 - decay) * theta for every weight; buffers copied.
+
+    The averaged ("EMA") generator of lessons 02 and 06: kept beside G, never trained, used to
+    sample and measure. decay 0 copies the model; BatchNorm's running statistics are buffers,
+    not weights, so they are copied rather than averaged.
+    """
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"decay must be in [0, 1] (e.g. 0.999), got {decay!r}")
+    ema_params, params = list(ema_model.parameters()), list(model.parameters())
+    ema_buffers, buffers = list(ema_model.buffers()), list(model.buffers())
+    if [p.shape for p in ema_params] != [p.shape for p in params] or len(ema_buffers) != len(buffers):
+        raise ValueError(f"ema_model must be a copy of model (copy.deepcopy(model)); their weights differ: "
+                         f"{len(ema_params)} vs {len(params)} tensors")
+    for ema_param, param in zip(ema_params, params):
+        ema_param.lerp_(param, 1.0 - decay)            # = decay * ema + (1 - decay) * param
+    for ema_buffer, buffer in zip(ema_buffers, buffers):
+        ema_buffer.copy_(buffer)

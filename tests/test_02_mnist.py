@@ -1,6 +1,8 @@
 """Lesson 02 helpers: MNIST data (offline fallback), the classifier, Fréchet distance, coverage."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -269,3 +271,30 @@ def test_widgets_call_the_lesson_back():
     assert clicks == [1, 1]
     with pytest.raises(ValueError, match="steps"):
         widgets.latent_walk(seen.append, steps=0)
+
+
+def test_ema_update_is_a_weighted_average_and_copies_buffers():
+    from helpers.training import ema_update
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    ema = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+        model[1].running_mean.fill_(5.0)
+    before = [p.clone() for p in ema.parameters()]
+    ema_update(ema, model, 0.9)
+    for old, new, target in zip(before, ema.parameters(), model.parameters()):
+        assert torch.allclose(new, 0.9 * old + 0.1 * target)
+    assert torch.equal(ema[1].running_mean, torch.full((2,), 5.0))
+    ema_update(ema, model, 0.0)  # decay 0: a copy
+    for new, target in zip(ema.parameters(), model.parameters()):
+        assert torch.equal(new, target)
+
+
+def test_ema_update_rejects_bad_decay_and_other_models():
+    from helpers.training import ema_update
+    model = nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="decay must be in"):
+        ema_update(copy.deepcopy(model), model, 1.5)
+    with pytest.raises(ValueError, match="copy of model"):
+        ema_update(nn.Linear(4, 2), model, 0.9)
