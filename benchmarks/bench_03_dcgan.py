@@ -107,6 +107,29 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def images_per_second(batches, args, device) -> tuple[float, float]:
+    """Images/s of training for args.epochs passes over batches(), and of one pass of batches() alone.
+
+    batches() returns a fresh iterable of (N, 3, H, W) float batches on `device` for each pass.
+    """
+    models = make_models(args.latent_dim, args.feature_maps, args.image_size, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+    warm_up(models, args, device, scaler)
+    sync(device)
+    start, seen = time.perf_counter(), 0
+    for _ in range(args.epochs):
+        for real_images in batches():
+            train_step(models, real_images, args.latent_dim, scaler)
+            seen += real_images.shape[0]
+    sync(device)
+    train_rate = seen / (time.perf_counter() - start)
+    start, seen = time.perf_counter(), 0
+    for real_images in batches():
+        seen += real_images.shape[0]
+    sync(device)
+    return train_rate, seen / (time.perf_counter() - start)
+
+
 def run_tutorial(root: Path, args, device) -> tuple[float, float]:
     """Images/s of training, and of the data pipeline alone, through ImageFolder + DataLoader."""
     from torch.utils.data import DataLoader
@@ -115,22 +138,7 @@ def run_tutorial(root: Path, args, device) -> tuple[float, float]:
         transforms.Resize(args.image_size), transforms.CenterCrop(args.image_size),
         transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
-    models = make_models(args.latent_dim, args.feature_maps, args.image_size, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
-    warm_up(models, args, device, scaler)
-    sync(device)
-    start, seen = time.perf_counter(), 0
-    for _ in range(args.epochs):
-        for real_images, _ in loader:
-            train_step(models, real_images.to(device, non_blocking=True), args.latent_dim, scaler)
-            seen += real_images.shape[0]
-    sync(device)
-    train_rate = seen / (time.perf_counter() - start)
-    start, seen = time.perf_counter(), 0
-    for real_images, _ in loader:
-        seen += real_images.to(device).shape[0]
-    sync(device)
-    return train_rate, seen / (time.perf_counter() - start)
+    return images_per_second(lambda: (x.to(device, non_blocking=True) for x, _ in loader), args, device)
 
 
 def run_cached(root: Path, args, device) -> tuple[float, float, float]:
@@ -140,22 +148,8 @@ def run_cached(root: Path, args, device) -> tuple[float, float, float]:
     faces = load_faces(image_size=args.image_size, folder=root, verbose=False)
     build = time.perf_counter() - start
     images = faces.images.to(device)
-    models = make_models(args.latent_dim, args.feature_maps, args.image_size, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
-    warm_up(models, args, device, scaler)
-    sync(device)
-    start, seen = time.perf_counter(), 0
-    for _ in range(args.epochs):
-        for real_images in _batches(images, args.batch_size):
-            train_step(models, real_images, args.latent_dim, scaler)
-            seen += real_images.shape[0]
-    sync(device)
-    train_rate = seen / (time.perf_counter() - start)
-    start, seen = time.perf_counter(), 0
-    for real_images in _batches(images, args.batch_size):
-        seen += real_images.shape[0]
-    sync(device)
-    return train_rate, seen / (time.perf_counter() - start), build
+    train_rate, data_rate = images_per_second(lambda: _batches(images, args.batch_size), args, device)
+    return train_rate, data_rate, build
 
 
 def _batches(images, batch_size):

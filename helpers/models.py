@@ -290,6 +290,16 @@ class ConditionalGenerator(nn.Module):
         return self.net(inputs).view(-1, *self.image_shape)                         # (N, C, H, W)
 
 
+def _feature_body(image_shape: tuple[int, int, int], hidden_dim: int, dropout: float) -> nn.Sequential:
+    """Lesson 06's discriminators' shared trunk: images (N, C, H, W) -> features (N, hidden_dim)."""
+    pixels = image_shape[0] * image_shape[1] * image_shape[2]
+    return nn.Sequential(
+        nn.Flatten(),                                                               # (N, C*H*W)
+        nn.Linear(pixels, 2 * hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, 2*hidden)
+        nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, hidden)
+    )
+
+
 class ConditionalDiscriminator(nn.Module):
     """Images (N, C, H, W) and labels (N,) -> (N, 1) logits: "a real image of this class?".
 
@@ -306,12 +316,7 @@ class ConditionalDiscriminator(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.num_classes = num_classes
         self.image_shape = _image_shape(image_shape)
-        pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-        self.body = nn.Sequential(
-            nn.Flatten(),                                                           # (N, C*H*W)
-            nn.Linear(pixels, 2 * hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, 2*hidden)
-            nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, hidden)
-        )
+        self.body = _feature_body(self.image_shape, hidden_dim, dropout)             # (N, hidden)
         self.out = nn.Linear(hidden_dim, 1)                                         # (N, 1): "real?"
         self.label_embedding = nn.Embedding(num_classes, hidden_dim)                # (N,) -> (N, hidden)
 
@@ -375,12 +380,7 @@ class InfoDiscriminator(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.num_categories, self.num_continuous = num_categories, num_continuous
         self.image_shape = _image_shape(image_shape)
-        pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-        self.body = nn.Sequential(
-            nn.Flatten(),                                                           # (N, C*H*W)
-            nn.Linear(pixels, 2 * hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, 2*hidden)
-            nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, hidden)
-        )
+        self.body = _feature_body(self.image_shape, hidden_dim, dropout)             # (N, hidden)
         self.d_head = nn.Linear(hidden_dim, 1)                                      # (N, 1) logit
         self.q_head = nn.Sequential(
             nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(0.2),                   # (N, hidden)

@@ -78,29 +78,16 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
 def latent_walk(draw, steps: int = 20, description: str = "z₀ → z₁"):
     """A slider t in [0, 1] (steps + 1 stops) that calls draw(t) into an output area below it.
 
-    The lesson's draw(t) shows G((1 - t) z₀ + t z₁). Returns the widget box to display.
+    The lesson's draw(t) shows G((1 - t) z₀ + t z₁). Returns the widget box to display
+    (the same widget as lesson 03's interpolation_slider, with room for a longer label).
     """
-    import ipywidgets as widgets
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps,
-                                 description=description, continuous_update=True,
-                                 readout_format=".2f", style={"description_width": "initial"})
-    output = widgets.Output()
-
-    def redraw(change=None) -> None:
-        with output:
-            output.clear_output(wait=True)
-            draw(slider.value)
-
-    slider.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([slider, output])
+    return interpolation_slider(draw, steps=steps, description=description,
+                                style={"description_width": "initial"})
 
 
 # --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
 
-def interpolation_slider(draw, steps: int = 16, description: str = "t"):
+def interpolation_slider(draw, steps: int = 16, description: str = "t", style: dict | None = None):
     """A slider t in [0, 1] (in `steps` steps) that calls draw(t) in an output area whenever it moves.
 
     Lesson 03 passes a draw(t) that shows G(slerp(z0, z1, t)): walking through the latent space.
@@ -113,7 +100,7 @@ def interpolation_slider(draw, steps: int = 16, description: str = "t"):
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps,
                                  description=description, continuous_update=True,
-                                 readout_format=".2f")
+                                 readout_format=".2f", **({"style": style} if style else {}))
     output = widgets.Output()
 
     def redraw(change=None) -> None:
