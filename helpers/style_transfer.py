@@ -46,9 +46,11 @@ LAYER_NAMES = tuple(item[0] for item in _VGG19 if item != "pool")
 STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
                     "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
                     "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
-# SHA-256 of that file. NOT RECORDED YET: the machine this lesson was written on had no internet,
-# so the file could not be fetched to compute it. While it is None the download is used with a
-# printed "not verified" line and its hash; once set, a file with another hash is refused.
+# Its checksum. The machine this lesson was written on had no internet, so the file could not be
+# fetched and hashed here. The MD5 below is the one pystiche's list of demo images records for this
+# same URL; a download with another MD5 is refused (and the lesson falls back to the Hubble Deep
+# Field, saying why). The SHA-256 is printed on the first verified download: record it here.
+STARRY_NIGHT_MD5: str | None = "372e5bc438e3e8d0eb52cc6f7ef44760"
 STARRY_NIGHT_SHA256: str | None = None
 
 _SAMPLES: dict[str, Callable[[], np.ndarray]] = {}
@@ -159,8 +161,8 @@ def save_image(image: Tensor, path: str | Path) -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(1 << 20), b""):
             digest.update(chunk)
@@ -168,8 +170,11 @@ def _sha256(path: Path) -> str:
 
 
 def download_image(url: str, filename: str, sha256: str | None, folder: str | Path | None = None,
-                   timeout: float = 20.0) -> Path:
-    """Download `url` once into data/ (or `folder`), refusing a file whose SHA-256 differs from `sha256`."""
+                   timeout: float = 20.0, md5: str | None = None) -> Path:
+    """Download `url` once into data/ (or `folder`), refusing a file whose SHA-256 (or MD5) differs.
+
+    With neither checksum given the file is used, with a printed "NOT verified" line.
+    """
     if folder is None:
         from helpers.runtime import data_dir
         folder = data_dir()
@@ -180,14 +185,20 @@ def download_image(url: str, filename: str, sha256: str | None, folder: str | Pa
         with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as file:
             file.write(response.read())
         tmp.replace(path)
-    digest = _sha256(path)
-    if sha256 is None:
+    digest = _digest(path, "sha256")
+    for name, algorithm, expected in (("SHA-256", "sha256", sha256), ("MD5", "md5", md5)):
+        if expected is None:
+            continue
+        got = digest if algorithm == "sha256" else _digest(path, algorithm)
+        if got != expected.lower():
+            path.unlink()
+            raise ValueError(f"{filename} has {name} {got}, expected {expected}: the download is "
+                             "corrupt or the file changed upstream, so it was deleted and not used.")
+    if sha256 is None and md5 is None:
         print(f"Downloaded {filename}; no checksum is recorded for it, so it is NOT verified "
               f"(its SHA-256 is {digest}).")
-    elif digest != sha256.lower():
-        path.unlink()
-        raise ValueError(f"{filename} has SHA-256 {digest}, expected {sha256}: the download is "
-                         "corrupt or the file changed upstream, so it was deleted and not used.")
+    elif sha256 is None:
+        print(f"{filename}: MD5 verified; its SHA-256 is {digest}.")
     return path
 
 
@@ -201,7 +212,8 @@ def default_images(size: int = 256, online: bool = True, device: torch.device | 
     content = load_image("chelsea", size, device=device)
     if online:
         try:
-            path = download_image(STARRY_NIGHT_URL, "starry_night_1280.jpg", STARRY_NIGHT_SHA256)
+            path = download_image(STARRY_NIGHT_URL, "starry_night_1280.jpg", STARRY_NIGHT_SHA256,
+                                  md5=STARRY_NIGHT_MD5)
             style = load_image(path, size, device=device)
             return content, style, "content: Chelsea the cat (scikit-image); style: The Starry Night, Van Gogh 1889"
         except (OSError, ValueError) as error:  # URLError is an OSError; ValueError: checksum or a bad file

@@ -199,3 +199,17 @@ def test_widget_run_button_passes_the_settings():
     assert calls[0]["style_weight"] == pytest.approx(3e3) and calls[0]["content_bytes"] is None
     with pytest.raises(ValueError, match="size"):
         widgets.style_transfer_controls(calls.append, size=100)
+
+
+def test_download_checks_an_md5(tmp_path, capsys):
+    import hashlib
+    data = b"pretend painting"
+    (tmp_path / "painting.jpg").write_bytes(data)  # already 'downloaded'
+    path = st.download_image("https://example.invalid/p.jpg", "painting.jpg", sha256=None, folder=tmp_path,
+                             md5=hashlib.md5(data).hexdigest())
+    assert path.read_bytes() == data
+    assert hashlib.sha256(data).hexdigest() in capsys.readouterr().out  # printed, to be recorded
+    with pytest.raises(ValueError, match="MD5"):
+        st.download_image("https://example.invalid/p.jpg", "painting.jpg", sha256=None, folder=tmp_path,
+                          md5="0" * 32)
+    assert not (tmp_path / "painting.jpg").exists()
