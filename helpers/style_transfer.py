@@ -185,20 +185,14 @@ def download_image(url: str, filename: str, sha256: str | None, folder: str | Pa
         with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as file:
             file.write(response.read())
         tmp.replace(path)
-    digest = _digest(path, "sha256")
     for name, algorithm, expected in (("SHA-256", "sha256", sha256), ("MD5", "md5", md5)):
-        if expected is None:
-            continue
-        got = digest if algorithm == "sha256" else _digest(path, algorithm)
-        if got != expected.lower():
+        if expected is not None and (got := _digest(path, algorithm)) != expected.lower():
             path.unlink()
             raise ValueError(f"{filename} has {name} {got}, expected {expected}: the download is "
                              "corrupt or the file changed upstream, so it was deleted and not used.")
-    if sha256 is None and md5 is None:
-        print(f"Downloaded {filename}; no checksum is recorded for it, so it is NOT verified "
-              f"(its SHA-256 is {digest}).")
-    elif sha256 is None:
-        print(f"{filename}: MD5 verified; its SHA-256 is {digest}.")
+    if sha256 is None:  # nothing pins the SHA-256 yet: print it, so that it can be recorded
+        state = "MD5 verified" if md5 is not None else "no checksum is recorded for it, so it is NOT verified"
+        print(f"Downloaded {filename}; {state} (its SHA-256 is {_digest(path, 'sha256')}).")
     return path
 
 

@@ -185,8 +185,6 @@ def every(step: int, interval: int, last_step: int | None = None) -> bool:
     return step % interval == 0 or (last_step is not None and step == last_step)
 
 
-
-
 @torch.no_grad()
 def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
     """theta_ema <- decay * theta_ema + (1 - decay) * theta for every weight; buffers copied.
