@@ -97,8 +97,8 @@ def train_infogan(p: dict, data, classifier, device, seed: int) -> tuple[float, 
     discriminator = models.InfoDiscriminator(k, c, p["HIDDEN_DIM"], data.image_shape).to(device)
     ema_generator = copy.deepcopy(generator).requires_grad_(False)
     criterion = nn.BCEWithLogitsLoss()
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["INFO_D_LR"], betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["INFO_G_LR"], betas=(0.5, 0.999))
     batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
     n = p["BATCH_SIZE"]
     start = time.process_time()
@@ -160,7 +160,8 @@ def main(argv=None) -> int:
             print(f"  {name} seed {seed}: {accuracy:.1%} in {seconds:.0f} s", flush=True)
 
     print(f"\nLesson 06 benchmark on {device} ({data.source} data, batch {p['BATCH_SIZE']}, "
-          f"hidden {p['HIDDEN_DIM']}, lr {p['LR']}, EMA {p['EMA_DECAY']}, InfoGAN noise {p['NOISE_DIM']})" + ("  [SMOKE: not a measurement]" if args.smoke else ""))
+          f"hidden {p['HIDDEN_DIM']}, lr {p['LR']}, EMA {p['EMA_DECAY']}, InfoGAN noise {p['NOISE_DIM']}, "
+          f"InfoGAN lr D {p['INFO_D_LR']} / G {p['INFO_G_LR']})" + ("  [SMOKE: not a measurement]" if args.smoke else ""))
     header = f"{'model':<8} {'seed':>4} {'steps':>6} {'train s':>8} {'metric':<30} {'value':>6}  target"
     print(header + "\n" + "-" * len(header))
     for r in rows:
