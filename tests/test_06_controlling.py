@@ -136,6 +136,29 @@ def test_conditional_accuracy_per_class():
         metrics.conditional_accuracy(requested.float(), predicted)
 
 
+def test_within_code_spread_sees_a_collapsed_generator():
+    codes = torch.arange(3).repeat_interleave(4)                                # (12,)
+    collapsed = torch.linspace(-1, 1, 3).view(3, 1, 1, 1).repeat_interleave(4, 0).expand(12, 1, 2, 2)
+    spread = metrics.within_code_spread(collapsed.contiguous(), codes, num_codes=4)
+    assert spread[:3].tolist() == [0.0, 0.0, 0.0] and torch.isnan(spread[3])   # code 3 drew no image
+    # two images per code, pixels -1 and 1: std (unbiased) sqrt(2) in every pixel
+    varied = torch.tensor([-1.0, 1.0]).repeat(3).view(6, 1, 1, 1).expand(6, 1, 2, 2)
+    spread = metrics.within_code_spread(varied.contiguous(), torch.arange(3).repeat_interleave(2), 3)
+    assert spread.tolist() == pytest.approx([2 ** 0.5] * 3)
+
+
+@pytest.mark.parametrize("images, codes, message", [
+    (torch.zeros(4, 28, 28), torch.zeros(4, dtype=torch.long), "shape \\(N, C, H, W\\)"),
+    (torch.zeros(4, 1, 2, 2, dtype=torch.long), torch.zeros(4, dtype=torch.long), "float"),
+    (torch.zeros(4, 1, 2, 2), torch.zeros(3, dtype=torch.long), "shape \\(4,\\)"),
+    (torch.zeros(4, 1, 2, 2), torch.zeros(4), "int64"),
+    (torch.zeros(4, 1, 2, 2), torch.tensor([0, 1, 2, 10]), "0..9"),
+])
+def test_within_code_spread_rejects_bad_input(images, codes, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.within_code_spread(images, codes)
+
+
 # --- checks: they pass on the reference and fail, with a reason, on broken code ---------------
 
 def test_checks_pass_on_reference(capsys):
