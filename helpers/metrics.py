@@ -150,15 +150,22 @@ def high_quality_share(points: Tensor, centres: Tensor, std: float) -> float:
 
 # --- Lesson 06: controlling what a GAN makes (conditional accuracy, categorical-code accuracy) ---
 
+def _class_ids(t: Tensor, name: str, num_ids: int | None = None) -> None:
+    """Raise unless `t` is an int64 tensor of shape (N,) (with values in 0..num_ids-1 if given)."""
+    if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.long:
+        got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
+        raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
+    if num_ids is not None and t.numel() and (t.min() < 0 or t.max() >= num_ids):
+        raise ValueError(f"{name} must lie in 0..{num_ids - 1}, got {t.min().item()}..{t.max().item()}")
+
+
 def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int = 10) -> tuple[float, Tensor]:
     """Requested labels (N,) and classifier predictions (N,) -> (accuracy, per-class accuracy (num_classes,)).
 
     A class that was never requested gets NaN in the per-class tensor.
     """
-    for name, t in (("requested", requested), ("predicted", predicted)):
-        if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.long:
-            got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
+    _class_ids(requested, "requested")
+    _class_ids(predicted, "predicted")
     if requested.shape != predicted.shape or requested.numel() == 0:
         raise ValueError(f"requested and predicted must have the same non-empty shape, got "
                          f"{tuple(requested.shape)} and {tuple(predicted.shape)}")
@@ -173,12 +180,8 @@ def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int 
 def code_class_counts(codes: Tensor, predicted: Tensor, num_codes: int = 10,
                       num_classes: int = 10) -> Tensor:
     """Categorical codes (N,) and predicted classes (N,) -> (num_codes, num_classes) int64 counts."""
-    for name, t, k in (("codes", codes, num_codes), ("predicted", predicted, num_classes)):
-        if not isinstance(t, Tensor) or t.ndim != 1 or t.dtype != torch.long:
-            got = f"{t.dtype} {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
-        if t.numel() and (t.min() < 0 or t.max() >= k):
-            raise ValueError(f"{name} must lie in 0..{k - 1}, got {t.min().item()}..{t.max().item()}")
+    _class_ids(codes, "codes", num_codes)
+    _class_ids(predicted, "predicted", num_classes)
     if codes.shape != predicted.shape or codes.numel() == 0:
         raise ValueError(f"codes and predicted must have the same non-empty shape, got "
                          f"{tuple(codes.shape)} and {tuple(predicted.shape)}")
@@ -215,11 +218,9 @@ def within_code_spread(images: Tensor, codes: Tensor, num_codes: int = 10) -> Te
     if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
         got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor) else type(images).__name__
         raise ValueError(f"images must be a float tensor of shape (N, C, H, W), got {got}")
-    if not isinstance(codes, Tensor) or codes.dtype != torch.long or codes.shape != images.shape[:1]:
-        got = f"{codes.dtype} {tuple(codes.shape)}" if isinstance(codes, Tensor) else type(codes).__name__
-        raise ValueError(f"codes must be an int64 tensor of shape ({images.shape[0]},), got {got}")
-    if codes.numel() and (codes.min() < 0 or codes.max() >= num_codes):
-        raise ValueError(f"codes must lie in 0..{num_codes - 1}, got {codes.min().item()}..{codes.max().item()}")
+    _class_ids(codes, "codes", num_codes)
+    if codes.shape != images.shape[:1]:
+        raise ValueError(f"codes must have shape ({images.shape[0]},), one per image, got {tuple(codes.shape)}")
     flat, codes = images.detach().cpu().flatten(1).double(), codes.cpu()          # (N, C*H*W), (N,)
     spread = torch.full((num_codes,), float("nan"), dtype=torch.float64)
     for code in range(num_codes):
