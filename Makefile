@@ -25,7 +25,7 @@ test: $(VENV)/.ready  ## the whole test suite (what .ci/run calls)
 	$(PY) scripts/make_lessons.py --check
 	$(PY) -m pytest -q tests
 	@# Smoke runs write to a scratch folder, so that a test never overwrites what `make run` left in runs/.
-	runs=$$(mktemp -d) && GAN_COURSE_SMOKE=1 GAN_COURSE_RUNS=$$runs $(PY) -m pytest -q --nbval-lax -p no:cacheprovider solutions; \
+	runs=$$(mktemp -d) && GAN_COURSE_SMOKE=1 GAN_COURSE_RUNS=$$runs $(PY) -m pytest -q --nbval-lax --nbval-kernel-startup-timeout=300 -p no:cacheprovider solutions; \
 	status=$$?; rm -rf "$$runs"; exit $$status
 
 lab: $(VENV)/.ready  ## JupyterLab on the lessons

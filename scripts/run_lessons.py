@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
         start = time.perf_counter()
         try:
             papermill.execute_notebook(str(nb), str(out_dir / "executed.ipynb"), cwd=str(nb.parent),
-                                       kernel_name="python3", progress_bar=False, log_output=False)
+                                       kernel_name="python3", progress_bar=False, log_output=False,
+                                       start_timeout=300)  # a cold kernel on a busy 2-core machine can take > 60 s
             status = "ok"
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             status, failed = f"FAILED: {str(error).strip().splitlines()[-1][:120]}", True

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 REQUIRED_PARAMETERS = {"BATCH_SIZE", "SEED"}
+# papermill waits 60 s for a kernel by default; CI once took longer than that to import a cold
+# kernel on a busy 2-core machine (stop 15), so the test waits as long as the Makefile's nbval run.
+KERNEL_START_TIMEOUT = 300
 # What each lesson must leave in runs/NN_topic/: file -> tensor shape (None in a shape: any
 # size there, e.g. the image size a CPU run picks), or None for a file of any kind.
 EXPECTED_OUTPUTS = {
@@ -121,7 +124,8 @@ def test_runs_with_injected_parameters(path, tmp_path):
     try:
         out = tmp_path / path.name
         papermill.execute_notebook(str(path), str(out), parameters={"SEED": 7}, cwd=str(path.parent),
-                                   kernel_name="python3", progress_bar=False)
+                                   kernel_name="python3", progress_bar=False,
+                                   start_timeout=KERNEL_START_TIMEOUT)
     finally:
         os.environ.pop("GAN_COURSE_RUNS")
         os.environ.pop("GAN_COURSE_SMOKE")
