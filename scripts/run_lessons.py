@@ -30,10 +30,11 @@ def main(argv: list[str]) -> int:
             print(f"no lesson matches {argv}; lessons are "
                   f"{[p.stem for p in sorted((ROOT / 'solutions').glob('*.ipynb'))]}", file=sys.stderr)
             return 2
-    os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs"))
+    # The lessons write under GAN_COURSE_RUNS (default runs/); the executed notebooks go there too.
+    runs = Path(os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs")))
     rows, failed = [], False
     for i, nb in enumerate(notebooks, start=1):
-        out_dir = ROOT / "runs" / nb.stem
+        out_dir = runs / nb.stem
         out_dir.mkdir(parents=True, exist_ok=True)
         print(f"[{i}/{len(notebooks)}] {nb.stem} ...", end=" ", flush=True)
         start = time.perf_counter()
@@ -53,7 +54,7 @@ def main(argv: list[str]) -> int:
     print(f"\n{'lesson':<{width}}  {'time':>7}  metric")
     for name, seconds, headline in rows:
         print(f"{name:<{width}}  {seconds:>6.0f}s  {headline}")
-    print(f"\nexecuted notebooks and figures: {ROOT / 'runs'}")
+    print(f"\nexecuted notebooks and figures: {runs}")
     return 1 if failed else 0
 
 

@@ -143,3 +143,19 @@ def test_runs_with_injected_parameters(path, tmp_path):
             same = len(tensor.shape) == len(shape) and all(s is None or s == t for s, t in zip(shape, tensor.shape))
             assert same and tensor.is_floating_point(), \
                 f"runs/{path.stem}/{name}: expected a float tensor {shape}, got {tensor.dtype} {tuple(tensor.shape)}"
+
+
+def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path):
+    """`make run` (scripts/run_lessons.py) with GAN_COURSE_RUNS set: the executed notebook goes
+    where the lesson writes, and the table's metric column is the lesson's own headline."""
+    pytest.importorskip("papermill")
+    runs = tmp_path / "runs"
+    env = dict(os.environ, GAN_COURSE_RUNS=str(runs), GAN_COURSE_SMOKE="1")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"],
+                            capture_output=True, text=True, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lesson = SOLUTIONS[0].stem
+    assert (runs / lesson / "executed.ipynb").is_file()
+    headline = json.loads((runs / lesson / "summary.json").read_text())["headline"]
+    row = next(line for line in result.stdout.splitlines() if line.startswith(lesson))
+    assert headline and headline in row, f"expected the headline {headline!r} in the table row {row!r}"
