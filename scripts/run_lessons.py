@@ -3,8 +3,8 @@
 
 Each lesson runs at the size its own cells choose for the hardware found (full size on a
 GPU, a small but meaningful size on a CPU). The executed notebook lands in
-runs/NN_topic/executed.ipynb next to what the lesson itself writes there; the lesson's
-runs/NN_topic/summary.json gives the table's metric column.
+runs/NN_topic/executed.ipynb (under $GAN_COURSE_RUNS where that is set) next to what the lesson
+itself writes there; the lesson's runs/NN_topic/summary.json gives the table's metric column.
 
     python scripts/run_lessons.py            # every lesson
     python scripts/run_lessons.py 01 03      # lessons whose names start with these
@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Seconds to wait for a notebook's kernel to start (papermill's default is 60). A cold kernel on a
+# busy 2-core machine once took longer and failed CI; the tests and the Makefile's nbval run use this too.
+KERNEL_START_TIMEOUT = 300
 
 
 def main(argv: list[str]) -> int:
@@ -41,7 +44,7 @@ def main(argv: list[str]) -> int:
         try:
             papermill.execute_notebook(str(nb), str(out_dir / "executed.ipynb"), cwd=str(nb.parent),
                                        kernel_name="python3", progress_bar=False, log_output=False,
-                                       start_timeout=300)  # a cold kernel on a busy 2-core machine can take > 60 s
+                                       start_timeout=KERNEL_START_TIMEOUT)
             status = "ok"
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             status, failed = f"FAILED: {str(error).strip().splitlines()[-1][:120]}", True

@@ -19,9 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 LESSONS = sorted((ROOT / "lessons").glob("*.ipynb"))
 REQUIRED_PARAMETERS = {"BATCH_SIZE", "SEED"}
-# papermill waits 60 s for a kernel by default; CI once took longer than that to import a cold
-# kernel on a busy 2-core machine (stop 15), so the test waits as long as the Makefile's nbval run.
-KERNEL_START_TIMEOUT = 300
 # What each lesson must leave in runs/NN_topic/: file -> tensor shape (None in a shape: any
 # size there, e.g. the image size a CPU run picks), or None for a file of any kind.
 EXPECTED_OUTPUTS = {
@@ -35,6 +32,7 @@ EXPECTED_OUTPUTS = {
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
+from run_lessons import KERNEL_START_TIMEOUT  # noqa: E402
 
 
 def test_there_are_lessons():
