@@ -10,6 +10,7 @@ accuracy is seed-sensitive), and prints one table.
     python benchmarks/bench_06_control.py --info-seeds 0 1 2 3 4
     python benchmarks/bench_06_control.py --smoke              # a few steps, to see that it runs
     python benchmarks/bench_06_control.py --set INFO_WEIGHT=3 --cgan-seeds   # an ablation, InfoGAN only
+    python benchmarks/bench_06_control.py --set CONSISTENCY_WEIGHT=0 --cgan-seeds   # InfoGAN as in the paper
 
 Targets (2-core CPU, 5,000 offline digits): cGAN ≥ 90% within 3 min of training,
 InfoGAN ≥ 70% within 5 min. Training seconds are CPU seconds of this process
@@ -42,7 +43,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import losses, metrics, models  # noqa: E402
+from helpers import augment, losses, metrics, models  # noqa: E402
 from helpers.classifier import classifier_predictions, load_classifier  # noqa: E402
 from helpers.mnist import ImageBatches, load_images, to_float  # noqa: E402
 from helpers.runtime import device as pick_device, run_dir, seed_everything  # noqa: E402
@@ -132,18 +133,24 @@ def train_infogan(p: dict, data, classifier, device, seed: int) -> dict:
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["INFO_D_LR"], betas=(0.5, 0.999))
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["INFO_G_LR"], betas=(0.5, 0.999))
     batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
+    move_rng = torch.Generator().manual_seed(seed + 2)
     n = p["BATCH_SIZE"]
     start, wall_start = time.process_time(), time.perf_counter()
     for step in range(1, p["INFO_STEPS"] + 1):
         real_images = next(batches)
         noise, category, continuous = models.sample_info_latent(n, p["NOISE_DIM"], k, c, device)
         fake_images = generator(noise, category, continuous)
-        real_out, _, _ = discriminator(real_images)
+        real_out, real_logits, _ = discriminator(real_images)
         fake_out, category_logits, continuous_pred = discriminator(fake_images.detach())
         info_loss = losses.mutual_information_loss(category_logits, category, continuous_pred, continuous,
                                                    p["CONTINUOUS_WEIGHT"])
         d_loss = (criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
                   + p["INFO_WEIGHT"] * info_loss)
+        if p["CONSISTENCY_WEIGHT"] > 0:
+            moved_images = augment.random_affine(real_images, degrees=10, shift=2, scale=0.1, generator=move_rng)
+            _, moved_logits, _ = discriminator(moved_images)
+            d_loss = d_loss + p["CONSISTENCY_WEIGHT"] * losses.category_consistency_loss(
+                real_logits, moved_logits, balance_weight=1.0)
         d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         d_optimizer.step()
@@ -197,7 +204,8 @@ def main(argv=None) -> int:
 
     print(f"\nLesson 06 benchmark on {device} ({data.source} data, batch {p['BATCH_SIZE']}, "
           f"hidden {p['HIDDEN_DIM']}, lr {p['LR']}, EMA {p['EMA_DECAY']}, InfoGAN noise {p['NOISE_DIM']}, "
-          f"InfoGAN lr D {p['INFO_D_LR']} / G {p['INFO_G_LR']}, {torch.get_num_threads()} thread(s))"
+          f"InfoGAN lr D {p['INFO_D_LR']} / G {p['INFO_G_LR']}, consistency {p['CONSISTENCY_WEIGHT']}, "
+          f"{torch.get_num_threads()} thread(s))"
           + (f"  overrides: {' '.join(args.set)}" if args.set else "")
           + ("  [SMOKE: not a measurement]" if args.smoke else ""))
     sample = torch.randperm(len(data), generator=torch.Generator().manual_seed(0))[:5000].to(data.device)

@@ -4,6 +4,10 @@ can show the ideas (models, losses, the training loop) and nothing else.
 One module per concept:
     runtime   device, seeds, smoke mode, where results and data go
     toy_data  2-D toy datasets (the harmonic curve)
+    mnist     MNIST / Fashion-MNIST as one uint8 tensor, batches by index
+    faces     face images (CelebA, or an offline stand-in) for the DCGAN lessons
+    classifier  a small digit classifier that judges generated images
+    augment   small random moves of images (lesson 06's consistency term)
     models    generators and discriminators
     losses    GAN losses taught in later lessons
     training  D step, G step, history, checkpoints, NaN guard, Ctrl-C safety, progress bars
@@ -11,6 +15,7 @@ One module per concept:
     metrics   numbers that say how well a GAN is doing
     checks    the check cells that follow each exercise
     widgets   interactive controls for the lessons
+    style_transfer  neural style transfer: images, VGG19 features, its three losses
 """
 from helpers.runtime import device, seed_everything, smoke_mode
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from helpers import checks, losses, metrics, models, widgets
+from helpers import augment, checks, losses, metrics, models, widgets
 
 SMALL = dict(hidden_dim=16, image_shape=(1, 8, 8))
 
@@ -101,6 +101,77 @@ def test_mutual_information_loss_without_continuous_codes_and_bad_input():
         losses.mutual_information_loss(logits, category, torch.zeros(3, 2), torch.zeros(3, 1))
     with pytest.raises(ValueError, match="int64"):
         losses.mutual_information_loss(logits, category.float(), empty, empty)
+
+
+def test_category_consistency_loss_hand_value():
+    # two images, two categories; p = softmax([0, 0]) = (1/2, 1/2) and softmax([ln 3, 0]) = (3/4, 1/4)
+    logits = torch.tensor([[0.0, 0.0], [torch.log(torch.tensor(3.0)), 0.0]])
+    moved = torch.tensor([[0.0, 0.0], [0.0, 0.0]])
+    kl = (0.0 + (0.75 * torch.log(torch.tensor(0.75 / 0.5)) + 0.25 * torch.log(torch.tensor(0.25 / 0.5)))) / 2
+    mean_p = torch.tensor([0.625, 0.375])                 # batch mean of Q's guesses on the originals
+    h_p = -(mean_p * mean_p.log()).sum()
+    h_moved = torch.log(torch.tensor(2.0))               # the moved copies' mean guess is (1/2, 1/2)
+    got = losses.category_consistency_loss(logits, moved, balance_weight=0.5)
+    assert torch.isclose(got, kl - 0.5 * (h_p + h_moved) / 2, atol=1e-6)
+
+
+def test_category_consistency_loss_rewards_agreement_and_balance():
+    torch.manual_seed(0)
+    sure = torch.eye(4).repeat(2, 1) * 10                # 8 images, confident, every category twice
+    assert losses.category_consistency_loss(sure, sure, balance_weight=0.0).abs() < 1e-3
+    assert losses.category_consistency_loss(sure, sure.roll(1, dims=1), balance_weight=0.0) > 5
+    one_category = torch.zeros(8, 4)
+    one_category[:, 0] = 10
+    balanced = losses.category_consistency_loss(sure, sure)
+    lopsided = losses.category_consistency_loss(one_category, one_category)
+    assert torch.isclose(balanced, -torch.log(torch.tensor(4.0)), atol=1e-3) and lopsided > balanced + 1
+
+
+def test_category_consistency_loss_trains_only_through_the_moved_copies_kl():
+    logits = torch.randn(5, 3, requires_grad=True)
+    moved = torch.randn(5, 3, requires_grad=True)
+    losses.category_consistency_loss(logits, moved, balance_weight=0.0).backward()
+    assert logits.grad is None or torch.all(logits.grad == 0)     # the original's guess is the target
+    assert moved.grad.abs().sum() > 0
+
+
+def test_category_consistency_loss_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"\(N, K\).*\(4, 3\) and \(4, 2\)"):
+        losses.category_consistency_loss(torch.zeros(4, 3), torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="balance_weight"):
+        losses.category_consistency_loss(torch.zeros(4, 3), torch.zeros(4, 3), balance_weight=-1)
+
+
+def test_random_affine_keeps_shape_and_range_and_is_repeatable():
+    images = torch.rand(6, 1, 28, 28) * 2 - 1
+    a = augment.random_affine(images, generator=torch.Generator().manual_seed(3))
+    b = augment.random_affine(images, generator=torch.Generator().manual_seed(3))
+    assert a.shape == images.shape and torch.equal(a, b)
+    assert a.min() >= -1 - 1e-6 and a.max() <= 1 + 1e-6
+    assert not torch.allclose(a, images, atol=1e-2)
+
+
+def test_random_affine_without_moves_is_the_identity_and_a_shift_moves_pixels():
+    images = torch.rand(3, 1, 10, 10) * 2 - 1
+    same = augment.random_affine(images, degrees=0, shift=0, scale=0)
+    assert torch.allclose(same, images, atol=1e-5)
+    dot = torch.full((1, 1, 9, 9), -1.0)
+    dot[0, 0, 4, 4] = 1.0
+    moved = augment.random_affine(dot, degrees=0, shift=2, scale=0, generator=torch.Generator().manual_seed(0))
+    assert moved[0, 0, 4, 4] < 1.0                       # the bright pixel has left the centre...
+    assert torch.isclose(moved.sum() - (-81), torch.tensor(2.0), atol=0.05)   # ...and kept its mass
+    assert torch.allclose(moved[0, 0, 0, :], torch.tensor(-1.0))       # what comes in is background
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(images=torch.zeros(28, 28)), r"\(N, C, H, W\).*\(28, 28\)"),
+    (dict(images=torch.zeros(2, 1, 4, 4, dtype=torch.uint8)), "float"),
+    (dict(images=torch.zeros(2, 1, 4, 4), scale=1.0), "scale"),
+    (dict(images=torch.zeros(2, 1, 4, 4), degrees=-5), "degrees"),
+])
+def test_random_affine_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        augment.random_affine(**kwargs)
 
 
 # --- metrics --------------------------------------------------------------------------------

@@ -1,0 +1,40 @@
+"""Random small moves of images, for lesson 06's consistency term: a digit shifted by a pixel or
+two, turned a few degrees or scaled a little is still the same digit."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+
+def random_affine(images: Tensor, degrees: float = 10.0, shift: float = 2.0, scale: float = 0.1,
+                  generator: torch.Generator | None = None) -> Tensor:
+    """Images (N, C, H, W) in [-1, 1] -> (N, C, H, W): each rotated by up to ±degrees, shifted by
+    up to ±shift pixels on each axis and scaled by 1 ± scale, drawn uniformly per image.
+
+    Pixels that come in from outside the image are background (-1). `generator` (a CPU
+    torch.Generator) makes the moves repeatable.
+    """
+    if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
+        got = f"{images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"images must be a float tensor (N, C, H, W), got a {got}")
+    if not (degrees >= 0 and shift >= 0 and 0 <= scale < 1):
+        raise ValueError(f"expected degrees ≥ 0, shift ≥ 0 and 0 ≤ scale < 1, "
+                         f"got degrees={degrees}, shift={shift}, scale={scale}")
+    n, _, height, width = images.shape
+
+    def uniform(*size: int) -> Tensor:                                              # U[-1, 1]
+        return torch.rand(*size, generator=generator).mul(2).sub(1).to(images.device, images.dtype)
+
+    angle = uniform(n) * degrees * math.pi / 180                                   # (N,) radians
+    zoom = 1 + uniform(n) * scale                                                   # (N,)
+    offset = uniform(n, 2) * shift * 2 / torch.tensor([width, height], device=images.device,
+                                                      dtype=images.dtype)           # (N, 2) in [-1, 1] units
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, offset[:, 0]], dim=1),
+                         torch.stack([sin, cos, offset[:, 1]], dim=1)], dim=1)     # (N, 2, 3)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)           # (N, H, W, 2)
+    # shift to [0, 2] so that the zero padding of grid_sample is the background -1 afterwards
+    return F.grid_sample(images + 1, grid, align_corners=False, padding_mode="zeros") - 1
