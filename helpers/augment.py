@@ -18,7 +18,8 @@ def random_affine(images: Tensor, degrees: float = 10.0, shift: float = 2.0, sca
     torch.Generator) makes the moves repeatable.
     """
     if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
-        got = f"{images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, Tensor) else type(images).__name__
+        got = (f"{images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, Tensor)
+               else type(images).__name__)
         raise ValueError(f"images must be a float tensor (N, C, H, W), got a {got}")
     if not (degrees >= 0 and shift >= 0 and 0 <= scale < 1):
         raise ValueError(f"expected degrees ≥ 0, shift ≥ 0 and 0 ≤ scale < 1, "
