@@ -35,7 +35,7 @@ def wasserstein_to_uniform(samples: Tensor, low: float = 0.0, high: float = TWO_
                          f"{tuple(samples.shape) if isinstance(samples, Tensor) else type(samples).__name__}")
     if not high > low:
         raise ValueError(f"need high > low, got low={low}, high={high}")
-    x = samples.detach().double().cpu().sort().values
+    x = samples.detach().cpu().double().sort().values  # to the CPU first: MPS has no float64
     n = x.numel()
     quantiles = low + (high - low) * (torch.arange(n, dtype=torch.float64) + 0.5) / n
     return (x - quantiles).abs().mean().item()

@@ -32,12 +32,6 @@ def test_smoke_mode_reads_the_environment(monkeypatch):
     assert not runtime.smoke_mode()
 
 
-def test_device_is_cpu_here_and_printed(capsys):
-    chosen = runtime.device()
-    assert isinstance(chosen, torch.device)
-    assert "Using device" in capsys.readouterr().out
-
-
 def test_run_dir_and_summary(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
     path = runtime.write_summary("99_test", headline="ok", error=0.5)
