@@ -288,3 +288,36 @@ def code_explorer(render: Callable[[int, list[float]], None], num_choices: int =
         control.observe(redraw, names="value")
     redraw()
     return widgets.VBox([picker, *sliders, output])
+
+
+# --- Lesson 07: VAE versus GAN (pick one of a few trained models) ---
+
+def option_slider(draw: Callable, options: Sequence, value=None, description: str = "value"):
+    """A slider over a few `options` that calls draw(option) in an output area whenever it moves.
+
+    Lesson 07 passes its β values and a draw(β) that shows the model trained with that β.
+    Returns the widget box (display it, or leave it as the cell's last line).
+    """
+    import ipywidgets as widgets
+    if not callable(draw):
+        raise ValueError(f"draw must be a function of one option, got {type(draw).__name__}")
+    options = list(options)
+    if not options:
+        raise ValueError("options must hold at least one value")
+    value = options[0] if value is None else value
+    if value not in options:
+        raise ValueError(f"value must be one of {options}, got {value!r}")
+    slider = widgets.SelectionSlider(options=options, value=value, description=description,
+                                     continuous_update=False)
+    output = widgets.Output()
+
+    def redraw(change=None) -> None:
+        with output:
+            output.clear_output(wait=True)
+            draw(slider.value)
+
+    slider.observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([slider, output])
+    box.slider, box.output = slider, output
+    return box
