@@ -205,7 +205,7 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
         ipywidgets.HBox([named["content_upload"], named["style_upload"]]),
         named["content_weight"], named["style_weight"], named["tv_weight"],
         ipywidgets.HBox([named["size"], named["steps"]]),
-        named["run"], output]), controls=named, output=output)
+        ipywidgets.HBox([named["run"]]), output]), controls=named, output=output)
 
     def on_click(_button) -> None:
         output.clear_output()

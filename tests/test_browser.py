@@ -37,8 +37,10 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
 }
-# (notebook, the button to press, text its callback prints or None)
-LESSONS = [("01_harmonic_gan", "Train N steps", "step "), ("04_style_transfer", "Run", None)]
+# (notebook, the button to press, a slider to set first (typed into its readout, as a student
+# may) and its value, text the controls show after the press, or None)
+LESSONS = [("01_harmonic_gan", "Train N steps", ("N", 50), "50/50"),
+           ("04_style_transfer", "Run", ("steps", 10), None)]
 
 try:
     from playwright.sync_api import sync_playwright
@@ -62,7 +64,7 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("lab")
     notebooks = home / "notebooks"
     notebooks.mkdir()
-    for name, _, _ in LESSONS:
+    for name, *_ in LESSONS:
         shutil.copy(ROOT / "solutions" / f"{name}.ipynb", notebooks)
     settings = home / "settings"
     for name, values in LAB_SETTINGS.items():
@@ -149,8 +151,20 @@ def cut_off_texts(page) -> list[str]:
         .map(e => `${e.textContent.trim()} (${e.scrollWidth}px in ${e.clientWidth}px)`)""")
 
 
-@pytest.mark.parametrize("name, button_text, printed", LESSONS, ids=[n for n, _, _ in LESSONS])
-def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name, button_text, printed):
+def set_slider(page, controls, label: str, value: int) -> None:
+    """Type a value into the readout of the slider labelled `label`, then check the slider took it."""
+    slider = controls.locator(".widget-slider").filter(has=page.get_by_text(label, exact=True))
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(str(value))
+    page.keyboard.press("Enter")
+    wait_for(page, lambda: readout.inner_text().strip() == str(value), 10,
+             f"the slider {label!r} showing {value} once typed in")
+
+
+@pytest.mark.parametrize("name, button_text, slider, shown", LESSONS, ids=[n for n, *_ in LESSONS])
+def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name, button_text, slider, shown):
     url, token = lab
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -179,13 +193,14 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name, butt
     button.scroll_into_view_if_needed()
     assert not cut_off_texts(page), f"{name}: labels cut off: {cut_off_texts(page)}"
 
-    # Pressing the button redraws the output just under it.
+    # Pressing the button (after setting a slider) redraws the output just under it.
     controls = button.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+    set_slider(page, controls, *slider)
     before = controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()")
     button.click()
     after = wait_for(
         page, lambda: (a := controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()"))
-        != before and a and not button.is_disabled() and (printed is None or printed in controls.inner_text())
+        != before and a and not button.is_disabled() and (shown is None or shown in controls.inner_text())
         and a, CLICK_S, f"{name}: pressing {button_text!r} redraws the picture under it")
     assert after
     assert "Traceback" not in controls.inner_text(), f"{name}: the button's callback raised an error"
