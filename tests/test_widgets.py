@@ -142,7 +142,8 @@ def test_live_plot_redraws_in_the_controls_output(shell):
     controls = widgets.training_controls(train, print, lr_d=1e-3, lr_g=1e-3, d_steps=1, latent_dim=2,
                                          steps=100, live_plot=plot)
     area = controls["plot"]
-    assert len(area.outputs) == 1 and area.outputs[0]["output_type"] == "display_data"
+    assert len(area.outputs) == 1 and area.outputs[0]["output_type"] == "display_data", \
+        "the plot is not shown beside the controls"
     area.outputs = ()
     controls["train"].click()
     assert steps == [100] and len(area.outputs) == 1, "Train did not redraw the plot beside the controls"
