@@ -74,7 +74,7 @@ class LivePlot:
         self.handle = _display(self.fig, self.handle, self.output)
 
     def show_in(self, output) -> None:
-        """Show the figure as it stands in `output` (an ipywidgets Output), and redraw it there from now on."""
+        """Show the figure as it stands in `output` (an ipywidgets Output); redraw it there from now on."""
         if not hasattr(output, "outputs"):
             raise TypeError(f"output must be an ipywidgets Output, got {type(output).__name__}")
         self.output = output

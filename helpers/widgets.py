@@ -39,7 +39,8 @@ class Controls:
     def values(self) -> dict:
         """The current setting of every slider and picker, by name (buttons, outputs and uploads left out)."""
         return {name: control.value for name, control in self.controls.items()
-                if isinstance(control, ipywidgets.ValueWidget) and not isinstance(control, ipywidgets.FileUpload)}
+                if isinstance(control, ipywidgets.ValueWidget)
+                and not isinstance(control, ipywidgets.FileUpload)}
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -95,16 +96,16 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
         "lr_g": _log_slider("G learning rate", lr_g, -5, -1, step=0.1),
         "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=10, description="D steps per G step",
                                         style=LABEL, layout=SLIDER_LAYOUT),
-        "latent_dim": ipywidgets.IntSlider(value=latent_dim, min=1, max=16, description="noise dim (on reset)",
-                                           style=LABEL, layout=SLIDER_LAYOUT),
+        "latent_dim": ipywidgets.IntSlider(value=latent_dim, min=1, max=16, style=LABEL, layout=SLIDER_LAYOUT,
+                                           description="noise dim (on reset)"),
         "steps": ipywidgets.IntSlider(value=steps, min=50, max=5000, step=50, description="N",
                                       style=LABEL, layout=SLIDER_LAYOUT),
     }
     train_button = _button("Train N steps", button_style="primary", icon="play")
     reset_button = _button("Reset", button_style="warning", icon="refresh")
     plot, output = ipywidgets.Output(), ipywidgets.Output()
-    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), ipywidgets.HBox([train_button, reset_button]),
-                                                plot, output]),
+    buttons = ipywidgets.HBox([train_button, reset_button])
+    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), buttons, plot, output]),
                         controls={**sliders, "train": train_button, "reset": reset_button, "plot": plot},
                         output=output)
 
@@ -124,7 +125,8 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
 
 # --- Lessons 02 and 03: walk the latent space, draw new samples ---------------------------------
 
-def latent_walk(draw: Callable[[float], None], steps: int = 20, description: str = "z₀ → z₁") -> Controls:
+def latent_walk(draw: Callable[[float], None], steps: int = 20,
+                description: str = "z₀ → z₁") -> Controls:
     """Lesson 02's name for interpolation_slider: draw(t) shows G((1 - t) z₀ + t z₁)."""
     return interpolation_slider(draw, steps=steps, description=description)
 
@@ -195,7 +197,8 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
         "content_weight": _log_slider("content weight", content_weight, -2, 3),
         "style_weight": _log_slider("style weight", style_weight, style_power - 4, style_power + 4),
         "tv_weight": _log_slider("TV weight", max(tv_weight, 1e-6), -6, 1),
-        "size": ipywidgets.Dropdown(options=list(sizes), value=size, description="image size (px)", style=LABEL),
+        "size": ipywidgets.Dropdown(options=list(sizes), value=size, description="image size (px)",
+                                    style=LABEL),
         "steps": ipywidgets.IntSlider(value=steps, min=10, max=500, step=10, description="steps", style=LABEL,
                                       layout=SLIDER_LAYOUT),
         "run": _button("Run", button_style="primary", icon="play"),
@@ -245,8 +248,8 @@ def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str]
         "method": ipywidgets.Dropdown(options=methods, value=methods[0], description="method", style=LABEL),
         "train": _button("Train", button_style="primary", icon="play"),
         "lr": _log_slider("learning rate", lr, math.log10(lr_range[0]), math.log10(lr_range[1])),
-        "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=max_d_steps, description="D steps per G step",
-                                        style=LABEL, layout=SLIDER_LAYOUT),
+        "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=max_d_steps,
+                                        description="D steps per G step", style=LABEL, layout=SLIDER_LAYOUT),
     }
     output = ipywidgets.Output()
 
@@ -284,7 +287,8 @@ def code_explorer(render: Callable[[int, list[float]], None], num_choices: int =
     if not high > low:
         raise ValueError(f"slider_range must be (low, high) with high > low, got {slider_range}")
     if "choice" in slider_names:
-        raise ValueError(f"'choice' names the picker; rename that slider (got slider_names={list(slider_names)})")
+        raise ValueError(f"'choice' names the picker; rename that slider "
+                         f"(got slider_names={list(slider_names)})")
     picker = ipywidgets.ToggleButtons(options=list(range(num_choices)), value=choice,
                                       description=choice_label, style={**LABEL, "button_width": "32px"})
     sliders = {name: ipywidgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high, step=step,

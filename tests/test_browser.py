@@ -129,7 +129,8 @@ NOTEBOOK_STATE = """() => {
         if (cell.type !== 'code') continue;
         const outputs = cell.outputs.toJSON();
         cells.push({count: cell.executionCount,
-                    errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+                    errors: outputs.filter(o => o.output_type === 'error')
+                                   .map(o => o.ename + ': ' + o.evalue),
                     source: cell.sharedModel.getSource().slice(0, 60)});
     }
     return {path: panel.context.path, kernel: kernel ? kernel.status : 'none', cells};
@@ -181,7 +182,8 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name, butt
         if not ok:
             page.screenshot(path=str(SCREENSHOTS / f"{name}_{tag}_failed.png"))
             (SCREENSHOTS / f"{name}_{tag}_failed.html").write_text(page.content())
-            pytest.fail(f"{message} (screenshot runs/browser/{name}_{tag}_failed.png); the browser's errors:\n"
+            pytest.fail(f"{message} (screenshot runs/browser/{name}_{tag}_failed.png); "
+                        "the browser's errors:\n"
                         + "\n".join(console_errors[-5:]))
 
     # A workspace of its own: only this notebook open, so "run all" cannot reach another one.
@@ -215,16 +217,18 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name, butt
     # Pressing the button (after setting a slider) redraws the output just under it.
     controls = button.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
     set_slider(page, controls, *slider)
-    before = controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()")
+    def pictures() -> str:
+        return controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()")
+
+    before = pictures()
     button.click()
-    wait_for(
-        page, lambda: (a := controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()"))
-        != before and a and not button.is_disabled() and (shown is None or shown in controls.inner_text())
-        and a, CLICK_S, f"{name}: pressing {button_text!r} redraws the picture under it")
+    wait_for(page, lambda: pictures() not in ("", before) and not button.is_disabled()
+             and (shown is None or shown in controls.inner_text()),
+             CLICK_S, f"{name}: pressing {button_text!r} redraws the picture under it")
     expect("Traceback" not in controls.inner_text(), f"{name}: the button's callback raised an error")
     image = controls.locator("img").first
     gap = image.bounding_box()["y"] - (button.bounding_box()["y"] + button.bounding_box()["height"])
-    expect(0 <= gap < 300, f"{name}: the picture is {gap:.0f} px away from {button_text!r}, not just under it")
+    expect(0 <= gap < 300, f"{name}: the picture is {gap:.0f} px from {button_text!r}, not just under it")
     controls.scroll_into_view_if_needed()
     controls.screenshot(path=str(SCREENSHOTS / f"{name}_{tag}_controls.png"))
     page.screenshot(path=str(SCREENSHOTS / f"{name}_{tag}.png"))
