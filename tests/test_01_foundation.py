@@ -244,9 +244,9 @@ def test_training_controls_buttons_call_back_with_settings():
     calls = []
     controls = widgets.training_controls(lambda s: calls.append(("train", s)), lambda s: calls.append(("reset", s)),
                                          lr_d=1e-3, lr_g=2e-3, d_steps=2, latent_dim=3, steps=100)
-    controls.train_button.click()
-    controls.sliders["latent_dim"].value = 5
-    controls.reset_button.click()
+    controls["train"].click()
+    controls["latent_dim"].value = 5
+    controls["reset"].click()
     assert calls[0] == ("train", {"lr_d": 1e-3, "lr_g": 2e-3, "d_steps": 2, "latent_dim": 3, "steps": 100})
     assert calls[1][0] == "reset" and calls[1][1]["latent_dim"] == 5
     with pytest.raises(ValueError, match="lr_d must be between"):

@@ -194,11 +194,11 @@ def test_check_vae_samples_needs_all_ten_digits(capsys):
 
 # --- the β slider ----------------------------------------------------------------------------
 
-def test_option_slider_draws_the_chosen_option():
+def test_option_slider_widget_draws_the_chosen_option():
     seen = []
-    box = widgets.option_slider(seen.append, options=[0.1, 1.0, 4.0], value=1.0, description="β")
+    controls = widgets.option_slider(seen.append, options=[0.1, 1.0, 4.0], value=1.0, description="β")
     assert seen == [1.0]
-    box.slider.value = 4.0
+    controls["option"].value = 4.0
     assert seen == [1.0, 4.0]
     with pytest.raises(ValueError, match=r"value must be one of \[0.1, 1.0\], got 2.0"):
         widgets.option_slider(seen.append, options=[0.1, 1.0], value=2.0)
