@@ -101,6 +101,23 @@ def device(verbose: bool = True) -> torch.device:
     return choose(verbose).device
 
 
+def is_out_of_memory(error: BaseException) -> bool:
+    """True when `error` says a device ran out of memory: CUDA's OutOfMemoryError, or the plain
+    RuntimeError that MPS (and the CPU allocator) raise with "out of memory" in the message."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
+def release_memory(device: torch.device | str) -> None:
+    """Hand the memory cached by PyTorch's allocator on `device` back (after an out-of-memory error)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps":
+        torch.mps.empty_cache()
+
+
 # What the set-up cell reports, and what installing the course must never upgrade in Colab.
 REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image",
                      "scikit-learn", "mlxtend")

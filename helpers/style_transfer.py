@@ -528,6 +528,6 @@ def check_size_fits(size: int, device: torch.device | str) -> int:
 
 
 def out_of_memory_message(size: int, device: torch.device | str) -> str:
-    """What to tell the user after torch.cuda.OutOfMemoryError at `size`."""
+    """What to tell the user after running out of device memory at `size` (see runtime.is_out_of_memory)."""
     return (f"Out of memory at {size} px on {device}. Choose a smaller size (halving it needs a quarter "
             "of the memory), or restart the runtime to free memory held by earlier cells.")

@@ -70,3 +70,22 @@ def test_labels_on_a_device_are_not_read_back_in_forward():
     with pytest.raises(ValueError, match=r"labels must lie in 0..2, got values from 0 to 5"):
         generator(torch.zeros(2, 4), torch.tensor([0, 5]))
 
+
+
+@pytest.mark.parametrize("error, expected", [
+    (torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), True),
+    (RuntimeError("MPS backend out of memory (MPS allocated: 8.00 GB)"), True),
+    (RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"), False),
+    (ValueError("out of memory"), False),
+])
+def test_out_of_memory_is_recognised_on_cuda_and_mps_only(error, expected):
+    assert runtime.is_out_of_memory(error) is expected
+
+
+def test_release_memory_empties_the_cache_of_that_device_only(monkeypatch):
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append("cuda"))
+    monkeypatch.setattr(torch.mps, "empty_cache", lambda: emptied.append("mps"))
+    for device in ("cpu", "cuda", "mps"):
+        runtime.release_memory(device)
+    assert emptied == ["cuda", "mps"]
