@@ -168,7 +168,6 @@ def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path):
 PROSE_LIMIT = 1800
 DEVELOPMENT_LOG_MARKERS = ("bench_", "in our trials", "seeds 0", "EPYC", "Xeon")
 PROSE_NOT_YET_REWRITTEN: dict[str, str] = {
-    "06_controlling_gans": "issue 18: prose not yet rewritten",
 }
 
 
