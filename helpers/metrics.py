@@ -52,7 +52,12 @@ def _features(features: Tensor, name: str) -> Tensor:
     if not isinstance(features, Tensor) or features.ndim != 2 or features.shape[0] < 2:
         shape = tuple(features.shape) if isinstance(features, Tensor) else type(features).__name__
         raise ValueError(f"{name} must be a (N, D) tensor of features with N ≥ 2, got {shape}")
-    return features.detach().to("cpu", torch.float64)
+    x = features.detach().to("cpu", torch.float64)
+    bad = int((~torch.isfinite(x)).any(dim=1).sum())
+    if bad:
+        raise ValueError(f"{name} holds NaN or inf in {bad} of its {x.shape[0]} rows: the images they "
+                         "came from are not finite (a diverged generator?), so there is no distance to measure")
+    return x
 
 
 def gaussian_statistics(features: Tensor) -> tuple[Tensor, Tensor]:
@@ -74,6 +79,10 @@ def frechet_distance_from_statistics(mean_a: Tensor, cov_a: Tensor,
         raise ValueError(f"statistics do not match: means {tuple(mean_a.shape)}, {tuple(mean_b.shape)}, "
                          f"covariances {tuple(cov_a.shape)}, {tuple(cov_b.shape)} (expected (D,), (D, D))")
     mean_a, cov_a, mean_b, cov_b = (t.to("cpu", torch.float64) for t in (mean_a, cov_a, mean_b, cov_b))
+    for name, t in dict(mean_a=mean_a, cov_a=cov_a, mean_b=mean_b, cov_b=cov_b).items():
+        if not torch.isfinite(t).all():  # eigvals on NaN/inf crashes the process (oneMKL)
+            raise ValueError(f"{name} holds NaN or inf: the features it came from are not finite "
+                             "(a diverged generator?), so there is no distance to measure")
     eigenvalues = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0)
     trace_sqrt = eigenvalues.sqrt().sum()
     d2 = (mean_a - mean_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * trace_sqrt
@@ -94,6 +103,8 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
 
 def class_fractions(predictions: Tensor, num_classes: int = 10) -> Tensor:
     """(N,) predicted class ids -> (num_classes,) fraction of samples in each class (sums to 1)."""
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes <= 0:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     if not isinstance(predictions, Tensor) or predictions.ndim != 1 or predictions.numel() == 0:
         raise ValueError("predictions must be a non-empty 1-D tensor of class ids")
     if predictions.is_floating_point():
@@ -107,6 +118,8 @@ def class_fractions(predictions: Tensor, num_classes: int = 10) -> Tensor:
 
 def class_coverage(predictions: Tensor, num_classes: int = 10, threshold: float = 0.05) -> int:
     """(N,) predicted class ids -> how many classes hold at least `threshold` of the samples."""
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes <= 0:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     if not 0 < threshold <= 1 / num_classes:
         raise ValueError(f"threshold must be in (0, 1/num_classes], got {threshold}")
     return int((class_fractions(predictions, num_classes) >= threshold).sum().item())
@@ -164,8 +177,10 @@ def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int 
 
     A class that was never requested gets NaN in the per-class tensor.
     """
-    _class_ids(requested, "requested")
-    _class_ids(predicted, "predicted")
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes <= 0:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    _class_ids(requested, "requested", num_classes)
+    _class_ids(predicted, "predicted", num_classes)
     if requested.shape != predicted.shape or requested.numel() == 0:
         raise ValueError(f"requested and predicted must have the same non-empty shape, got "
                          f"{tuple(requested.shape)} and {tuple(predicted.shape)}")

@@ -140,6 +140,9 @@ def to_uint8(images: Tensor) -> Tensor:
     """Float images in [-1, 1] -> uint8 in [0, 255] (same shape and device)."""
     if not isinstance(images, Tensor) or not images.is_floating_point():
         raise ValueError("to_uint8 expects a float tensor of images in [-1, 1]")
+    if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
+        raise ValueError(f"to_uint8 got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
+                         "the images are not finite (a diverged generator?)")
     return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
@@ -161,6 +164,8 @@ class ImageBatches:
             raise ValueError(f"images must be uint8 of shape (N, C, H, W) (or ImageData), got {got}")
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if images.shape[0] == 0:
+            raise ValueError(f"images holds no images (shape {tuple(images.shape)}): nothing to batch")
         if labels and data is None:
             raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
         self.images = images

@@ -1,0 +1,164 @@
+"""Fault injection (issue 23): bad input, damaged caches and interrupts end in a clear message
+or a rebuild, never in a crash, a hang, or a silently wrong number."""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers import metrics, toy_data, training
+from helpers.classifier import classifier_path, load_classifier
+from helpers.mnist import ImageBatches, ImageData, to_uint8
+from helpers.models import DCGANDiscriminator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flip_bytes(path: Path, count: int = 64, start_fraction: float = 0.5) -> None:
+    """Invert `count` bytes of a file in place, starting at `start_fraction` of its length."""
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * start_fraction)
+    for i in range(start, min(start + count, len(data))):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+# --- crashes and hangs -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_frechet_distance_on_non_finite_features_raises_instead_of_crashing(bad):
+    # Run in a child process: before the fix, oneMKL's eigvals segfaulted the whole interpreter.
+    code = (f"import torch; from helpers.metrics import frechet_distance\n"
+            f"a = torch.randn(50, 8); b = torch.randn(50, 8); b[3, 2] = float('{bad}')\n"
+            "try:\n    frechet_distance(a, b)\nexcept ValueError as e:\n    print('ValueError:', e)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, f"the process died (exit {result.returncode}): {result.stderr[-500:]}"
+    assert "ValueError: features_b holds NaN or inf in 1 of its 50 rows" in result.stdout
+
+
+def test_frechet_statistics_with_nan_raise():
+    mean, cov = torch.zeros(3), torch.eye(3)
+    with pytest.raises(ValueError, match="cov_b holds NaN or inf"):
+        metrics.frechet_distance_from_statistics(mean, cov, mean, cov * float("nan"))
+
+
+def test_image_batches_of_empty_data_raise_instead_of_hanging():
+    empty = ImageData(torch.zeros(0, 1, 28, 28, dtype=torch.uint8), torch.zeros(0, dtype=torch.long),
+                      "mnist", "test")
+    with pytest.raises(ValueError, match="holds no images"):
+        ImageBatches(empty, 4)
+
+
+# --- silently wrong numbers ------------------------------------------------------------------
+
+def test_dcgan_discriminator_refuses_images_of_the_wrong_size():
+    discriminator = DCGANDiscriminator(feature_maps=4, image_size=32)
+    assert discriminator(torch.randn(2, 3, 32, 32)).shape == (2, 1)
+    with pytest.raises(ValueError, match=r"built for images \(N, C, 32, 32\), got \(2, 3, 64, 64\)"):
+        discriminator(torch.randn(2, 3, 64, 64))
+
+
+def test_conditional_accuracy_refuses_labels_outside_the_classes():
+    with pytest.raises(ValueError, match="requested must lie in 0..9, got 0..12"):
+        metrics.conditional_accuracy(torch.tensor([0, 12]), torch.tensor([0, 1]), num_classes=10)
+
+
+def test_class_coverage_refuses_zero_classes():
+    with pytest.raises(ValueError, match="num_classes must be a positive int, got 0"):
+        metrics.class_coverage(torch.tensor([0, 1]), num_classes=0)
+
+
+@pytest.mark.parametrize("std", [float("inf"), float("nan"), 0.0, -1.0])
+def test_gaussian_ring_refuses_a_std_that_is_not_positive_and_finite(std):
+    with pytest.raises(ValueError, match="std must be a positive finite number"):
+        toy_data.gaussian_ring(10, std=std)
+
+
+def test_to_uint8_refuses_nan_instead_of_drawing_black():
+    images = torch.zeros(1, 1, 2, 2)
+    images[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="1 NaN pixels"):
+        to_uint8(images)
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+def _small_state():
+    torch.manual_seed(0)
+    model = nn.Linear(200, 50)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(4, 200)).sum().backward()
+    optimizer.step()
+    return model, optimizer
+
+
+def test_checkpoint_with_flipped_bytes_is_refused(tmp_path):
+    model, optimizer = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, step=3)
+    assert training.load_checkpoint(path, model=nn.Linear(200, 50))["step"] == 3
+    flip_bytes(path, count=8, start_fraction=0.3)
+    with pytest.raises(training.CorruptCheckpoint, match="does not match its CRC-32|not a readable"):
+        training.load_checkpoint(path, model=nn.Linear(200, 50))
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    model, _ = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(training.CorruptCheckpoint, match="truncated or damaged"):
+        training.load_checkpoint(path)
+
+
+def test_checkpoint_restores_all_objects_or_none(tmp_path):
+    model, optimizer = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model, other=nn.Linear(3, 3))
+    target, wrong = nn.Linear(200, 50), nn.Linear(4, 4)  # `other` does not fit `wrong`
+    before = target.weight.detach().clone()
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        training.load_checkpoint(path, model=target, other=wrong)
+    assert torch.equal(target.weight, before), "the first object was restored although the second failed"
+
+
+@pytest.mark.parametrize("value, hint", [(np.float32(1.5), "int\\(\\) or float\\(\\)"),
+                                         (Path("x"), "str\\(path\\)"),
+                                         (torch.Generator(), "get_state")])
+def test_save_checkpoint_refuses_what_a_weights_only_load_cannot_read(tmp_path, value, hint):
+    with pytest.raises(ValueError, match=f"value is a .* which a weights-only load refuses: .*{hint}"):
+        training.save_checkpoint(tmp_path / "c.pt", value=value)
+    assert not (tmp_path / "c.pt").exists()
+
+
+# --- the classifier cache --------------------------------------------------------------------
+
+def _tiny_data(n: int = 60) -> ImageData:
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
+    return ImageData(images, torch.arange(n) % 10, "mnist", "test", [str(i) for i in range(10)])
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypatch, capsys, damage):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    data = _tiny_data()
+    first = load_classifier("mnist", data=data, verbose=False)
+    path = classifier_path("mnist", "test")
+    if damage == "flip":
+        flip_bytes(path, count=64, start_fraction=0.4)
+    else:
+        path.write_bytes(path.read_bytes()[:1000])
+    capsys.readouterr()
+    second = load_classifier("mnist", data=data, verbose=False)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "does not verify" in out and "retraining" in out, out
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        assert torch.equal(a, b), "retrained with the same seed, the classifier should be the same"
+    third = load_classifier("mnist", data=data, verbose=False)  # the cache healed: no message now
+    assert capsys.readouterr().out == ""
+    assert math.isclose(third.val_accuracy, first.val_accuracy)
