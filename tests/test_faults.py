@@ -16,6 +16,7 @@ from helpers import metrics, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
 from helpers.mnist import ImageBatches, ImageData, to_uint8
 from helpers.models import DCGANDiscriminator
+from helpers.params import ParameterError, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,3 +163,50 @@ def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypat
     third = load_classifier("mnist", data=data, verbose=False)  # the cache healed: no message now
     assert capsys.readouterr().out == ""
     assert math.isclose(third.val_accuracy, first.val_accuracy)
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, message", [
+    ((-5, int, 1, None), "STEPS = -5 is not allowed: STEPS must be an int in [1, ∞)"),
+    ((2.5, int, 1, None), "STEPS = 2.5 is not allowed: STEPS must be an int in [1, ∞) (a float)"),
+    ((True, int, 1, None), "STEPS = True is not allowed: STEPS must be an int in [1, ∞) (a bool)"),
+    ((float("nan"), float, 0.0, 1.0), "STEPS = nan is not allowed: STEPS must be a finite number in [0, 1] (not finite)"),
+    ((0, int | None, 1, None), "STEPS = 0 is not allowed: STEPS must be None or an int in [1, ∞)"),
+    ((1, (True, False)), "STEPS = 1 is not allowed: STEPS must be one of True, False"),
+    ((3, str), "STEPS = 3 is not allowed: STEPS must be a str"),
+])
+def test_validate_names_the_parameter_the_value_and_the_range(spec, message):
+    with pytest.raises(ParameterError) as error:
+        validate(STEPS=spec)
+    assert message in str(error.value)
+
+
+def test_validate_accepts_allowed_values_and_reports_every_bad_one():
+    validate(A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0), D=(2, float, 0, 5),
+             E=(False, (True, False)), F=("mnist", ("mnist", "fashion")), G=(np.int64(3), int, 1, 3))
+    with pytest.raises(ParameterError, match="(?s)BATCH_SIZE = 0.*D_STEPS = 0"):
+        validate(BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
+
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_notebook_with_an_absurd_parameter_stops_at_the_parameters(path, tmp_path, monkeypatch):
+    papermill = pytest.importorskip("papermill")
+    nbformat = pytest.importorskip("nbformat")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    bad = {"EPOCHS": 0} if "03_" in path.name else {"STEPS": -5}
+    out = tmp_path / path.name
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(path), str(out), parameters=bad, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, start_timeout=300)
+    name, value = next(iter(bad.items()))
+    assert error.value.ename == "ParameterError" and f"{name} = {value} is not allowed" in error.value.evalue
+    nb = nbformat.read(out, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c.outputs))
+    injected = next(i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", []))
+    assert failed == injected + 1, "the notebook should stop in the cell right after the parameters"
