@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import signal
 import zipfile
 from pathlib import Path, PurePath
 from typing import Iterable, Iterator
@@ -111,29 +112,150 @@ class History:
         return f"History({len(self)} entries; last: {last})"
 
 
+ADVICE = ("Usual causes: a learning rate that is too high, log(0) from a sigmoid output with plain "
+          "BCELoss (use logits with BCEWithLogitsLoss), or inputs that were never normalised. "
+          "Lower the learning rate or restart from the last checkpoint.")
+
+
 def check_finite(step: int, **losses: float) -> None:
     """Stop training with an explanation when a loss has become NaN or infinite."""
     bad = {k: v for k, v in losses.items() if not math.isfinite(float(v))}
     if bad:
         raise TrainingDiverged(
             f"Training diverged at step {step}: {', '.join(f'{k}={v}' for k, v in bad.items())}. "
-            "A loss that is NaN or inf does not come back, so training stopped here. Usual causes: "
-            "a learning rate that is too high, log(0) from a sigmoid output with plain BCELoss "
-            "(use logits with BCEWithLogitsLoss), or inputs that were never normalised. "
-            "Lower the learning rate or restart from the last checkpoint.")
+            f"A loss that is NaN or inf does not come back, so training stopped here. {ADVICE}")
+
+
+BCE_CAP = 100.0  # nn.BCELoss clamps log(p) at -100, so a loss term stuck at 100 means p is exactly 0
+
+
+class DivergenceGuard:
+    """Watches the losses of every step on their own device; reads them on the eval cadence.
+
+        guard = DivergenceGuard(cap=BCE_CAP)      # cap: also stop losses pinned at BCELoss's cap
+        with guard:                               # BCELoss's own error on NaN inputs -> TrainingDiverged
+            for step in ...:
+                ...                               # the D step and the G step
+                guard.watch(step, d_loss=d_loss, g_loss=g_loss)   # no host sync on a GPU
+                if every(step, EVAL_EVERY, last):
+                    guard.check()                 # one sync; raises TrainingDiverged with advice
+
+    On the CPU there is no sync to save, so watch() checks at once, at the step it happens.
+    `patience`: how many steps in a row a loss must sit at the cap to count as pinned.
+    """
+
+    def __init__(self, cap: float | None = None, patience: int = 10) -> None:
+        if cap is not None and not (math.isfinite(cap) and cap > 0):
+            raise ValueError(f"cap must be a positive number (e.g. BCE_CAP = 100) or None, got {cap!r}")
+        if not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int, got {patience!r}")
+        self.cap, self.patience = cap, patience
+        self.names: tuple[str, ...] = ()
+        self.step = 0
+        self._state: Tensor | None = None  # (4, K): first bad step, its value, run at cap, longest run
+
+    def watch(self, step: int, **losses: Tensor) -> None:
+        """Record this step's losses (one-number tensors) without reading them back."""
+        names = tuple(losses)
+        values = torch.stack([torch.as_tensor(v).detach().float().reshape(()) for v in losses.values()])  # (K,)
+        if self._state is None or names != self.names or self._state.device != values.device:
+            self.names = names
+            self._state = torch.zeros(4, len(names), device=values.device)
+            self._state[0] = -1
+        first, value, run, longest = self._state
+        bad = ~torch.isfinite(values)
+        new = bad & (first < 0)
+        first.copy_(torch.where(new, torch.full_like(first, step), first))
+        value.copy_(torch.where(new, values, value))
+        if self.cap is not None:
+            at_cap = values >= 0.99 * self.cap
+            run.copy_(torch.where(at_cap, run + 1, torch.zeros_like(run)))
+            longest.copy_(torch.maximum(longest, run))
+        self.step = step
+        if values.device.type == "cpu":
+            self.check()
+
+    def check(self) -> None:
+        """Raise TrainingDiverged (saying which loss, since when, and what to try) if a watched loss went bad."""
+        if self._state is None:
+            return
+        first, value, _, longest = self._state.tolist()  # the one host sync
+        broken = [(int(f), n, v) for n, f, v in zip(self.names, first, value) if f >= 0]
+        if broken:
+            at, name, v = min(broken)
+            raise TrainingDiverged(
+                f"Training diverged at step {at}: {name} = {v}. A loss that is NaN or inf does not "
+                f"come back, so training stopped (at step {self.step}). {ADVICE}")
+        pinned = [(n, int(r)) for n, r in zip(self.names, longest) if r >= self.patience]
+        if pinned:
+            name, run = pinned[0]
+            raise TrainingDiverged(
+                f"Training is dead by step {self.step}: {name} sat at {self.cap:g}, the cap BCELoss puts on "
+                f"-log(0), for {run} steps in a row. D's sigmoid outputs exactly 0 or 1, so no gradient "
+                f"flows back and the networks stop learning. Lower the learning rates (10x is a good "
+                f"first try) and run again; a loss on logits (BCEWithLogitsLoss) does not saturate like this.")
+
+    def __enter__(self) -> "DivergenceGuard":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if kind is RuntimeError and "between 0 and 1" in str(error):  # BCELoss's complaint about NaN inputs
+            raise TrainingDiverged(
+                f"Training diverged near step {self.step + 1}: D's outputs are NaN, which BCELoss refuses "
+                f"(\"{str(error).splitlines()[0]}\"). The weights have become NaN or inf. {ADVICE}") from error
+        return False
+
+
+class _DeferredInterrupt:
+    """What keep_on_interrupt() yields: `steps(iterable)` stops between steps after a Ctrl-C."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def steps(self, iterable: Iterable) -> Iterator:
+        """Yield from `iterable`, but stop before the next item once Ctrl-C was pressed."""
+        for item in iterable:
+            if self.requested:
+                break
+            yield item
+            if self.requested:
+                break
 
 
 @contextlib.contextmanager
-def keep_on_interrupt() -> Iterator[None]:
-    """Let Ctrl-C (Kernel > Interrupt) stop a training loop without losing the trained model.
+def keep_on_interrupt() -> Iterator[_DeferredInterrupt]:
+    """Let Ctrl-C (Kernel > Interrupt) stop a training loop at the end of a step, keeping what was trained.
 
-    Everything the loop updated (models, optimizers, history) stays as it was at the interrupt.
+        with keep_on_interrupt() as interrupt:
+            for i in interrupt.steps(progress(range(num_steps))):
+                ...   # a Ctrl-C here lets this step finish; the loop then stops
+
+    The D step and the G step of the current iteration both finish, so the step count, the
+    history and both optimizers agree. A second Ctrl-C stops at once (for a step that hangs).
+    Outside the main thread (no signal handler can be set) Ctrl-C stops at once, as before.
     """
+    interrupt = _DeferredInterrupt()
+
+    def handler(signum, frame) -> None:
+        if interrupt.requested:
+            raise KeyboardInterrupt
+        interrupt.requested = True
+        print("Ctrl-C: stopping at the end of this step (press again to stop at once).")
+
     try:
-        yield
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield interrupt
     except KeyboardInterrupt:
-        print("Interrupted: training stopped here. The models and the history keep what was "
-              "trained so far; run the cell again to continue.")
+        interrupt.requested = True
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupt.requested:
+        print("Interrupted: training stopped at the end of a step. The models, the optimizers and the "
+              "history keep what was trained so far; run the cell again to continue.")
 
 
 def progress(iterable: Iterable, **kwargs) -> Iterable:

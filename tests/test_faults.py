@@ -210,3 +210,89 @@ def test_notebook_with_an_absurd_parameter_stops_at_the_parameters(path, tmp_pat
     failed = next(i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c.outputs))
     injected = next(i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", []))
     assert failed == injected + 1, "the notebook should stop in the cell right after the parameters"
+
+
+# --- divergence and interrupts ---------------------------------------------------------------
+
+def _toy_gan(lr: float):
+    torch.manual_seed(0)
+    generator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 2))
+    discriminator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    return generator, discriminator, d_optimizer, g_optimizer
+
+
+def _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer, criterion=nn.BCELoss()):
+    real = toy_data.harmonic_curve(64)
+    d_real, d_fake = discriminator(real), discriminator(generator(torch.randn(64, 2)).detach())
+    d_loss = criterion(d_real, torch.ones_like(d_real)) + criterion(d_fake, torch.zeros_like(d_fake))
+    d_optimizer.zero_grad()
+    d_loss.backward()
+    d_optimizer.step()
+    g_out = discriminator(generator(torch.randn(64, 2)))
+    g_loss = criterion(g_out, torch.ones_like(g_out))
+    g_optimizer.zero_grad()
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss, g_loss
+
+
+def test_divergence_guard_stops_a_bce_run_with_absurd_learning_rates():
+    generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e6)
+    with pytest.raises(training.TrainingDiverged, match="Lower the learning rate") as error:
+        with training.DivergenceGuard(cap=training.BCE_CAP) as guard:
+            for step in range(1, 301):
+                d_loss, g_loss = _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
+                guard.watch(step, d_loss=d_loss, g_loss=g_loss)
+    assert guard.step < 300, "the guard should stop the run early, not let it finish"
+    assert any(name in str(error.value) for name in ("d_loss", "g_loss", "NaN"))
+
+
+def test_divergence_guard_names_a_loss_pinned_at_the_bce_cap():
+    guard = training.DivergenceGuard(cap=training.BCE_CAP, patience=5)
+    for step in range(1, 5):
+        guard.watch(step, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+    with pytest.raises(training.TrainingDiverged, match=r"g_loss sat at 100, the cap BCELoss .* 5 steps"):
+        guard.watch(5, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+
+
+def test_divergence_guard_reports_the_first_non_finite_loss_and_passes_healthy_runs():
+    guard = training.DivergenceGuard()
+    for step in range(1, 100):
+        guard.watch(step, d_loss=torch.tensor(1.3), g_loss=torch.tensor(0.7))
+    guard.check()
+    with pytest.raises(training.TrainingDiverged, match="diverged at step 100: g_loss = nan"):
+        guard.watch(100, d_loss=torch.tensor(1.3), g_loss=torch.tensor(float("nan")))
+
+
+def test_divergence_guard_turns_bce_nan_input_error_into_advice():
+    with pytest.raises(training.TrainingDiverged, match="D's outputs are NaN"):
+        with training.DivergenceGuard():
+            nn.BCELoss()(torch.tensor([float("nan")]), torch.tensor([1.0]))
+
+
+def test_ctrl_c_lets_the_step_finish(monkeypatch):
+    """40 Ctrl-Cs at random moments: D and G always made the same number of Adam steps."""
+    import os
+    import random
+    import signal
+    import threading
+    rng = random.Random(0)
+    torn = []
+    for trial in range(40):
+        generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e-3)
+        steps = 0
+        timer = threading.Timer(rng.uniform(0.0, 0.05), os.kill, (os.getpid(), signal.SIGINT))
+        with training.keep_on_interrupt() as interrupt:
+            timer.start()
+            for _ in interrupt.steps(range(100_000)):
+                _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
+                steps += 1
+        timer.join()
+        assert interrupt.requested, "the interrupt should have stopped the loop"
+        d_steps = int(d_optimizer.state[next(iter(discriminator.parameters()))].get("step", 0))
+        g_steps = int(g_optimizer.state[next(iter(generator.parameters()))].get("step", 0))
+        if not (d_steps == g_steps == steps):
+            torn.append((trial, steps, d_steps, g_steps))
+    assert not torn, f"(trial, steps, D's Adam steps, G's Adam steps) out of step: {torn}"
