@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import metrics, toy_data, training
+from helpers import checks, metrics, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
 from helpers.mnist import ImageBatches, ImageData, to_uint8
 from helpers.models import DCGANDiscriminator
@@ -296,3 +296,36 @@ def test_ctrl_c_lets_the_step_finish(monkeypatch):
         if not (d_steps == g_steps == steps):
             torn.append((trial, steps, d_steps, g_steps))
     assert not torn, f"(trial, steps, D's Adam steps, G's Adam steps) out of step: {torn}"
+
+
+# --- check cells -----------------------------------------------------------------------------
+
+def _lesson_01_discriminator(last: nn.Module):
+    return lambda: nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2),
+                                 nn.Linear(64, 1), last)
+
+
+@pytest.mark.parametrize("last, message", [(nn.Softmax(dim=1), "same output"),
+                                           (nn.ReLU(), "strictly between 0 and 1")])
+def test_lesson_01_check_rejects_a_discriminator_that_cannot_output_probabilities(last, message):
+    checks.check_discriminator(_lesson_01_discriminator(nn.Sigmoid()))
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_discriminator(_lesson_01_discriminator(last))
+
+
+def test_lesson_02_check_rejects_leaky_relu_with_the_default_slope():
+    def make(dropout=0.0, sigmoid=True):
+        layers = [nn.Flatten(), nn.Linear(784, 256), nn.LeakyReLU(0.01), nn.Linear(256, 256), nn.LeakyReLU(0.01)]
+        layers += [nn.Dropout(dropout)] if dropout > 0 else []
+        return nn.Sequential(*layers, nn.Linear(256, 1), *([nn.Sigmoid()] if sigmoid else []))
+    with pytest.raises(checks.CheckFailed, match=r"LeakyReLU slopes are \[0.01, 0.01\]"):
+        checks.check_image_discriminator(make)
+
+
+def test_lesson_02_check_explains_a_hard_coded_bce_loss_instead_of_crashing():
+    def hard_coded(discriminator, real, fake, criterion, real_label=1.0):
+        d_real, d_fake = discriminator(real), discriminator(fake)
+        bce = nn.BCELoss()
+        return (bce(d_real, torch.full_like(d_real, real_label)) + bce(d_fake, torch.zeros_like(d_fake))) / 2, d_real, d_fake
+    with pytest.raises(checks.CheckFailed, match="Use the `criterion` passed in"):
+        checks.check_discriminator_loss(hard_coded)
