@@ -3,10 +3,16 @@ or a rebuild, never in a crash, a hang, or a silently wrong number."""
 from __future__ import annotations
 
 import math
+import os
+import random
+import re
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -195,7 +201,6 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_notebook_with_an_absurd_parameter_stops_at_the_parameters(path, tmp_path, monkeypatch):
     papermill = pytest.importorskip("papermill")
-    nbformat = pytest.importorskip("nbformat")
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
     bad = {"EPOCHS": 0} if "03_" in path.name else {"STEPS": -5}
@@ -274,10 +279,6 @@ def test_divergence_guard_turns_bce_nan_input_error_into_advice():
 
 def test_ctrl_c_lets_the_step_finish(monkeypatch):
     """40 Ctrl-Cs at random moments: D and G always made the same number of Adam steps."""
-    import os
-    import random
-    import signal
-    import threading
     rng = random.Random(0)
     torn = []
     for trial in range(40):
@@ -329,3 +330,17 @@ def test_lesson_02_check_explains_a_hard_coded_bce_loss_instead_of_crashing():
         return (bce(d_real, torch.full_like(d_real, real_label)) + bce(d_fake, torch.zeros_like(d_fake))) / 2, d_real, d_fake
     with pytest.raises(checks.CheckFailed, match="Use the `criterion` passed in"):
         checks.check_discriminator_loss(hard_coded)
+
+
+def test_lesson_01_smoke_thresholds_fail_an_untrained_generator():
+    source = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "01_harmonic_gan.ipynb", 4).cells)
+    max_error, max_coverage = map(float, re.search(
+        r"MAX_CURVE_ERROR, MAX_COVERAGE = \(.*\) if STEPS >= \d+ else \(([\d.]+), ([\d.]+)\)", source).groups())
+    torch.manual_seed(0)
+    generator = nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2),
+                              nn.Linear(64, 2))
+    with torch.no_grad():  # lesson 01's untrained G, its points mapped to curve coordinates
+        points = generator(torch.randn(10_000, 2)) * torch.tensor([math.pi, 1.0]) + torch.tensor([math.pi, 0.0])
+    with pytest.raises(checks.CheckFailed):
+        checks.check_harmonic_gan(metrics.curve_error(points), metrics.curve_coverage(points),
+                                  max_error=max_error, max_coverage=max_coverage)
