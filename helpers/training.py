@@ -206,56 +206,74 @@ class DivergenceGuard:
         return False
 
 
-class _DeferredInterrupt:
-    """What keep_on_interrupt() yields: `steps(iterable)` stops between steps after a Ctrl-C."""
+class _Interrupt:
+    """The state shared by keep_on_interrupt() and the interruptible() loops inside it."""
 
     def __init__(self) -> None:
-        self.requested = False
+        self.requested = False   # Ctrl-C pressed, waiting for the end of the step
+        self.loops = 0           # interruptible() loops running now
 
-    def steps(self, iterable: Iterable) -> Iterator:
-        """Yield from `iterable`, but stop before the next item once Ctrl-C was pressed."""
+
+_active: list[_Interrupt] = []  # the keep_on_interrupt() blocks we are inside, innermost last
+
+
+def interruptible(iterable: Iterable) -> Iterator:
+    """Yield the steps of a training loop; a Ctrl-C lets the current step finish, then stops the loop.
+
+        with keep_on_interrupt():
+            for i in interruptible(progress(range(num_steps))):
+                ...   # the D step and the G step: a Ctrl-C here waits for both
+
+    The stop is a KeyboardInterrupt raised between two steps, which keep_on_interrupt() turns
+    into a message; outside keep_on_interrupt() the items are simply passed through.
+    """
+    interrupt = _active[-1] if _active else None
+    if interrupt is None:
+        yield from iterable
+        return
+    interrupt.loops += 1
+    try:
         for item in iterable:
-            if self.requested:
-                break
+            if interrupt.requested:
+                raise KeyboardInterrupt
             yield item
-            if self.requested:
-                break
+        if interrupt.requested:  # pressed during the last step
+            raise KeyboardInterrupt
+    finally:
+        interrupt.loops -= 1
 
 
 @contextlib.contextmanager
-def keep_on_interrupt() -> Iterator[_DeferredInterrupt]:
-    """Let Ctrl-C (Kernel > Interrupt) stop a training loop at the end of a step, keeping what was trained.
+def keep_on_interrupt() -> Iterator[None]:
+    """Let Ctrl-C (Kernel > Interrupt) stop a training loop without losing the trained model.
 
-        with keep_on_interrupt() as interrupt:
-            for i in interrupt.steps(progress(range(num_steps))):
-                ...   # a Ctrl-C here lets this step finish; the loop then stops
-
-    The D step and the G step of the current iteration both finish, so the step count, the
-    history and both optimizers agree. A second Ctrl-C stops at once (for a step that hangs).
-    Outside the main thread (no signal handler can be set) Ctrl-C stops at once, as before.
+    Inside an interruptible() loop the current step finishes first, so the D step and the G
+    step, the step count, the history and both optimizers agree; a second Ctrl-C stops at
+    once (for a step that hangs). Elsewhere Ctrl-C stops at once. Everything the loop updated
+    keeps the state it had when it stopped.
     """
-    interrupt = _DeferredInterrupt()
+    interrupt = _Interrupt()
 
     def handler(signum, frame) -> None:
-        if interrupt.requested:
+        if interrupt.requested or not interrupt.loops:
             raise KeyboardInterrupt
         interrupt.requested = True
         print("Ctrl-C: stopping at the end of this step (press again to stop at once).")
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
+    except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
         previous = None
+    _active.append(interrupt)
     try:
-        yield interrupt
+        yield
     except KeyboardInterrupt:
-        interrupt.requested = True
+        print("Interrupted: training stopped here. The models and the history keep what was "
+              "trained so far; run the cell again to continue.")
     finally:
+        _active.remove(interrupt)
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if interrupt.requested:
-        print("Interrupted: training stopped at the end of a step. The models, the optimizers and the "
-              "history keep what was trained so far; run the cell again to continue.")
 
 
 def progress(iterable: Iterable, **kwargs) -> Iterable:
