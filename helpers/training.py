@@ -154,10 +154,12 @@ class DivergenceGuard:
         self.step = 0
         self._state: Tensor | None = None  # (4, K): first bad step, its value, run at cap, longest run
 
-    def watch(self, step: int, **losses: Tensor) -> None:
-        """Record this step's losses (one-number tensors) without reading them back."""
+    def watch(self, step: int, **losses: Tensor | float) -> None:
+        """Record this step's losses (one-number tensors or floats) without reading them back."""
         names = tuple(losses)
-        values = torch.stack([torch.as_tensor(v).detach().float().reshape(()) for v in losses.values()])  # (K,)
+        device = next((v.device for v in losses.values() if isinstance(v, Tensor)), torch.device("cpu"))
+        values = torch.stack([torch.as_tensor(v, device=device).detach().float().reshape(())
+                              for v in losses.values()])  # (K,) on the losses' device
         if self._state is None or names != self.names or self._state.device != values.device:
             self.names = names
             self._state = torch.zeros(4, len(names), device=values.device)

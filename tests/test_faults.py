@@ -2,6 +2,7 @@
 or a rebuild, never in a crash, a hang, or a silently wrong number."""
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
@@ -16,10 +17,12 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
-from helpers import checks, metrics, toy_data, training
+from helpers import checks, metrics, style_transfer, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
+from helpers.faces import face_batches
 from helpers.mnist import ImageBatches, ImageData, to_uint8
 from helpers.models import DCGANDiscriminator
 from helpers.params import ParameterError, validate
@@ -344,3 +347,41 @@ def test_lesson_01_smoke_thresholds_fail_an_untrained_generator():
     with pytest.raises(checks.CheckFailed):
         checks.check_harmonic_gan(metrics.curve_error(points), metrics.curve_coverage(points),
                                   max_error=max_error, max_coverage=max_coverage)
+
+
+# --- style images ----------------------------------------------------------------------------
+
+def _png_bytes(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG" if image.mode != "F" else "TIFF")
+    return buffer.getvalue()
+
+
+def test_style_image_16_bit_png_and_float_tiff_keep_their_greys():
+    ramp = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    for image in (Image.fromarray((ramp * 65535).astype(np.uint16)), Image.fromarray(ramp.astype(np.float32))):
+        loaded = style_transfer.load_image(_png_bytes(image), size=None)
+        assert abs(loaded.mean().item() - 0.5) < 0.01, f"mode {image.mode}: mean {loaded.mean().item():.3f}"
+
+
+def test_style_image_exif_orientation_is_applied():
+    image = Image.fromarray(np.zeros((20, 40, 3), dtype=np.uint8))  # 40 wide, 20 high
+    exif = image.getexif()
+    exif[0x0112] = 6  # Orientation: rotate 90° to display
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    assert style_transfer.load_image(buffer.getvalue(), size=None).shape == (1, 3, 40, 20)
+
+
+# --- resuming lesson 03 inside an epoch ------------------------------------------------------
+
+def test_face_batches_resume_an_interrupted_epoch_where_it_stopped():
+    images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 2, 2).contiguous()
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(0))
+    whole = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order)]        # 4 batches: 3, 3, 3, 1
+    rest = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order, start=2)]
+    assert len(whole) == 4 and len(rest) == 2, "2 of 4 batches done: 2 left, not a replayed epoch"
+    assert all(torch.equal(a, b) for a, b in zip(whole[2:], rest))
+    assert list(face_batches(images, 3, order=order, start=4)) == []
+    with pytest.raises(ValueError, match="order must be a permutation"):
+        next(face_batches(images, 3, order=torch.zeros(10, dtype=torch.long)))
