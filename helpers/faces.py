@@ -290,12 +290,27 @@ def _cache_paths(key: str, image_size: int) -> tuple[Path, Path, Path]:
     return folder / f"{stem}.pt", folder / f"{stem}.json", folder / f"{stem}.parts"
 
 
-def _load_cache(key: str, image_size: int) -> Tensor | None:
-    """The cached tensor if it exists and its SHA-256 matches its JSON record; else None."""
+def _listing_digest(names: Sequence[str]) -> str:
+    """A SHA-1 of the image files' names and sizes: it changes when a file is added, removed or replaced."""
+    entries = [f"{name}\t{Path(name).stat().st_size}" for name in names]
+    return hashlib.sha1("\n".join(entries).encode()).hexdigest()
+
+
+def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor | None:
+    """The cached tensor if it exists and its SHA-256 (and `listing`, for a folder) match its JSON record; else None."""
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     if not (tensor_path.is_file() and meta_path.is_file()):
         return None
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise ValueError("no SHA-256 in it")
+    except (ValueError, UnicodeDecodeError) as error:  # json.JSONDecodeError is a ValueError
+        print(f"Face cache record {meta_path.name} is unreadable ({error}): rebuilding the cache.")
+        return None
+    if listing is not None and meta.get("listing") != listing:
+        print(f"The images in the folder changed since {tensor_path.name} was built: rebuilding it.")
+        return None
     if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
         print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
         return None
@@ -308,7 +323,7 @@ def _load_cache(key: str, image_size: int) -> Tensor | None:
     return images
 
 
-def _save_cache(key: str, image_size: int, images: Tensor, source: str) -> Tensor:
+def _save_cache(key: str, image_size: int, images: Tensor, source: str, listing: str | None = None) -> Tensor:
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     tensor_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tensor_path.with_name(tensor_path.name + ".tmp")
@@ -316,13 +331,29 @@ def _save_cache(key: str, image_size: int, images: Tensor, source: str) -> Tenso
     tmp.replace(tensor_path)
     meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
             "bytes": tensor_path.stat().st_size,
-            "sha256": _digest(tensor_path, hashlib.sha256())}
-    meta_path.write_text(json.dumps(meta, indent=2))
+            "sha256": _digest(tensor_path, hashlib.sha256()), "listing": listing}
+    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
+    tmp_meta.write_text(json.dumps(meta, indent=2))
+    tmp_meta.replace(meta_path)
     return images
 
 
+def _load_chunk(path: Path, count: int, image_size: int) -> Tensor | None:
+    """A finished chunk of an interrupted build, if it verifies (zip CRCs, shape, dtype); else None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.testzip() is not None:
+                return None
+        chunk = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated, not a zip, not a tensor: rebuild the chunk
+        return None
+    good = (isinstance(chunk, Tensor) and chunk.dtype == torch.uint8
+            and tuple(chunk.shape) == (count, 3, image_size, image_size))
+    return chunk if good else None
+
+
 def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
-                 limit: int | None = None, workers: int | None = None) -> Tensor:
+                 limit: int | None = None, workers: int | None = None, listing: str | None = None) -> Tensor:
     """Decode, crop and resize every image into a uint8 (N, 3, S, S) cache, chunk by chunk.
 
     Each finished chunk is saved under <key>_<S>.parts/, so an interrupted build (Ctrl-C, a
@@ -332,20 +363,32 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
     names = items.names[:limit] if limit else items.names
     _, _, parts = _cache_paths(key, image_size)
     parts.mkdir(parents=True, exist_ok=True)
-    listing = parts / "files.json"
-    if listing.exists() and json.loads(listing.read_text()) != names:
-        shutil.rmtree(parts)  # the images changed since the interrupted build: start over
-        parts.mkdir(parents=True)
-    listing.write_text(json.dumps(names))
+    names_path = parts / "files.json"
+    if names_path.exists():
+        try:
+            same = json.loads(names_path.read_text()) == names
+        except (ValueError, UnicodeDecodeError):
+            same = False
+        if not same:
+            shutil.rmtree(parts)  # the images changed since the interrupted build (or the record is damaged)
+            parts.mkdir(parents=True)
+    names_path.write_text(json.dumps(names))
     chunks = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
     workers = workers or min(8, os.cpu_count() or 1)
-    done = sum((parts / f"{i:05d}.pt").exists() for i in range(len(chunks)))
+    tensors: list[Tensor | None] = []
+    for i, chunk in enumerate(chunks):
+        chunk_path = parts / f"{i:05d}.pt"
+        tensors.append(_load_chunk(chunk_path, len(chunk), image_size) if chunk_path.exists() else None)
+        if chunk_path.exists() and tensors[-1] is None:
+            print(f"Chunk {chunk_path.name} of the interrupted face cache build is damaged: rebuilding it.")
+            chunk_path.unlink()
+    done = sum(t is not None for t in tensors)
     with _bar(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
               desc=f"caching {image_size}×{image_size} faces") as bar, \
             ThreadPoolExecutor(workers) as pool:
         for i, chunk in enumerate(chunks):
             chunk_path = parts / f"{i:05d}.pt"
-            if chunk_path.exists():
+            if tensors[i] is not None:
                 continue
             arrays = []
             for array in pool.map(lambda name: items.read(name, image_size), chunk):
@@ -354,9 +397,9 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
             tensor = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
             torch.save(tensor, chunk_path.with_suffix(".tmp"))
             chunk_path.with_suffix(".tmp").replace(chunk_path)
-    images = torch.cat([torch.load(parts / f"{i:05d}.pt", weights_only=True)
-                        for i in range(len(chunks))])
-    _save_cache(key, image_size, images, source)
+            tensors[i] = tensor
+    images = torch.cat(tensors)
+    _save_cache(key, image_size, images, source, listing)
     shutil.rmtree(parts)
     return images
 
@@ -393,11 +436,13 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     if folder:  # 1. the user's own folder: an error here is the user's to see, no fallback
         folder = Path(folder).expanduser()
         key = _folder_key(folder) + (f"-first{limit}" if limit else "")
-        images = _load_cache(key, image_size)
+        items = _ImageList.from_folder(folder)
+        listing = _listing_digest(items.names[:limit] if limit else items.names)
+        images = _load_cache(key, image_size, listing)
         if images is None:
             say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 "
                 f"(once; reused after).")
-            images = _build_cache(key, image_size, _ImageList.from_folder(folder), str(folder), limit)
+            images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
         source = f"your folder {folder}"
         say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
         return Faces(images, source)

@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import checks, metrics, style_transfer, toy_data, training
+from helpers import checks, faces, metrics, style_transfer, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
 from helpers.faces import face_batches
 from helpers.mnist import ImageBatches, ImageData, to_uint8
@@ -385,3 +385,61 @@ def test_face_batches_resume_an_interrupted_epoch_where_it_stopped():
     assert list(face_batches(images, 3, order=order, start=4)) == []
     with pytest.raises(ValueError, match="order must be a permutation"):
         next(face_batches(images, 3, order=torch.zeros(10, dtype=torch.long)))
+
+
+# --- the face cache --------------------------------------------------------------------------
+
+def _face_folder(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(np.full((12, 10, 3), 20 * i, dtype=np.uint8)).save(folder / f"face{i:02d}.png")
+    return folder
+
+
+def test_face_cache_with_a_damaged_record_is_rebuilt_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = _face_folder(tmp_path / "faces", 5)
+    first = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    record = next((tmp_path / "data" / "faces").glob("*.json"))
+    record.write_text("{not json")
+    capsys.readouterr()
+    again = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    assert "unreadable" in capsys.readouterr().out and torch.equal(first, again)
+    faces.load_faces(image_size=8, folder=folder, verbose=False)
+    assert capsys.readouterr().out == "", "the rebuilt cache should load silently"
+
+
+def test_face_cache_of_a_folder_sees_images_added_to_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = _face_folder(tmp_path / "faces", 3)
+    assert len(faces.load_faces(image_size=8, folder=folder, verbose=False)) == 3
+    _face_folder(folder, 5)
+    assert len(faces.load_faces(image_size=8, folder=folder, verbose=False)) == 5
+    assert "folder changed" in capsys.readouterr().out
+
+
+def test_interrupted_face_cache_build_with_a_damaged_chunk_heals(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(faces, "CHUNK", 2)
+    folder = _face_folder(tmp_path / "faces", 5)
+    clean = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    for path in (tmp_path / "data" / "faces").glob("*"):
+        path.unlink()
+    # an interrupted build: chunk 0 done but damaged on disk, chunks 1 and 2 missing
+    real_save = torch.save
+
+    def save_then_stop(obj, path, *args, **kwargs):
+        real_save(obj, path, *args, **kwargs)
+        if str(path).endswith("00000.tmp"):
+            raise KeyboardInterrupt
+    monkeypatch.setattr(torch, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        faces.load_faces(image_size=8, folder=folder, verbose=False)
+    monkeypatch.setattr(torch, "save", real_save)
+    parts = next((tmp_path / "data" / "faces").glob("*.parts"))
+    (parts / "00000.tmp").replace(parts / "00000.pt")
+    flip_bytes(parts / "00000.pt", count=16, start_fraction=0.6)
+    capsys.readouterr()
+    healed = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    assert "00000.pt of the interrupted face cache build is damaged" in capsys.readouterr().out
+    assert torch.equal(clean, healed)
