@@ -480,3 +480,30 @@ def test_damaged_mnist_files_are_set_aside_not_reported_as_offline(tmp_path, mon
     assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").is_file()
     _fake_mnist(tmp_path, monkeypatch)  # the next download
     assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+
+
+def test_divergence_guard_reads_nothing_back_per_step_off_the_cpu():
+    # A meta tensor has no data: any read-back (.item(), .tolist(), bool()) in watch() would raise.
+    guard = training.DivergenceGuard(cap=training.BCE_CAP)
+    for step in range(1, 50):
+        guard.watch(step, d_loss=torch.empty((), device="meta"), g_loss=torch.empty((), device="meta"))
+    with pytest.raises(NotImplementedError):
+        guard.check()  # the one read-back, on the eval cadence
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_divergence_guard_does_not_sync_with_the_gpu_per_step():
+    losses = torch.rand(100, 2, device="cuda")
+    guard = training.DivergenceGuard(cap=training.BCE_CAP)
+    torch.cuda.set_sync_debug_mode("error")  # any host-device synchronisation raises
+    try:
+        for step in range(1, 101):
+            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    guard.check()
+    losses[60, 1] = float("nan")
+    with pytest.raises(training.TrainingDiverged, match="step 61: g_loss = nan"):
+        for step in range(1, 101):
+            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
+        guard.check()
