@@ -141,7 +141,8 @@ class DivergenceGuard:
                     guard.check()                 # one sync; raises TrainingDiverged with advice
 
     On the CPU there is no sync to save, so watch() checks at once, at the step it happens.
-    `patience`: how many steps in a row a loss must sit at the cap to count as pinned.
+    `patience`: how many steps in a row a loss must stay above cap / 2 (most of the batch at
+    the cap) to count as pinned there.
     """
 
     def __init__(self, cap: float | None = None, patience: int = 10) -> None:
@@ -170,7 +171,7 @@ class DivergenceGuard:
         first.copy_(torch.where(new, torch.full_like(first, step), first))
         value.copy_(torch.where(new, values, value))
         if self.cap is not None:
-            at_cap = values >= 0.99 * self.cap
+            at_cap = values >= self.cap / 2  # most of the batch at the cap: a healthy BCE loss is below 10
             run.copy_(torch.where(at_cap, run + 1, torch.zeros_like(run)))
             longest.copy_(torch.maximum(longest, run))
         self.step = step
@@ -192,10 +193,11 @@ class DivergenceGuard:
         if pinned:
             name, run = pinned[0]
             raise TrainingDiverged(
-                f"Training is dead by step {self.step}: {name} sat at {self.cap:g}, the cap BCELoss puts on "
-                f"-log(0), for {run} steps in a row. D's sigmoid outputs exactly 0 or 1, so no gradient "
-                f"flows back and the networks stop learning. Lower the learning rates (10x is a good "
-                f"first try) and run again; a loss on logits (BCEWithLogitsLoss) does not saturate like this.")
+                f"Training is dead by step {self.step}: {name} stayed above {self.cap / 2:g} for {run} steps "
+                f"in a row, near the cap of {self.cap:g} that BCELoss puts on -log(0). For most of the batch "
+                f"D's sigmoid outputs exactly 0 or 1, so no gradient flows back and the networks stop "
+                f"learning. Lower the learning rates (10x is a good first try) and run again; a loss on "
+                f"logits (BCEWithLogitsLoss) does not saturate like this.")
 
     def __enter__(self) -> "DivergenceGuard":
         return self
