@@ -2,6 +2,7 @@
 or a rebuild, never in a crash, a hang, or a silently wrong number."""
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -507,3 +508,35 @@ def test_divergence_guard_does_not_sync_with_the_gpu_per_step():
         for step in range(1, 101):
             guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
         guard.check()
+
+
+def test_lesson_03_interrupted_mid_epoch_resumes_without_replaying_the_epoch(tmp_path, monkeypatch):
+    """Ctrl-C at the 6th of 8 smoke steps (2 epochs of 4), then the training cell run again: 8 steps, not 10."""
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
+    cells = nb.cells
+    train_cell = next(i for i, c in enumerate(cells) if "save_training()  # every epoch" in c.source)
+    check_cell = next(i for i, c in enumerate(cells) if "check_dcgan_train_step(train_step)" in c.source)
+    press_ctrl_c = nbformat.v4.new_code_cell(
+        "import os, signal\n"
+        "_calls, _train_step = [0], train_step\n"
+        "def train_step(*args):  # presses Ctrl-C in the middle of the 6th step\n"
+        "    _calls[0] += 1\n"
+        "    if _calls[0] == 6:\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return _train_step(*args)\n")
+    stopped = nbformat.v4.new_code_cell(
+        "assert (step, epochs_done, batches_done) == (6, 1, 2), (step, epochs_done, batches_done)\n"
+        "assert steps_per_epoch == 4 and EPOCHS == 2, (steps_per_epoch, EPOCHS)")
+    finished = nbformat.v4.new_code_cell(
+        "assert (step, epochs_done) == (8, 2), (step, epochs_done)\n"
+        "assert history.steps('d_loss') == list(range(1, 9)), history.steps('d_loss')\n"
+        "d_steps = d_optimizer.state[next(iter(discriminator.parameters()))]['step']\n"
+        "g_steps = g_optimizer.state[next(iter(generator.parameters()))]['step']\n"
+        "assert int(d_steps) == int(g_steps) == 8, (d_steps, g_steps)")
+    nb.cells = (cells[:check_cell + 1] + [press_ctrl_c] + cells[check_cell + 1:train_cell + 1]
+                + [stopped, copy.deepcopy(cells[train_cell]), finished])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
+                            resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
