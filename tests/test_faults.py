@@ -6,6 +6,7 @@ import copy
 import gzip
 import hashlib
 import io
+import json
 import math
 import os
 import random
@@ -540,3 +541,27 @@ def test_lesson_03_interrupted_mid_epoch_resumes_without_replaying_the_epoch(tmp
                 + [stopped, copy.deepcopy(cells[train_cell]), finished])
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
                             resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
+
+
+def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_path, monkeypatch):
+    """Before: LR_D = LR_G = 1e6 trained to the end and printed '✅ Trained GAN'. Now such rates are refused
+    at the parameters (the sliders' range, 1e-5..0.1), and the lesson's own loop, given them, stops."""
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    nb = nbformat.read(ROOT / "solutions" / "01_harmonic_gan.ipynb", as_version=4)
+    trained = next(i for i, c in enumerate(nb.cells) if c.source.startswith("build()\nlog_and_draw("))
+    nb.cells = nb.cells[:trained] + [nbformat.v4.new_code_cell(
+        "from helpers.training import TrainingDiverged\n"
+        "build()\n"
+        "try:\n"
+        "    train(300, lr_d=1e6, lr_g=1e6)\n"
+        "except TrainingDiverged as error:\n"
+        "    assert 'Lower the learning rate' in str(error) and step < 100, (step, error)\n"
+        "else:\n"
+        "    raise AssertionError(f'a dead run trained to step {step} unnoticed')")]
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
+                            resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
+    with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "
+                                             r"in \[1e-05, 0.1\]"):
+        validate(LR_D=(1e6, float, 1e-5, 0.1))
