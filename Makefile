@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 
-.PHONY: run test lab lessons check-lessons benchmarks clean setup
+.PHONY: run test test-widgets7 lab lessons check-lessons benchmarks clean setup
 
 $(VENV)/.ready: requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -23,10 +23,28 @@ run: $(VENV)/.ready  ## execute every lesson headless, results under runs/
 
 test: $(VENV)/.ready  ## the whole test suite (what .ci/run calls)
 	$(PY) scripts/make_lessons.py --check
+	@# tests/test_notebooks.py executes every solution once, in smoke mode, with injected parameters,
+	@# writing to a scratch folder (what `make run` left in runs/ is not touched).
 	$(PY) -m pytest -q tests
-	@# Kernels get 300 s to start (nbval's default is 60), the same as KERNEL_START_TIMEOUT in scripts/run_lessons.py.
-	@# Smoke runs write to a scratch folder, so that a test never overwrites what `make run` left in runs/.
-	runs=$$(mktemp -d) && GAN_COURSE_SMOKE=1 GAN_COURSE_RUNS=$$runs $(PY) -m pytest -q --nbval-lax --nbval-kernel-startup-timeout=300 -p no:cacheprovider solutions; \
+	$(MAKE) test-widgets7
+
+# Colab's front end speaks ipywidgets 7 (7.7.1, with ipykernel 6.17.1): the widget tests and the
+# lessons with widgets run again with those versions first on the path (the kernel's too), from a
+# folder beside the venv, so the venv keeps ipywidgets 8.
+WIDGETS7 := .ipywidgets7
+WIDGETS7_PACKAGES := ipywidgets==7.7.1 widgetsnbextension==3.6.10 jupyterlab_widgets==3.0.16 ipykernel==6.17.1 ipython_genutils==0.2.0
+WIDGET_TESTS := widget or controls or picker or explorer or live_plot
+WIDGET_LESSONS ?= $(sort $(wildcard solutions/[0-9][0-9]_*.ipynb))  # every lesson has widgets
+
+$(WIDGETS7)/.ready: Makefile
+	rm -rf $(WIDGETS7)
+	$(PY) -m pip install --quiet --no-deps --target $(WIDGETS7) $(WIDGETS7_PACKAGES)
+	@touch $@
+
+test-widgets7: $(VENV)/.ready $(WIDGETS7)/.ready  ## widget tests and widget lessons (smoke) under ipywidgets 7.7.1
+	PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/test_widgets.py tests/test_0*.py -k "$(WIDGET_TESTS)"
+	runs=$$(mktemp -d) && PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) GAN_COURSE_SMOKE=1 GAN_COURSE_RUNS=$$runs \
+	$(PY) -m pytest -q --nbval-lax --nbval-kernel-startup-timeout=300 -p no:cacheprovider $(WIDGET_LESSONS); \
 	status=$$?; rm -rf "$$runs"; exit $$status
 
 lab: $(VENV)/.ready  ## JupyterLab on the lessons

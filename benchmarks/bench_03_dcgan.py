@@ -36,6 +36,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from helpers.models import DCGANDiscriminator, DCGANGenerator, dcgan_init  # noqa: E402
+from helpers.runtime import for_device  # noqa: E402
 
 CELEBA_SIZE = (178, 218)  # width, height of CelebA's aligned-and-cropped images
 
@@ -68,7 +69,7 @@ def make_models(latent_dim: int, feature_maps: int, image_size: int, device: tor
     torch.manual_seed(0)
     generator = DCGANGenerator(latent_dim, feature_maps, 3, image_size).apply(dcgan_init).to(device)
     discriminator = DCGANDiscriminator(feature_maps, 3, image_size, sigmoid=False).apply(dcgan_init).to(device)
-    if device.type == "cuda":
+    if for_device(device).channels_last:
         generator = generator.to(memory_format=torch.channels_last)
         discriminator = discriminator.to(memory_format=torch.channels_last)
     adam = dict(lr=2e-4, betas=(0.5, 0.999))
@@ -80,12 +81,12 @@ def train_step(models, real_images: torch.Tensor, latent_dim: int, scaler) -> No
     """The lesson's step: D on reals and detached fakes, then G (non-saturating), AMP on CUDA."""
     generator, discriminator, g_optimizer, d_optimizer = models
     device = real_images.device
-    amp = device.type == "cuda"
-    if amp:
+    precision = for_device(device)  # the lesson's choice: float16 AMP and channels-last on CUDA only
+    if precision.channels_last:
         real_images = real_images.contiguous(memory_format=torch.channels_last)
     criterion = nn.BCEWithLogitsLoss()
     noise = torch.randn(real_images.shape[0], latent_dim, device=device)
-    with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+    with precision.autocast():
         fake_images = generator(noise)
         real_out, fake_out = discriminator(real_images), discriminator(fake_images.detach())
         d_loss = (criterion(real_out, torch.ones_like(real_out))
@@ -93,7 +94,7 @@ def train_step(models, real_images: torch.Tensor, latent_dim: int, scaler) -> No
     d_optimizer.zero_grad(set_to_none=True)
     scaler.scale(d_loss).backward()
     scaler.step(d_optimizer)
-    with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+    with precision.autocast():
         fake_out = discriminator(fake_images)
         g_loss = criterion(fake_out, torch.ones_like(fake_out))
     g_optimizer.zero_grad(set_to_none=True)
@@ -113,7 +114,7 @@ def images_per_second(batches, args, device) -> tuple[float, float]:
     batches() returns a fresh iterable of (N, 3, H, W) float batches on `device` for each pass.
     """
     models = make_models(args.latent_dim, args.feature_maps, args.image_size, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=device.type == "cuda")
+    scaler = torch.amp.GradScaler(device.type, enabled=for_device(device).amp)
     warm_up(models, args, device, scaler)
     sync(device)
     start, seen = time.perf_counter(), 0
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
     args.feature_maps = args.feature_maps or (16 if cpu else 64)
     if args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}:
         args.images, args.epochs, args.batch_size = min(args.images, 128), 1, min(args.batch_size, 64)
-    name = torch.cuda.get_device_name(0) if not cpu else f"CPU, {torch.get_num_threads()} threads"
+    name = for_device(device).name
     print(f"DCGAN {args.image_size}×{args.image_size}, {args.feature_maps} feature maps, batch "
           f"{args.batch_size}, {args.images} JPEGs of {CELEBA_SIZE[0]}×{CELEBA_SIZE[1]}, "
           f"{args.epochs} epochs, on {device} ({name})")

@@ -35,7 +35,7 @@ def wasserstein_to_uniform(samples: Tensor, low: float = 0.0, high: float = TWO_
                          f"{tuple(samples.shape) if isinstance(samples, Tensor) else type(samples).__name__}")
     if not high > low:
         raise ValueError(f"need high > low, got low={low}, high={high}")
-    x = samples.detach().double().cpu().sort().values
+    x = samples.detach().cpu().double().sort().values  # to the CPU first: MPS has no float64
     n = x.numel()
     quantiles = low + (high - low) * (torch.arange(n, dtype=torch.float64) + 0.5) / n
     return (x - quantiles).abs().mean().item()
@@ -251,3 +251,41 @@ def within_code_spread(images: Tensor, codes: Tensor, num_codes: int = 10) -> Te
         if len(group) >= 2:
             spread[code] = group.std(dim=0).mean()
     return spread.float()
+
+
+# --- Lesson 07: VAE versus GAN (how sharp, how close to a training image) ---
+
+def _images(images: Tensor, name: str) -> Tensor:
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.numel() == 0:
+        got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"{name} must be a non-empty (N, C, H, W) image tensor, got {got}")
+    if images.shape[-1] < 2 or images.shape[-2] < 2:
+        raise ValueError(f"{name} must be at least 2×2 pixels, got {tuple(images.shape[-2:])}")
+    return images.detach().float()
+
+
+def sharpness(images: Tensor) -> float:
+    """(N, C, H, W) images in [-1, 1] -> their mean image-gradient magnitude.
+
+    Forward differences across and down, sqrt(dx² + dy²) at each pixel, averaged over all pixels
+    and images. Edges raise it, blur lowers it: compare samples with real images of the same kind.
+    """
+    x = _images(images, "images")
+    dx = x[:, :, :-1, 1:] - x[:, :, :-1, :-1]   # (N, C, H-1, W-1)
+    dy = x[:, :, 1:, :-1] - x[:, :, :-1, :-1]   # (N, C, H-1, W-1)
+    return (dx ** 2 + dy ** 2).sqrt().mean().item()
+
+
+def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024) -> tuple[Tensor, Tensor]:
+    """(M, C, H, W) queries and (N, C, H, W) references -> for each query the pixel distance (M,)
+    to its nearest reference and that reference's index (M,) (Euclidean, on the CPU)."""
+    q, r = _images(queries, "queries").flatten(1).cpu(), _images(references, "references").flatten(1).cpu()
+    if q.shape[1] != r.shape[1]:
+        raise ValueError(f"queries and references must have the same image size, got "
+                         f"{tuple(queries.shape[1:])} and {tuple(references.shape[1:])}")
+    distances, indices = [], []
+    for block in q.split(chunk):
+        best = torch.cdist(block, r).min(dim=1)   # (chunk,) each
+        distances.append(best.values)
+        indices.append(best.indices)
+    return torch.cat(distances), torch.cat(indices)

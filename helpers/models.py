@@ -259,7 +259,9 @@ def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") ->
         raise ValueError(f"{name} must be an int64 tensor of shape (N,), got {got}")
     if labels.shape[0] != batch:
         raise ValueError(f"{name} must hold one entry per sample: expected {batch}, got {labels.shape[0]}")
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+    # The range is checked on the CPU only: on a GPU, reading min/max back would stall every step
+    # (there, an out-of-range label stops nn.Embedding with an index error instead).
+    if labels.device.type == "cpu" and labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"{name} must lie in 0..{num_classes - 1}, got values from "
                          f"{labels.min().item()} to {labels.max().item()}")
 

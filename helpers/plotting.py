@@ -5,19 +5,26 @@ from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import torch
+from IPython import get_ipython
+from IPython.display import display
 from torch import Tensor, nn
 
 from helpers.training import History
 
 
-def _display(fig, handle=None):
-    """Show a figure in a notebook, replacing the previous one shown through `handle`."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # plain Python: nothing to show on
+def _display(fig, handle=None, output=None):
+    """Show a figure in a notebook, replacing the one shown before; returns the display handle.
+
+    With `output` (an ipywidgets Output, e.g. beside the controls that train), the figure replaces
+    what that area shows; otherwise it is shown through `handle` (a new display when None).
+    Outside IPython there is nothing to show on, and nothing happens.
+    """
+    shell = get_ipython()
+    if shell is None:
         return None
-    if get_ipython() is None:
+    if output is not None:  # set the area's content directly: an Output drops display updates
+        data, metadata = shell.display_formatter.format(fig)
+        output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
         return None
     if handle is None:
         return display(fig, display_id=True)
@@ -30,6 +37,7 @@ class LivePlot:
 
     plot = LivePlot(curves=[["d_loss", "g_loss"], ["d_real", "d_fake"]], extra_panels=1)
     plot.update(history, draw_extra=lambda axes: ...)   # call every few steps
+    plot.show_in(output)   # from now on, redraw in an ipywidgets Output (beside the controls)
     """
 
     def __init__(self, curves: Sequence[Sequence[str]], extra_panels: int = 0,
@@ -44,6 +52,7 @@ class LivePlot:
         self.axes = list(axes) if n > 1 else [axes]
         plt.close(self.fig)  # shown through the display handle only, never twice
         self.handle = None
+        self.output = None
 
     def update(self, history: History,
                draw_extra: Callable[[list], None] | None = None) -> None:
@@ -62,7 +71,14 @@ class LivePlot:
                 ax.clear()
             draw_extra(extra)
         self.fig.tight_layout()
-        self.handle = _display(self.fig, self.handle)
+        self.handle = _display(self.fig, self.handle, self.output)
+
+    def show_in(self, output) -> None:
+        """Show the figure as it stands in `output` (an ipywidgets Output); redraw it there from now on."""
+        if not hasattr(output, "outputs"):
+            raise TypeError(f"output must be an ipywidgets Output, got {type(output).__name__}")
+        self.output = output
+        _display(self.fig, None, output)
 
     def save(self, path) -> None:
         self.fig.savefig(path, dpi=110, bbox_inches="tight")

@@ -1,9 +1,13 @@
 """Where a lesson runs: the device, random seeds, smoke mode, and where results and data go."""
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import random
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,27 +21,115 @@ DATA_ENV = "GAN_COURSE_DATA"
 def in_colab() -> bool:
     """True inside Google Colab."""
     try:
-        import google.colab  # noqa: F401
+        import google.colab  # noqa: F401  (only to see whether it is there)
     except ImportError:
         return False
     return True
 
 
-def device(verbose: bool = True) -> torch.device:
-    """Pick the best device once (CUDA, then Apple MPS, then CPU) and say which."""
+@dataclass(frozen=True)
+class Runtime:
+    """Where the lessons run, decided once: the device, mixed precision and memory layout."""
+
+    device: torch.device
+    name: str                     # e.g. "Tesla T4", "Apple GPU (MPS)", "CPU, 2 threads"
+    amp_dtype: torch.dtype | None  # float16 autocast on CUDA; None (full float32) elsewhere
+    channels_last: bool           # conv layers in NHWC, the layout tensor cores read fastest
+
+    @property
+    def amp(self) -> bool:
+        """True when mixed precision is on (a GradScaler is then needed for float16)."""
+        return self.amp_dtype is not None
+
+    def autocast(self) -> AbstractContextManager:
+        """torch.autocast with this runtime's dtype, or a no-op context when AMP is off.
+
+        A no-op rather than `torch.autocast(..., enabled=False)`: torch 2.4 rejects an autocast
+        for "mps" even when disabled.
+        """
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def fork_rng(self) -> AbstractContextManager:
+        """Save and restore the CPU's and this device's random state (draws inside leave no trace)."""
+        if self.device.type == "cpu":
+            return torch.random.fork_rng(devices=[])
+        return torch.random.fork_rng(devices=[self.device.index or 0], device_type=self.device.type)
+
+
+def for_device(device: torch.device | str) -> Runtime:
+    """The precision and layout the course uses on `device`: float16 AMP and channels-last on CUDA only."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return Runtime(device, torch.cuda.get_device_name(device), torch.float16, True)
+    if device.type == "mps":
+        return Runtime(device, "Apple GPU (MPS)", None, False)
+    return Runtime(device, f"{device.type.upper()}, {torch.get_num_threads()} threads", None, False)
+
+
+_CHOSEN: Runtime | None = None
+
+
+def choose(verbose: bool = True) -> Runtime:
+    """Pick the device and precision once per process (CUDA, then Apple MPS, then CPU) and say which.
+
+    Every lesson reads this decision (`helpers.runtime.choose()`); none re-makes it. Later calls
+    return the same Runtime and print nothing.
+    """
+    global _CHOSEN
+    if _CHOSEN is not None:
+        return _CHOSEN
     if torch.cuda.is_available():
-        chosen = torch.device("cuda")
-        name = torch.cuda.get_device_name(0)
+        torch.backends.cudnn.benchmark = True  # fixed shapes each step: let cuDNN pick its fastest kernels
+        _CHOSEN = for_device("cuda")
     elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        chosen, name = torch.device("mps"), "Apple GPU (MPS)"
+        _CHOSEN = for_device("mps")
     else:
-        chosen, name = torch.device("cpu"), f"CPU, {torch.get_num_threads()} threads"
+        _CHOSEN = for_device("cpu")
     if verbose:
-        print(f"Using device: {chosen} ({name})")
-        if chosen.type == "cpu" and in_colab():
-            print("  No GPU in this Colab runtime. For the full-size lessons choose "
-                  "Runtime > Change runtime type > T4 GPU, then Runtime > Run all.")
-    return chosen
+        amp = f"mixed precision {str(_CHOSEN.amp_dtype).removeprefix('torch.')}" if _CHOSEN.amp else "float32"
+        print(f"Using device: {_CHOSEN.device} ({_CHOSEN.name}; {amp})")
+        if _CHOSEN.device.type == "cpu" and in_colab():
+            print("  No GPU in this Colab runtime: the lessons carry on on the CPU at a smaller size. For "
+                  "the full-size lessons choose Runtime > Change runtime type > T4 GPU, then Runtime > Run all.")
+    return _CHOSEN
+
+
+def device(verbose: bool = True) -> torch.device:
+    """The chosen device (see choose())."""
+    return choose(verbose).device
+
+
+# What the set-up cell reports, and what installing the course must never upgrade in Colab.
+REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image",
+                     "scikit-learn", "mlxtend")
+
+
+def installed_versions() -> dict[str, str]:
+    """{distribution name (lower case): version} of every installed Python distribution."""
+    importlib.invalidate_caches()
+    return {dist.metadata["Name"].lower(): dist.version for dist in importlib.metadata.distributions()
+            if dist.metadata["Name"]}
+
+
+def report_setup(before: dict[str, str] | None = None) -> list[str]:
+    """The set-up cell's report: versions in use, the device, and whether to restart the runtime.
+
+    `before` is installed_versions() taken before `pip install`; packages whose version it changed
+    are returned, and printed with the advice to restart (an imported module keeps its old code).
+    """
+    after = installed_versions()
+    before = {name.lower(): version for name, version in (before or {}).items()}
+    print(f"Python {sys.version.split()[0]}; " + ", ".join(
+        f"{name} {after.get(name, 'not installed')}" for name in REPORTED_PACKAGES))
+    changed = sorted(name for name in before if name in after and before[name] != after[name])
+    if changed:
+        print("Installing the course changed " + ", ".join(f"{n} {before[n]} -> {after[n]}" for n in changed)
+              + ". Restart the runtime (Runtime > Restart session), then run the notebook again "
+                "(this cell will then change nothing).")
+    choose(verbose=True)
+    return changed
 
 
 def seed_everything(seed: int) -> None:

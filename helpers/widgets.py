@@ -1,227 +1,247 @@
 """Interactive controls (ipywidgets) for the lessons: sliders, buttons, pickers.
 
-Each function builds the controls and wires them to callbacks the lesson passes in, so the
-lesson keeps the code that does the work in plain sight.
+Each builder wires the controls to callbacks the lesson passes in, so the lesson keeps the code
+that does the work in plain sight, and returns a `Controls`: leave it as a cell's last line to
+show it; `controls["train"]` is a control by name (for tests, or to drive it from code).
+Works with ipywidgets 7 (Colab's front end) and 8.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
+
+import ipywidgets
+from IPython.display import display
+
+# Labels at their natural width: a fixed width cuts long ones off ("noise dimension (res…").
+LABEL = {"description_width": "initial"}
+SLIDER_LAYOUT = {"width": "460px"}
+BUTTON_LAYOUT = {"width": "auto"}  # as wide as its label
 
 
 @dataclass
-class TrainingControls:
-    """The controls of a toy-GAN training session: sliders, two buttons and an output area."""
+class Controls:
+    """A lesson's controls: the box to show, each control by name, and the output area under them.
 
-    widget: object
-    sliders: dict
-    train_button: object
-    reset_button: object
-    output: object
+    Whatever the callbacks print or draw appears in `output`, just under the controls.
+    """
+
+    widget: ipywidgets.Box
+    controls: dict[str, ipywidgets.Widget]
+    output: ipywidgets.Output
+
+    def __getitem__(self, name: str) -> ipywidgets.Widget:
+        if name not in self.controls:
+            raise KeyError(f"no control named {name!r}; the controls are {sorted(self.controls)}")
+        return self.controls[name]
 
     def values(self) -> dict:
-        """The sliders' current settings, by name."""
-        return {name: slider.value for name, slider in self.sliders.items()}
+        """The current setting of every slider and picker, by name (buttons, outputs and uploads left out)."""
+        return {name: control.value for name, control in self.controls.items()
+                if isinstance(control, ipywidgets.ValueWidget)
+                and not isinstance(control, ipywidgets.FileUpload)}
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
         display(self.widget)
 
 
+def uploaded_bytes(value) -> bytes | None:
+    """The first file in a FileUpload's value as bytes, or None when nothing was uploaded.
+
+    ipywidgets 8: a tuple of dicts with a "content" memoryview; ipywidgets 7 (Colab):
+    a dict {file name: {"content": bytes, "metadata": {...}}}.
+    """
+    if not value:
+        return None
+    if isinstance(value, (tuple, list)):
+        item = value[0]
+    elif isinstance(value, dict):
+        item = next(iter(value.values()))
+    else:
+        raise TypeError(f"expected a FileUpload value (a tuple of dicts, or a dict of dicts), "
+                        f"got {type(value).__name__}")
+    if not isinstance(item, dict) or "content" not in item:
+        raise TypeError(f"expected an uploaded file as a dict with 'content', got {item!r:.80}")
+    return bytes(item["content"])
+
+
+def _button(description: str, **kwargs) -> ipywidgets.Button:
+    return ipywidgets.Button(description=description, layout=BUTTON_LAYOUT, **kwargs)
+
+
+def _log_slider(description: str, value: float, low: float, high: float,
+                step: float = 0.25) -> ipywidgets.FloatLogSlider:
+    return ipywidgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=step, readout_format=".1e",
+                                     description=description, style=LABEL, layout=SLIDER_LAYOUT)
+
+
+# --- Lesson 01: the toy GAN (learning rates, D steps, noise dimension; train more, reset) ------
+
 def training_controls(train: Callable[[dict], None], reset: Callable[[dict], None],
                       lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
-                      steps: int = 500) -> TrainingControls:
+                      steps: int = 500, live_plot=None) -> Controls:
     """Sliders for the learning rates, D steps per G step and noise dimension, and two buttons.
 
-    "Train N more steps" calls train(settings) and continues from where training stands;
-    "Reset models" calls reset(settings), e.g. to rebuild the models with a new noise dimension.
+    "Train N steps" calls train(settings) and continues from where training stands; "Reset"
+    calls reset(settings), e.g. to rebuild the models with a new noise dimension. settings is
+    {"lr_d", "lr_g", "d_steps", "latent_dim", "steps"}. Pass the lesson's `live_plot` (a
+    helpers.plotting.LivePlot) and it redraws in the "plot" area just under the buttons.
     """
-    import ipywidgets as w
-
     for name, value in (("lr_d", lr_d), ("lr_g", lr_g)):
         if not 1e-5 <= value <= 1e-1:
             raise ValueError(f"{name} must be between 1e-5 and 1e-1, got {value}")
-    style = {"description_width": "150px"}
-    layout = w.Layout(width="420px")
     sliders = {
-        "lr_d": w.FloatLogSlider(value=lr_d, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
-                                 description="D learning rate", style=style, layout=layout),
-        "lr_g": w.FloatLogSlider(value=lr_g, base=10, min=-5, max=-1, step=0.1, readout_format=".1e",
-                                 description="G learning rate", style=style, layout=layout),
-        "d_steps": w.IntSlider(value=d_steps, min=1, max=10, description="D steps per G step",
-                               style=style, layout=layout),
-        "latent_dim": w.IntSlider(value=latent_dim, min=1, max=16,
-                                  description="noise dimension (reset)", style=style, layout=layout),
-        "steps": w.IntSlider(value=steps, min=50, max=5000, step=50, description="N (steps)",
-                             style=style, layout=layout),
+        "lr_d": _log_slider("D learning rate", lr_d, -5, -1, step=0.1),
+        "lr_g": _log_slider("G learning rate", lr_g, -5, -1, step=0.1),
+        "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=10, description="D steps per G step",
+                                        style=LABEL, layout=SLIDER_LAYOUT),
+        "latent_dim": ipywidgets.IntSlider(value=latent_dim, min=1, max=16, style=LABEL, layout=SLIDER_LAYOUT,
+                                           description="noise dim (on reset)"),
+        "steps": ipywidgets.IntSlider(value=steps, min=50, max=5000, step=50, description="N",
+                                      style=LABEL, layout=SLIDER_LAYOUT),
     }
-    train_button = w.Button(description="Train N more steps", button_style="primary", icon="play")
-    reset_button = w.Button(description="Reset models", button_style="warning", icon="refresh")
-    output = w.Output()
-    controls = TrainingControls(widget=None, sliders=sliders, train_button=train_button,
-                                reset_button=reset_button, output=output)
+    train_button = _button("Train N steps", button_style="primary", icon="play")
+    reset_button = _button("Reset", button_style="warning", icon="refresh")
+    plot, output = ipywidgets.Output(), ipywidgets.Output()
+    buttons = ipywidgets.HBox([train_button, reset_button])
+    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), buttons, plot, output]),
+                        controls={**sliders, "train": train_button, "reset": reset_button, "plot": plot},
+                        output=output)
 
     def run(callback: Callable[[dict], None]) -> Callable:
         def handler(_button) -> None:
+            output.clear_output()
             with output:
                 callback(controls.values())
         return handler
 
     train_button.on_click(run(train))
     reset_button.on_click(run(reset))
-    controls.widget = w.VBox([*sliders.values(), w.HBox([train_button, reset_button]), output])
+    if live_plot is not None:
+        live_plot.show_in(plot)
     return controls
 
 
-# --- Lesson 02: MNIST GAN (latent walk slider, new-samples button) ---
+# --- Lessons 02 and 03: walk the latent space, draw new samples ---------------------------------
 
-def latent_walk(draw, steps: int = 20, description: str = "z₀ → z₁"):
-    """A slider t in [0, 1] (steps + 1 stops) that calls draw(t) into an output area below it.
-
-    The lesson's draw(t) shows G((1 - t) z₀ + t z₁). Returns the widget box to display
-    (the same widget as lesson 03's interpolation_slider, with room for a longer label).
-    """
-    return interpolation_slider(draw, steps=steps, description=description,
-                                style={"description_width": "initial"})
+def latent_walk(draw: Callable[[float], None], steps: int = 20,
+                description: str = "z₀ → z₁") -> Controls:
+    """Lesson 02's name for interpolation_slider: draw(t) shows G((1 - t) z₀ + t z₁)."""
+    return interpolation_slider(draw, steps=steps, description=description)
 
 
-# --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
-
-def interpolation_slider(draw, steps: int = 16, description: str = "t", style: dict | None = None):
-    """A slider t in [0, 1] (in `steps` steps) that calls draw(t) in an output area whenever it moves.
+def interpolation_slider(draw: Callable[[float], None], steps: int = 16, description: str = "t") -> Controls:
+    """A slider "t" in [0, 1] (in `steps` steps) that calls draw(t) in the output area whenever it moves.
 
     Lesson 03 passes a draw(t) that shows G(slerp(z0, z1, t)): walking through the latent space.
-    Returns the widget box (display it, or leave it as the cell's last line).
     """
-    import ipywidgets as widgets
     if not callable(draw):
         raise ValueError(f"draw must be a function of t, got {type(draw).__name__}")
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps,
-                                 description=description, continuous_update=True,
-                                 readout_format=".2f", **({"style": style} if style else {}))
-    output = widgets.Output()
+    slider = ipywidgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description=description,
+                                    continuous_update=True, readout_format=".2f", style=LABEL,
+                                    layout=SLIDER_LAYOUT)
+    return _redrawn_by(slider, "t", draw)
 
-    def redraw(change=None) -> None:
+
+def _redrawn_by(slider: ipywidgets.ValueWidget, name: str, draw: Callable) -> Controls:
+    """Controls of one slider, named `name`, whose every move calls draw(value) in the output area (and once now)."""
+    output = ipywidgets.Output()
+
+    def redraw(_change=None) -> None:
         with output:
             output.clear_output(wait=True)
             draw(slider.value)
 
     slider.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([slider, output])
-    box.slider, box.output = slider, output  # for tests and for lessons that drive it from code
-    return box
+    return Controls(widget=ipywidgets.VBox([slider, output]), controls={name: slider}, output=output)
 
 
-def new_samples_button(draw, description: str = "New samples"):
-    """A button that calls draw() in an output area on each click (and once now).
+def new_samples_button(draw: Callable[[], None], description: str = "New samples") -> Controls:
+    """A button "new" that calls draw() in the output area on each click (and once now).
 
     Lessons 02 and 03 pass a draw() that samples fresh noise and shows a grid of G's digits or faces.
     """
-    import ipywidgets as widgets
     if not callable(draw):
         raise ValueError(f"draw must be a function with no arguments, got {type(draw).__name__}")
-    button = widgets.Button(description=description, icon="refresh")
-    output = widgets.Output()
+    button = _button(description, icon="refresh")
+    output = ipywidgets.Output()
 
-    def redraw(_=None) -> None:
+    def redraw(_button=None) -> None:
         with output:
             output.clear_output(wait=True)
             draw()
 
     button.on_click(redraw)
     redraw()
-    box = widgets.VBox([button, output])
-    box.button, box.output = button, output
-    return box
+    return Controls(widget=ipywidgets.VBox([button, output]), controls={"new": button}, output=output)
 
 
 # --- Lesson 04: neural style transfer ---------------------------------------------------------
-from typing import Callable, Sequence  # noqa: E402
-
-
 
 def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = (128, 192, 256, 384, 512),
                             size: int = 128, content_weight: float = 1.0, style_weight: float = 1e4,
-                            tv_weight: float = 1e-3, steps: int = 100):
-    """Sliders (content, style and TV weights as powers of ten; image size; steps), two uploads and a button.
+                            tv_weight: float = 1e-3, steps: int = 100) -> Controls:
+    """Two uploads, sliders (content, style and TV weights as powers of ten; image size; steps) and "Run".
 
     Pressing "Run" calls run(settings) with settings = {"content_weight", "style_weight", "tv_weight",
     "size", "steps", "content_bytes", "style_bytes"} (bytes are None when nothing was uploaded);
-    whatever run() prints or shows appears under the controls. Returns the widget box.
+    whatever run() prints or shows appears just under the button.
     """
-    import math
-
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    def log_slider(description: str, value: float, low: int, high: int):
-        return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.25,
-                                      description=description, readout_format=".1e",
-                                      style={"description_width": "110px"}, layout={"width": "420px"})
-
     if size not in sizes:
         raise ValueError(f"size must be one of {list(sizes)}, got {size}")
-    content_slider = log_slider("content weight", content_weight, -2, 3)
-    style_slider = log_slider("style weight", style_weight, math.floor(math.log10(style_weight)) - 4,
-                              math.floor(math.log10(style_weight)) + 4)
-    tv_slider = log_slider("TV weight", max(tv_weight, 1e-6), -6, 1)
-    size_picker = widgets.Dropdown(options=list(sizes), value=size, description="image size (px)",
-                                   style={"description_width": "110px"})
-    steps_slider = widgets.IntSlider(value=steps, min=10, max=500, step=10, description="steps",
-                                     style={"description_width": "110px"}, layout={"width": "420px"})
-    content_upload = widgets.FileUpload(accept="image/*", multiple=False, description="your photo")
-    style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="your painting")
-    button = widgets.Button(description="Run", button_style="primary", icon="play")
-    output = widgets.Output()
+    style_power = math.floor(math.log10(style_weight))
+    named = {
+        "content_upload": ipywidgets.FileUpload(accept="image/*", multiple=False, description="your photo",
+                                                layout=BUTTON_LAYOUT),
+        "style_upload": ipywidgets.FileUpload(accept="image/*", multiple=False, description="your painting",
+                                              layout=BUTTON_LAYOUT),
+        "content_weight": _log_slider("content weight", content_weight, -2, 3),
+        "style_weight": _log_slider("style weight", style_weight, style_power - 4, style_power + 4),
+        "tv_weight": _log_slider("TV weight", max(tv_weight, 1e-6), -6, 1),
+        "size": ipywidgets.Dropdown(options=list(sizes), value=size, description="image size (px)",
+                                    style=LABEL),
+        "steps": ipywidgets.IntSlider(value=steps, min=10, max=500, step=10, description="steps", style=LABEL,
+                                      layout=SLIDER_LAYOUT),
+        "run": _button("Run", button_style="primary", icon="play"),
+    }
+    output = ipywidgets.Output()
+    controls = Controls(widget=ipywidgets.VBox([
+        ipywidgets.HBox([named["content_upload"], named["style_upload"]]),
+        named["content_weight"], named["style_weight"], named["tv_weight"],
+        ipywidgets.HBox([named["size"], named["steps"]]),
+        ipywidgets.HBox([named["run"]]), output]), controls=named, output=output)
 
-    def uploaded_bytes(upload) -> bytes | None:
-        value = upload.value  # ipywidgets 8: a tuple of dicts with a "content" memoryview
-        if not value:
-            return None
-        item = value[0] if isinstance(value, (tuple, list)) else next(iter(value.values()))
-        return bytes(item["content"])
-
-    def on_click(_):
+    def on_click(_button) -> None:
         output.clear_output()
         with output:
-            button.disabled = True
+            named["run"].disabled = True
             try:
-                run({"content_weight": content_slider.value, "style_weight": style_slider.value,
-                     "tv_weight": tv_slider.value, "size": size_picker.value, "steps": steps_slider.value,
-                     "content_bytes": uploaded_bytes(content_upload),
-                     "style_bytes": uploaded_bytes(style_upload)})
+                run({**controls.values(),
+                     "content_bytes": uploaded_bytes(named["content_upload"].value),
+                     "style_bytes": uploaded_bytes(named["style_upload"].value)})
             except (ValueError, FileNotFoundError) as error:  # bad upload, size that will not fit...
                 print(f"Could not run: {error}")
             finally:
-                button.disabled = False
+                named["run"].disabled = False
 
-    button.on_click(on_click)
-    box = widgets.VBox([
-        widgets.HBox([content_upload, style_upload]),
-        content_slider, style_slider, tv_slider,
-        widgets.HBox([size_picker, steps_slider]),
-        button, output])
-    display(box)
-    return box
+    named["run"].on_click(on_click)
+    return controls
 
 
-# --- Lesson 05: why GANs fail, and how to fix them ---
+# --- Lesson 05: why GANs fail, and how to fix them -------------------------------------------
 
-def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
-                  lr_range: tuple[float, float] = (1e-4, 1e-2), max_d_steps: int = 5):
-    """A method picker, a learning-rate slider, a D:G step-ratio slider and a Train button.
+def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str], lr: float = 1e-3,
+                  d_steps: int = 1, lr_range: tuple[float, float] = (1e-4, 1e-2),
+                  max_d_steps: int = 5) -> Controls:
+    """A "method" picker, an "lr" slider, a "d_steps" (D:G step ratio) slider and a "train" button.
 
     Pressing Train calls run(method, lr, d_steps) with the chosen values; whatever it prints or
-    draws appears under the controls. Returns the widget box (display it as a cell's last line).
+    draws appears just under the controls.
     """
-    import math
-
-    import ipywidgets as widgets
-    from IPython.display import clear_output
-
     methods = list(methods)
     if not methods:
         raise ValueError("methods must name at least one method")
@@ -229,42 +249,41 @@ def method_picker(run, methods, lr: float = 1e-3, d_steps: int = 1,
         raise ValueError(f"lr={lr} must lie in lr_range={lr_range}")
     if not 1 <= d_steps <= max_d_steps:
         raise ValueError(f"d_steps={d_steps} must lie in 1..{max_d_steps}")
-    picker = widgets.Dropdown(options=methods, value=methods[0], description="method")
-    lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=math.log10(lr_range[0]),
-                                       max=math.log10(lr_range[1]), step=0.25,
-                                       description="learning rate", readout_format=".1e",
-                                       style={"description_width": "initial"})
-    ratio = widgets.IntSlider(value=d_steps, min=1, max=max_d_steps, description="D steps per G step",
-                              style={"description_width": "initial"})
-    button = widgets.Button(description="Train", button_style="primary")
-    out = widgets.Output()
+    named = {
+        "method": ipywidgets.Dropdown(options=methods, value=methods[0], description="method", style=LABEL),
+        "train": _button("Train", button_style="primary", icon="play"),
+        "lr": _log_slider("learning rate", lr, math.log10(lr_range[0]), math.log10(lr_range[1])),
+        "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=max_d_steps,
+                                        description="D steps per G step", style=LABEL, layout=SLIDER_LAYOUT),
+    }
+    output = ipywidgets.Output()
 
-    def on_click(_):
-        with out:
-            clear_output(wait=True)
-            button.disabled = True
+    def on_click(_button) -> None:
+        output.clear_output()
+        with output:
+            named["train"].disabled = True
             try:
-                run(picker.value, lr_slider.value, ratio.value)
+                run(named["method"].value, named["lr"].value, named["d_steps"].value)
             finally:
-                button.disabled = False
+                named["train"].disabled = False
 
-    button.on_click(on_click)
-    return widgets.VBox([widgets.HBox([picker, button]), lr_slider, ratio, out])
+    named["train"].on_click(on_click)
+    box = ipywidgets.VBox([ipywidgets.HBox([named["method"], named["train"]]), named["lr"], named["d_steps"],
+                           output])
+    return Controls(widget=box, controls=named, output=output)
 
 
 # --- Lesson 06: controlling what a GAN makes (pick a class or a code, slide the continuous codes) ---
-from typing import Callable, Sequence  # noqa: E402
-
 
 def code_explorer(render: Callable[[int, list[float]], None], num_choices: int = 10,
                   choice_label: str = "class", slider_names: Sequence[str] = (),
                   slider_range: tuple[float, float] = (-2.0, 2.0), step: float = 0.1,
-                  choice: int = 0):
-    """Controls to steer a generator: a picker for a class (or categorical code) and one slider
-    per continuous code. Every change calls render(choice, [slider values]) inside an Output
-    area, which should draw a row of images. Returns the widget (display it, or let the cell show it).
+                  choice: int = 0) -> Controls:
+    """A picker "choice" for a class (or categorical code) and one slider per continuous code (by its name).
+
+    Every change calls render(choice, [slider values]) in the output area, which should draw a
+    row of images.
     """
-    import ipywidgets as widgets
     if not isinstance(num_choices, int) or num_choices <= 0:
         raise ValueError(f"num_choices must be a positive int, got {num_choices!r}")
     if not 0 <= choice < num_choices:
@@ -272,19 +291,44 @@ def code_explorer(render: Callable[[int, list[float]], None], num_choices: int =
     low, high = slider_range
     if not high > low:
         raise ValueError(f"slider_range must be (low, high) with high > low, got {slider_range}")
-    picker = widgets.ToggleButtons(options=list(range(num_choices)), value=choice,
-                                   description=choice_label, style={"button_width": "32px"})
-    sliders = [widgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high, step=step,
-                                   description=name, continuous_update=False)
-               for name in slider_names]
-    output = widgets.Output()
+    if "choice" in slider_names:
+        raise ValueError(f"'choice' names the picker; rename that slider "
+                         f"(got slider_names={list(slider_names)})")
+    picker = ipywidgets.ToggleButtons(options=list(range(num_choices)), value=choice,
+                                      description=choice_label, style={**LABEL, "button_width": "32px"})
+    sliders = {name: ipywidgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high, step=step,
+                                            description=name, continuous_update=False, style=LABEL)
+               for name in slider_names}
+    output = ipywidgets.Output()
 
     def redraw(_change=None) -> None:
         output.clear_output(wait=True)
         with output:
-            render(int(picker.value), [float(s.value) for s in sliders])
+            render(int(picker.value), [float(s.value) for s in sliders.values()])
 
-    for control in (picker, *sliders):
+    for control in (picker, *sliders.values()):
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([picker, *sliders, output])
+    return Controls(widget=ipywidgets.VBox([picker, *sliders.values(), output]),
+                    controls={"choice": picker, **sliders}, output=output)
+
+
+# --- Lesson 07: VAE versus GAN (pick one of a few trained models) ---------------------------------
+
+def option_slider(draw: Callable[[object], None], options: Sequence, value=None,
+                  description: str = "value") -> Controls:
+    """A slider "option" over a few values that calls draw(value) in the output area whenever it moves.
+
+    Lesson 07 passes its β values and a draw(β) that shows the model trained with that β.
+    """
+    if not callable(draw):
+        raise ValueError(f"draw must be a function of one option, got {type(draw).__name__}")
+    options = list(options)
+    if not options:
+        raise ValueError("options must hold at least one value")
+    value = options[0] if value is None else value
+    if value not in options:
+        raise ValueError(f"value must be one of {options}, got {value!r}")
+    slider = ipywidgets.SelectionSlider(options=options, value=value, description=description,
+                                        continuous_update=False, style=LABEL, layout=SLIDER_LAYOUT)
+    return _redrawn_by(slider, "option", draw)

@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Seconds to wait for a notebook's kernel to start (papermill's default is 60). A cold kernel on a
 # busy 2-core machine once took longer and failed CI; the tests and the Makefile's nbval run use this too.
 KERNEL_START_TIMEOUT = 300
+# The kernel's own start-up log (ipykernel 7 warns that a local kernel talks over unencrypted TCP)
+# would break each progress line; cells' errors still come back through papermill.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def main(argv: list[str]) -> int:
@@ -39,19 +42,20 @@ def main(argv: list[str]) -> int:
     for i, nb in enumerate(notebooks, start=1):
         out_dir = runs / nb.stem
         out_dir.mkdir(parents=True, exist_ok=True)
-        print(f"[{i}/{len(notebooks)}] {nb.stem} ...", end=" ", flush=True)
+        label = f"[{i}/{len(notebooks)}] {nb.stem}"
         start = time.perf_counter()
-        try:
+        try:  # a bar of cells while the lesson runs (some train for minutes), then one line for it
             papermill.execute_notebook(str(nb), str(out_dir / "executed.ipynb"), cwd=str(nb.parent),
-                                       kernel_name="python3", progress_bar=False, log_output=False,
-                                       start_timeout=KERNEL_START_TIMEOUT)
+                                       kernel_name="python3", log_output=False,
+                                       progress_bar={"desc": label, "leave": False, "file": sys.stdout},
+                                       start_timeout=KERNEL_START_TIMEOUT, extra_arguments=QUIET_KERNEL)
             status = "ok"
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             status, failed = f"FAILED: {str(error).strip().splitlines()[-1][:120]}", True
         seconds = time.perf_counter() - start
         summary = out_dir / "summary.json"
         headline = json.loads(summary.read_text()).get("headline", "") if summary.exists() else ""
-        print(f"{status} in {seconds:.0f} s", flush=True)
+        print(f"{label} {status} in {seconds:.0f} s", flush=True)
         rows.append((nb.stem, seconds, headline if status == "ok" else status))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'lesson':<{width}}  {'time':>7}  metric")

@@ -261,13 +261,12 @@ def test_widgets_call_the_lesson_back():
     pytest.importorskip("ipywidgets")
     from helpers import widgets
     seen = []
-    box = widgets.latent_walk(seen.append, steps=4)
+    walk = widgets.latent_walk(seen.append, steps=4)
     assert seen == [0.0]
-    box.children[0].value = 0.5
+    walk["t"].value = 0.5
     assert seen == [0.0, 0.5]
     clicks = []
-    button_box = widgets.new_samples_button(lambda: clicks.append(1))
-    button_box.children[0].click()
+    widgets.new_samples_button(lambda: clicks.append(1))["new"].click()
     assert clicks == [1, 1]
     with pytest.raises(ValueError, match="steps"):
         widgets.latent_walk(seen.append, steps=0)

@@ -303,12 +303,10 @@ def test_checks_catch_wrong_answers():
 def test_widgets_call_back():
     from helpers.widgets import interpolation_slider, new_samples_button
     seen = []
-    box = interpolation_slider(seen.append, steps=4)
-    box.slider.value = 0.5
+    interpolation_slider(seen.append, steps=4)["t"].value = 0.5
     assert seen == [0.0, 0.5]
     clicks = []
-    box = new_samples_button(lambda: clicks.append(1))
-    box.button.click()
+    new_samples_button(lambda: clicks.append(1))["new"].click()
     assert clicks == [1, 1]
     with pytest.raises(ValueError):
         interpolation_slider("not a function")

@@ -192,10 +192,10 @@ def test_checks_pass_on_the_reference_and_explain_mistakes():
 def test_widget_run_button_passes_the_settings():
     from helpers import widgets
     calls = []
-    box = widgets.style_transfer_controls(calls.append, size=128, style_weight=3e3, tv_weight=0.3, steps=50)
-    button = box.children[-2]
-    button.click()
-    assert calls and calls[0]["size"] == 128 and calls[0]["steps"] == 50
+    controls = widgets.style_transfer_controls(calls.append, size=128, style_weight=3e3, tv_weight=0.3, steps=50)
+    controls["steps"].value = 60
+    controls["run"].click()
+    assert calls and calls[0]["size"] == 128 and calls[0]["steps"] == 60
     assert calls[0]["style_weight"] == pytest.approx(3e3) and calls[0]["content_bytes"] is None
     with pytest.raises(ValueError, match="size"):
         widgets.style_transfer_controls(calls.append, size=100)

@@ -176,9 +176,10 @@ def test_method_picker_builds_and_validates():
     pytest.importorskip("ipywidgets")
     from helpers.widgets import method_picker
     calls = []
-    box = method_picker(lambda m, lr, k: calls.append((m, lr, k)), ["gan", "wgan_gp"], lr=1e-3)
-    button = box.children[0].children[1]
-    button.click()
-    assert calls and calls[0][0] == "gan" and calls[0][2] == 1
+    controls = method_picker(lambda m, lr, k: calls.append((m, lr, k)), ["gan", "wgan_gp"], lr=1e-3)
+    controls["method"].value = "wgan_gp"
+    controls["d_steps"].value = 3
+    controls["train"].click()
+    assert calls == [("wgan_gp", pytest.approx(1e-3), 3)]
     with pytest.raises(ValueError, match="lr"):
         method_picker(print, ["gan"], lr=1.0)

@@ -280,12 +280,12 @@ def test_checks_fail_with_a_reason(call, message):
 def test_code_explorer_calls_render():
     pytest.importorskip("ipywidgets")
     seen = []
-    box = widgets.code_explorer(lambda choice, values: seen.append((choice, values)), num_choices=4,
-                                slider_names=["c1", "c2"], choice=2)
+    controls = widgets.code_explorer(lambda choice, values: seen.append((choice, values)), num_choices=4,
+                                     slider_names=["c1", "c2"], choice=2)
     assert seen == [(2, [0.0, 0.0])]
-    box.children[1].value = 1.5          # move slider c1
+    controls["c1"].value = 1.5           # move slider c1
     assert seen[-1] == (2, [1.5, 0.0])
-    box.children[0].value = 3            # pick another category
+    controls["choice"].value = 3         # pick another category
     assert seen[-1] == (3, [1.5, 0.0])
     with pytest.raises(ValueError, match="choice"):
         widgets.code_explorer(lambda c, v: None, num_choices=3, choice=5)

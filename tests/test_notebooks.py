@@ -1,8 +1,8 @@
 """Every solution notebook: committed clean, its lesson in sync, and it runs with injected parameters.
 
-nbval (in `make test`) executes each solution as committed, in smoke mode; here papermill
-executes each one again with parameters injected into its `parameters` cell, to prove the
-cell is real and that a lesson honours what an instructor passes in.
+Each solution is executed once in `make test`: here, by papermill, in smoke mode, with a parameter
+injected into its `parameters` cell (to prove the cell is real and that a lesson honours what an
+instructor passes in); every cell must run without error and the lesson must write its outputs.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ EXPECTED_OUTPUTS = {
     "05_gan_failures": {"results.json": None, "ring8_gan.pt": (10000, 2),
                         "ring8_wgan_gp.pt": (10000, 2), "ring8_spectral_norm.pt": (10000, 2)},
     "06_controlling_gans": {"results.json": None, "cgan_samples.pt": (10, 100, 1, 28, 28)},
+    "07_vae_vs_gan": {"vae_samples.pt": (10000, 1, 28, 28), "vae.pt": None, "latent_map.png": None},
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
@@ -69,6 +70,8 @@ def test_lesson_layout(path):
     setup = next(c for c in cells if c.cell_type == "code")
     assert "google.colab" in setup.source and "pip install" in setup.source, \
         "first code cell: the Colab set-up that installs the course package"
+    assert "report_setup(" in setup.source, \
+        "the set-up cell reports versions and device, and says when to restart (helpers.runtime.report_setup)"
     assert "torch" not in setup.source.split("pip install", 1)[1].split("\n", 1)[0].replace("torch>=", ""), \
         "the set-up cell must not reinstall torch"
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
