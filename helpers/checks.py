@@ -35,6 +35,12 @@ def _call(fn: Callable, *args, name: str):
     except NotImplementedError:
         fail(f"{name} is not written yet (it still raises NotImplementedError).",
              "replace the `raise NotImplementedError` line under '# YOUR CODE HERE' with your code.")
+    except RuntimeError as error:
+        if "between 0 and 1" not in str(error):
+            raise
+        fail(f"{name} gave nn.BCELoss numbers outside [0, 1]: {str(error).splitlines()[0]}",
+             "BCELoss wants probabilities; this D returns logits. Use the `criterion` passed in "
+             "(BCEWithLogitsLoss here) instead of a hard-coded nn.BCELoss().")
 
 
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
@@ -43,6 +49,19 @@ def _close(a: float, b: float, tol: float = 1e-4) -> bool:
 
 # --- Lesson 01: the harmonic-curve GAN -------------------------------------------------------
 
+def _check_probabilities(out: Tensor, name: str) -> None:
+    """Fail unless `out` holds probabilities that depend on the input: in (0, 1), not all equal."""
+    if not torch.isfinite(out).all():
+        fail(f"{name} returned NaN or inf.", "check the layers for a division or a log.")
+    if out.max() - out.min() < 1e-6:
+        fail(f"{name} gives the same output ({out.flatten()[0]:.4g}) for every input, so it cannot "
+             "tell real from fake.", "end with nn.Sigmoid(), not Softmax: a softmax over one number is always 1.")
+    if out.min() <= 0 or out.max() >= 1:
+        fail(f"{name} should output probabilities strictly between 0 and 1, got values from "
+             f"{out.min():.3g} to {out.max():.3g}.",
+             "end the network with nn.Sigmoid() (ReLU is not bounded, Softmax over one output is always 1).")
+
+
 def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
     """Lesson 01: D maps (N, 2) points to (N, 1) probabilities and has something to learn."""
     torch.manual_seed(0)
@@ -50,13 +69,13 @@ def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
     if not isinstance(discriminator, nn.Module):
         fail(f"make_discriminator() should return an nn.Module, got {type(discriminator).__name__}.")
     points = torch.randn(16, 2)
-    out = discriminator(points)
+    with torch.no_grad():
+        out = discriminator(points)
+        far = discriminator(torch.randn(256, 2) * 10)  # points far from the data: still probabilities
     if tuple(out.shape) != (16, 1):
         fail(f"D(points) for points of shape (16, 2) should have shape (16, 1), got {tuple(out.shape)}.",
              "the last Linear layer needs out_features=1.")
-    if out.min() < 0 or out.max() > 1:
-        fail(f"D should output probabilities in [0, 1], got values from {out.min():.3f} to {out.max():.3f}.",
-             "end the network with nn.Sigmoid().")
+    _check_probabilities(torch.cat([out, far]), "D")
     hidden = [m for m in discriminator.modules() if isinstance(m, nn.Linear)]
     if len(hidden) < 2:
         fail(f"D has {len(hidden)} Linear layer(s); a single layer can only draw a straight "
@@ -141,16 +160,20 @@ def check_image_discriminator(make_discriminator: Callable[..., nn.Module]) -> N
     if tuple(out.shape) != (16, 1):
         fail(f"D(images) for images (16, 1, 28, 28) should have shape (16, 1), got {tuple(out.shape)}.",
              "the last Linear layer has out_features=1, and nn.Flatten() comes first.")
-    if out.min() < 0 or out.max() > 1:
-        fail("with sigmoid=True, D should output probabilities in [0, 1].", "end with nn.Sigmoid().")
+    _check_probabilities(out.detach(), "D with sigmoid=True")
     linears = [m for m in discriminator.modules() if isinstance(m, nn.Linear)]
     sizes = [(m.in_features, m.out_features) for m in linears]
     if sizes != [(784, 256), (256, 256), (256, 1)]:
         fail(f"expected Linear layers 784→256, 256→256, 256→1, got {sizes}.",
              "the course discriminator is 784 → 256 → 256 → 1 with LeakyReLU(0.2) between.")
-    if not any(isinstance(m, nn.LeakyReLU) for m in discriminator.modules()):
+    slopes = [m.negative_slope for m in discriminator.modules() if isinstance(m, nn.LeakyReLU)]
+    if not slopes:
         fail("no LeakyReLU found between the Linear layers.",
              "use nn.LeakyReLU(0.2): it keeps a small gradient for negative inputs, which G needs.")
+    if any(abs(slope - 0.2) > 1e-9 for slope in slopes):
+        fail(f"the LeakyReLU slopes are {slopes}; the course discriminator uses 0.2.",
+             "nn.LeakyReLU(0.2): PyTorch's default slope 0.01 leaves G almost no gradient through D's "
+             "negative side.")
     logits = _call(make_discriminator, 0.0, False, name="make_discriminator")(images)
     if logits.min() >= 0 and logits.max() <= 1:
         fail("with sigmoid=False, D should return raw logits (any real number), but all outputs "

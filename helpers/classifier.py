@@ -21,6 +21,7 @@ from helpers.metrics import (class_coverage, class_fractions, frechet_distance_f
                              gaussian_statistics)
 from helpers.mnist import ImageData, ImageBatches, dataset_name, load_images, to_float
 from helpers.runtime import data_dir
+from helpers.training import CorruptCheckpoint, read_checkpoint, save_checkpoint
 
 
 class DigitClassifier(nn.Module):
@@ -148,20 +149,25 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu",
     elif data.name != name:
         raise ValueError(f"data holds {data.name!r} images but a {name!r} classifier was asked for")
     path = classifier_path(name, data.source)
+    model = None
     if path.is_file() and not retrain:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        model = DigitClassifier(**state["config"])
-        model.load_state_dict(state["model"])
-        model.val_accuracy = float(state["val_accuracy"])
-        if verbose:
+        try:
+            state = read_checkpoint(path)
+            model = DigitClassifier(**state["config"])
+            model.load_state_dict(state["model"])
+            model.val_accuracy = float(state["val_accuracy"])
+        except (CorruptCheckpoint, KeyError, TypeError, ValueError, RuntimeError) as error:
+            print(f"The cached {name} classifier does not verify ({str(error).splitlines()[0][:160]}): "
+                  "retraining it.")
+            model = None
+        if model is not None and verbose:
             print(f"Loaded the {name} classifier from {path} "
                   f"({model.val_accuracy:.1%} held-out accuracy).")
-    else:
+    if model is None:
         model = train_classifier(data.to(device), verbose=verbose)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": {k: v.cpu() for k, v in model.state_dict().items()},
-                    "config": model.config, "val_accuracy": model.val_accuracy,
-                    "dataset": name, "source": data.source}, path)
+        save_checkpoint(path, model={k: v.cpu() for k, v in model.state_dict().items()},
+                        config=model.config, val_accuracy=model.val_accuracy,
+                        dataset=name, source=data.source)
     model.dataset, model.source = name, data.source
     return model.to(device).eval().requires_grad_(False)
 

@@ -76,10 +76,11 @@ class Faces:
 
     def batches(self, batch_size: int, device: str | torch.device | None = None,
                 shuffle: bool = True, flip: bool = False,
-                generator: torch.Generator | None = None) -> Iterator[Tensor]:
+                generator: torch.Generator | None = None, order: Tensor | None = None,
+                start: int = 0) -> Iterator[Tensor]:
         """One epoch of (B, 3, S, S) float batches in [-1, 1], drawn on `device` (see face_batches)."""
         return face_batches(self.images, batch_size, device=device, shuffle=shuffle, flip=flip,
-                            generator=generator)
+                            generator=generator, order=order, start=start)
 
     def __repr__(self) -> str:
         return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
@@ -95,13 +96,17 @@ def to_float(images: Tensor) -> Tensor:
 
 def face_batches(images: Tensor, batch_size: int, device: str | torch.device | None = None,
                  shuffle: bool = True, flip: bool = False,
-                 generator: torch.Generator | None = None) -> Iterator[Tensor]:
+                 generator: torch.Generator | None = None, order: Tensor | None = None,
+                 start: int = 0) -> Iterator[Tensor]:
     """uint8 (N, 3, S, S) -> one epoch of float (B, 3, S, S) batches in [-1, 1] on `device`.
 
     The uint8 tensor is moved to `device` once (pass it there already to avoid even that);
     shuffling, indexing, the random horizontal flip and the conversion to float all happen on
     the device. Every image is used once per epoch: the last batch is smaller when N is not a
     multiple of batch_size (nothing is dropped).
+
+    To resume an interrupted epoch, pass the epoch's `order` (N,) (a permutation of 0..N-1, e.g.
+    torch.randperm(N), which is what shuffle draws) and `start`, the number of batches already done.
     """
     if not isinstance(images, Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
         got = (f"{tuple(images.shape)} {images.dtype}" if isinstance(images, Tensor)
@@ -112,13 +117,22 @@ def face_batches(images: Tensor, batch_size: int, device: str | torch.device | N
     if device is not None:
         images = images.to(device, non_blocking=True)
     n = images.shape[0]
-    if shuffle:
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= -(-n // batch_size):
+        raise ValueError(f"start must be the number of batches already done, 0..{-(-n // batch_size)}, "
+                         f"got {start!r}")
+    if order is not None:
+        if not isinstance(order, Tensor) or tuple(order.shape) != (n,) or not torch.equal(
+                order.sort().values.cpu(), torch.arange(n)):
+            raise ValueError(f"order must be a permutation of 0..{n - 1} (shape ({n},)), got "
+                             f"{tuple(order.shape) if isinstance(order, Tensor) else type(order).__name__}")
+        order = order.to(images.device)
+    elif shuffle:
         order = torch.randperm(n, generator=generator, device=generator.device if generator
                                is not None else "cpu").to(images.device)
     else:
         order = torch.arange(n, device=images.device)
-    for start in range(0, n, batch_size):
-        batch = to_float(images[order[start:start + batch_size]])  # (B, 3, S, S) in [-1, 1]
+    for first in range(start * batch_size, n, batch_size):
+        batch = to_float(images[order[first:first + batch_size]])  # (B, 3, S, S) in [-1, 1]
         if flip:  # faces are (nearly) symmetric: a mirrored face is another real face
             mirror = torch.rand(batch.shape[0], device=batch.device) < 0.5
             batch = torch.where(mirror[:, None, None, None], batch.flip(-1), batch)
@@ -276,12 +290,27 @@ def _cache_paths(key: str, image_size: int) -> tuple[Path, Path, Path]:
     return folder / f"{stem}.pt", folder / f"{stem}.json", folder / f"{stem}.parts"
 
 
-def _load_cache(key: str, image_size: int) -> Tensor | None:
-    """The cached tensor if it exists and its SHA-256 matches its JSON record; else None."""
+def _listing_digest(names: Sequence[str]) -> str:
+    """A SHA-1 of the image files' names and sizes: it changes when a file is added, removed or replaced."""
+    entries = [f"{name}\t{Path(name).stat().st_size}" for name in names]
+    return hashlib.sha1("\n".join(entries).encode()).hexdigest()
+
+
+def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor | None:
+    """The cached tensor if it exists and its SHA-256 (and `listing`, for a folder) match its JSON record; else None."""
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     if not (tensor_path.is_file() and meta_path.is_file()):
         return None
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise ValueError("no SHA-256 in it")
+    except (ValueError, UnicodeDecodeError) as error:  # json.JSONDecodeError is a ValueError
+        print(f"Face cache record {meta_path.name} is unreadable ({error}): rebuilding the cache.")
+        return None
+    if listing is not None and meta.get("listing") != listing:
+        print(f"The images in the folder changed since {tensor_path.name} was built: rebuilding it.")
+        return None
     if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
         print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
         return None
@@ -294,7 +323,7 @@ def _load_cache(key: str, image_size: int) -> Tensor | None:
     return images
 
 
-def _save_cache(key: str, image_size: int, images: Tensor, source: str) -> Tensor:
+def _save_cache(key: str, image_size: int, images: Tensor, source: str, listing: str | None = None) -> Tensor:
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     tensor_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tensor_path.with_name(tensor_path.name + ".tmp")
@@ -302,13 +331,29 @@ def _save_cache(key: str, image_size: int, images: Tensor, source: str) -> Tenso
     tmp.replace(tensor_path)
     meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
             "bytes": tensor_path.stat().st_size,
-            "sha256": _digest(tensor_path, hashlib.sha256())}
-    meta_path.write_text(json.dumps(meta, indent=2))
+            "sha256": _digest(tensor_path, hashlib.sha256()), "listing": listing}
+    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
+    tmp_meta.write_text(json.dumps(meta, indent=2))
+    tmp_meta.replace(meta_path)
     return images
 
 
+def _load_chunk(path: Path, count: int, image_size: int) -> Tensor | None:
+    """A finished chunk of an interrupted build, if it verifies (zip CRCs, shape, dtype); else None."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.testzip() is not None:
+                return None
+        chunk = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # truncated, not a zip, not a tensor: rebuild the chunk
+        return None
+    good = (isinstance(chunk, Tensor) and chunk.dtype == torch.uint8
+            and tuple(chunk.shape) == (count, 3, image_size, image_size))
+    return chunk if good else None
+
+
 def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
-                 limit: int | None = None, workers: int | None = None) -> Tensor:
+                 limit: int | None = None, workers: int | None = None, listing: str | None = None) -> Tensor:
     """Decode, crop and resize every image into a uint8 (N, 3, S, S) cache, chunk by chunk.
 
     Each finished chunk is saved under <key>_<S>.parts/, so an interrupted build (Ctrl-C, a
@@ -318,20 +363,32 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
     names = items.names[:limit] if limit else items.names
     _, _, parts = _cache_paths(key, image_size)
     parts.mkdir(parents=True, exist_ok=True)
-    listing = parts / "files.json"
-    if listing.exists() and json.loads(listing.read_text()) != names:
-        shutil.rmtree(parts)  # the images changed since the interrupted build: start over
-        parts.mkdir(parents=True)
-    listing.write_text(json.dumps(names))
+    names_path = parts / "files.json"
+    if names_path.exists():
+        try:
+            same = json.loads(names_path.read_text()) == names
+        except (ValueError, UnicodeDecodeError):
+            same = False
+        if not same:
+            shutil.rmtree(parts)  # the images changed since the interrupted build (or the record is damaged)
+            parts.mkdir(parents=True)
+    names_path.write_text(json.dumps(names))
     chunks = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
     workers = workers or min(8, os.cpu_count() or 1)
-    done = sum((parts / f"{i:05d}.pt").exists() for i in range(len(chunks)))
+    tensors: list[Tensor | None] = []
+    for i, chunk in enumerate(chunks):
+        chunk_path = parts / f"{i:05d}.pt"
+        tensors.append(_load_chunk(chunk_path, len(chunk), image_size) if chunk_path.exists() else None)
+        if chunk_path.exists() and tensors[-1] is None:
+            print(f"Chunk {chunk_path.name} of the interrupted face cache build is damaged: rebuilding it.")
+            chunk_path.unlink()
+    done = sum(t is not None for t in tensors)
     with _bar(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
               desc=f"caching {image_size}×{image_size} faces") as bar, \
             ThreadPoolExecutor(workers) as pool:
         for i, chunk in enumerate(chunks):
             chunk_path = parts / f"{i:05d}.pt"
-            if chunk_path.exists():
+            if tensors[i] is not None:
                 continue
             arrays = []
             for array in pool.map(lambda name: items.read(name, image_size), chunk):
@@ -340,9 +397,9 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
             tensor = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
             torch.save(tensor, chunk_path.with_suffix(".tmp"))
             chunk_path.with_suffix(".tmp").replace(chunk_path)
-    images = torch.cat([torch.load(parts / f"{i:05d}.pt", weights_only=True)
-                        for i in range(len(chunks))])
-    _save_cache(key, image_size, images, source)
+            tensors[i] = tensor
+    images = torch.cat(tensors)
+    _save_cache(key, image_size, images, source, listing)
     shutil.rmtree(parts)
     return images
 
@@ -379,11 +436,13 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     if folder:  # 1. the user's own folder: an error here is the user's to see, no fallback
         folder = Path(folder).expanduser()
         key = _folder_key(folder) + (f"-first{limit}" if limit else "")
-        images = _load_cache(key, image_size)
+        items = _ImageList.from_folder(folder)
+        listing = _listing_digest(items.names[:limit] if limit else items.names)
+        images = _load_cache(key, image_size, listing)
         if images is None:
             say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 "
                 f"(once; reused after).")
-            images = _build_cache(key, image_size, _ImageList.from_folder(folder), str(folder), limit)
+            images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
         source = f"your folder {folder}"
         say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
         return Faces(images, source)

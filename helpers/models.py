@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from helpers.training import read_checkpoint
+
 
 def _mlp(sizes: list[int], activation: type[nn.Module]) -> list[nn.Module]:
     layers: list[nn.Module] = []
@@ -184,6 +186,9 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: Tensor) -> Tensor:
+        if images.ndim != 4 or tuple(images.shape[-2:]) != (self.image_size, self.image_size):
+            raise ValueError(f"this discriminator was built for images (N, C, {self.image_size}, "
+                             f"{self.image_size}), got {tuple(images.shape)}")
         return self.net(images).flatten(1)  # (N, 1)
 
 
@@ -225,8 +230,7 @@ def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
 
 def load_dcgan_generator(path, map_location="cpu") -> DCGANGenerator:
     """A DCGANGenerator rebuilt from a generator.pt written by lesson 03 (its weights and config)."""
-    import torch
-    state = torch.load(path, map_location=map_location, weights_only=True)
+    state = read_checkpoint(path, map_location)
     if "generator" not in state or "config" not in state:
         raise ValueError(f"{path} holds {sorted(state)}; expected 'generator' and 'config' "
                          "(a file written by lesson 03)")

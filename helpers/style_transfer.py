@@ -91,10 +91,25 @@ def sample_names() -> list[str]:
 
 # --- Images ------------------------------------------------------------------------------------
 
+def _rgb(image):
+    """A PIL image of any mode -> RGB, upright (EXIF orientation applied), 16-bit and float scaled."""
+    from PIL import Image, ImageOps
+    image = ImageOps.exif_transpose(image)  # a phone photo stored sideways, with an EXIF rotation tag
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16/32-bit or float grey
+        array = np.asarray(image, dtype=np.float64)                       # (H, W)
+        if image.mode == "F":
+            top = 1.0 if array.max() <= 1.0 else 255.0 if array.max() <= 255.0 else array.max()
+        else:
+            top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        grey = (np.clip(array / top, 0, 1) * 255).round().astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    return image.convert("RGB")
+
+
 def _to_pil(source):
     from PIL import Image
     if isinstance(source, Image.Image):
-        return source.convert("RGB")
+        return _rgb(source)
     if isinstance(source, np.ndarray):
         array = source
         if array.ndim == 2:
@@ -106,7 +121,7 @@ def _to_pil(source):
         return Image.fromarray(array[..., :3])
     if isinstance(source, (bytes, bytearray, memoryview)):
         try:
-            return Image.open(io.BytesIO(bytes(source))).convert("RGB")
+            return _rgb(Image.open(io.BytesIO(bytes(source))))
         except Exception as error:  # PIL raises UnidentifiedImageError and friends
             raise ValueError(f"the uploaded bytes are not an image PIL can read ({error})") from None
     if isinstance(source, (str, Path)):
@@ -116,7 +131,7 @@ def _to_pil(source):
         if not path.is_file():
             raise FileNotFoundError(f"no image file at {path}, and {str(source)!r} is not a sample "
                                     f"name either (samples: {', '.join(sample_names())})")
-        return Image.open(path).convert("RGB")
+        return _rgb(Image.open(path))
     raise ValueError(f"an image source must be a path, a sample name, bytes, a PIL image or a NumPy "
                      f"array, got {type(source).__name__}")
 

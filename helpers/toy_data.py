@@ -24,8 +24,8 @@ def _mixture(n: int, centres: Tensor, std: float, generator: torch.Generator | N
              device: str | torch.device) -> tuple[Tensor, Tensor]:
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"n must be a positive int (number of points), got {n!r}")
-    if not std > 0:
-        raise ValueError(f"std must be positive, got {std!r}")
+    if not (isinstance(std, (int, float)) and math.isfinite(std) and std > 0):
+        raise ValueError(f"std must be a positive finite number, got {std!r}")
     which = torch.randint(0, centres.shape[0], (n,), generator=generator)   # (n,) mode index
     points = centres[which] + std * torch.randn(n, 2, generator=generator)  # (n, 2)
     return points.to(device), centres.to(device)
@@ -37,8 +37,8 @@ def gaussian_ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02
     """(n, 2) points from `modes` equal Gaussians evenly spaced on a circle, and the (modes, 2) centres."""
     if not isinstance(modes, int) or isinstance(modes, bool) or modes <= 0:
         raise ValueError(f"modes must be a positive int, got {modes!r}")
-    if not radius > 0:
-        raise ValueError(f"radius must be positive, got {radius!r}")
+    if not (isinstance(radius, (int, float)) and math.isfinite(radius) and radius > 0):
+        raise ValueError(f"radius must be a positive finite number, got {radius!r}")
     angles = torch.arange(modes) * TWO_PI / modes                          # (modes,)
     centres = radius * torch.stack([angles.cos(), angles.sin()], dim=1)    # (modes, 2)
     return _mixture(n, centres, std, generator, device)
@@ -53,8 +53,8 @@ def gaussian_grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05
     """
     if not isinstance(side, int) or isinstance(side, bool) or side <= 0:
         raise ValueError(f"side must be a positive int, got {side!r}")
-    if not spacing > 0:
-        raise ValueError(f"spacing must be positive, got {spacing!r}")
+    if not (isinstance(spacing, (int, float)) and math.isfinite(spacing) and spacing > 0):
+        raise ValueError(f"spacing must be a positive finite number, got {spacing!r}")
     ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing  # (side,)
     centres = torch.cartesian_prod(ticks, ticks)                                   # (side², 2)
     return _mixture(n, centres, std, generator, device)

@@ -6,10 +6,14 @@ below are the same two steps, offered to later lessons once they have been taugh
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
-from pathlib import Path
+import signal
+import zipfile
+from pathlib import Path, PurePath
 from typing import Iterable, Iterator
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -108,29 +112,172 @@ class History:
         return f"History({len(self)} entries; last: {last})"
 
 
+ADVICE = ("Usual causes: a learning rate that is too high, log(0) from a sigmoid output with plain "
+          "BCELoss (use logits with BCEWithLogitsLoss), or inputs that were never normalised. "
+          "Lower the learning rate or restart from the last checkpoint.")
+
+
 def check_finite(step: int, **losses: float) -> None:
     """Stop training with an explanation when a loss has become NaN or infinite."""
     bad = {k: v for k, v in losses.items() if not math.isfinite(float(v))}
     if bad:
         raise TrainingDiverged(
             f"Training diverged at step {step}: {', '.join(f'{k}={v}' for k, v in bad.items())}. "
-            "A loss that is NaN or inf does not come back, so training stopped here. Usual causes: "
-            "a learning rate that is too high, log(0) from a sigmoid output with plain BCELoss "
-            "(use logits with BCEWithLogitsLoss), or inputs that were never normalised. "
-            "Lower the learning rate or restart from the last checkpoint.")
+            f"A loss that is NaN or inf does not come back, so training stopped here. {ADVICE}")
+
+
+BCE_CAP = 100.0  # nn.BCELoss clamps log(p) at -100, so a loss term stuck at 100 means p is exactly 0
+
+
+class DivergenceGuard:
+    """Watches the losses of every step on their own device; reads them on the eval cadence.
+
+        guard = DivergenceGuard(cap=BCE_CAP)      # cap: also stop losses pinned at BCELoss's cap
+        with guard:                               # BCELoss's own error on NaN inputs -> TrainingDiverged
+            for step in ...:
+                ...                               # the D step and the G step
+                guard.watch(step, d_loss=d_loss, g_loss=g_loss)   # no host sync on a GPU
+                if every(step, EVAL_EVERY, last):
+                    guard.check()                 # one sync; raises TrainingDiverged with advice
+
+    On the CPU there is no sync to save, so watch() checks at once, at the step it happens.
+    `patience`: how many steps in a row a loss must stay above cap / 2 (most of the batch at
+    the cap) to count as pinned there.
+    """
+
+    def __init__(self, cap: float | None = None, patience: int = 10) -> None:
+        if cap is not None and not (math.isfinite(cap) and cap > 0):
+            raise ValueError(f"cap must be a positive number (e.g. BCE_CAP = 100) or None, got {cap!r}")
+        if not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"patience must be a positive int, got {patience!r}")
+        self.cap, self.patience = cap, patience
+        self.names: tuple[str, ...] = ()
+        self.step = 0
+        self._state: Tensor | None = None  # (4, K): first bad step, its value, run at cap, longest run
+
+    def watch(self, step: int, **losses: Tensor | float) -> None:
+        """Record this step's losses (one-number tensors or floats) without reading them back."""
+        names = tuple(losses)
+        device = next((v.device for v in losses.values() if isinstance(v, Tensor)), torch.device("cpu"))
+        values = torch.stack([torch.as_tensor(v, device=device).detach().float().reshape(())
+                              for v in losses.values()])  # (K,) on the losses' device
+        if self._state is None or names != self.names or self._state.device != values.device:
+            self.names = names
+            self._state = torch.zeros(4, len(names), device=values.device)
+            self._state[0] = -1
+        first, value, run, longest = self._state
+        bad = ~torch.isfinite(values)
+        new = bad & (first < 0)
+        first.copy_(torch.where(new, torch.full_like(first, step), first))
+        value.copy_(torch.where(new, values, value))
+        if self.cap is not None:
+            at_cap = values >= self.cap / 2  # most of the batch at the cap: a healthy BCE loss is below 10
+            run.copy_(torch.where(at_cap, run + 1, torch.zeros_like(run)))
+            longest.copy_(torch.maximum(longest, run))
+        self.step = step
+        if values.device.type == "cpu":
+            self.check()
+
+    def check(self) -> None:
+        """Raise TrainingDiverged (saying which loss, since when, and what to try) if a watched loss went bad."""
+        if self._state is None:
+            return
+        first, value, _, longest = self._state.tolist()  # the one host sync
+        broken = [(int(f), n, v) for n, f, v in zip(self.names, first, value) if f >= 0]
+        if broken:
+            at, name, v = min(broken)
+            raise TrainingDiverged(
+                f"Training diverged at step {at}: {name} = {v}. A loss that is NaN or inf does not "
+                f"come back, so training stopped (at step {self.step}). {ADVICE}")
+        pinned = [(n, int(r)) for n, r in zip(self.names, longest) if r >= self.patience]
+        if pinned:
+            name, run = pinned[0]
+            raise TrainingDiverged(
+                f"Training is dead by step {self.step}: {name} stayed above {self.cap / 2:g} for {run} steps "
+                f"in a row, near the cap of {self.cap:g} that BCELoss puts on -log(0). For most of the batch "
+                f"D's sigmoid outputs exactly 0 or 1, so no gradient flows back and the networks stop "
+                f"learning. Lower the learning rates (10x is a good first try) and run again; a loss on "
+                f"logits (BCEWithLogitsLoss) does not saturate like this.")
+
+    def __enter__(self) -> "DivergenceGuard":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        if kind is RuntimeError and "between 0 and 1" in str(error):  # BCELoss's complaint about NaN inputs
+            raise TrainingDiverged(
+                f"Training diverged near step {self.step + 1}: D's outputs are NaN, which BCELoss refuses "
+                f"(\"{str(error).splitlines()[0]}\"). The weights have become NaN or inf. {ADVICE}") from error
+        return False
+
+
+class _Interrupt:
+    """The state shared by keep_on_interrupt() and the interruptible() loops inside it."""
+
+    def __init__(self) -> None:
+        self.requested = False   # Ctrl-C pressed, waiting for the end of the step
+        self.loops = 0           # interruptible() loops running now
+
+
+_active: list[_Interrupt] = []  # the keep_on_interrupt() blocks we are inside, innermost last
+
+
+def interruptible(iterable: Iterable) -> Iterator:
+    """Yield the steps of a training loop; a Ctrl-C lets the current step finish, then stops the loop.
+
+        with keep_on_interrupt():
+            for i in interruptible(progress(range(num_steps))):
+                ...   # the D step and the G step: a Ctrl-C here waits for both
+
+    The stop is a KeyboardInterrupt raised between two steps, which keep_on_interrupt() turns
+    into a message; outside keep_on_interrupt() the items are simply passed through.
+    """
+    interrupt = _active[-1] if _active else None
+    if interrupt is None:
+        yield from iterable
+        return
+    interrupt.loops += 1
+    try:
+        for item in iterable:
+            if interrupt.requested:
+                raise KeyboardInterrupt
+            yield item
+        if interrupt.requested:  # pressed during the last step
+            raise KeyboardInterrupt
+    finally:
+        interrupt.loops -= 1
 
 
 @contextlib.contextmanager
 def keep_on_interrupt() -> Iterator[None]:
     """Let Ctrl-C (Kernel > Interrupt) stop a training loop without losing the trained model.
 
-    Everything the loop updated (models, optimizers, history) stays as it was at the interrupt.
+    Inside an interruptible() loop the current step finishes first, so the D step and the G
+    step, the step count, the history and both optimizers agree; a second Ctrl-C stops at
+    once (for a step that hangs). Elsewhere Ctrl-C stops at once. Everything the loop updated
+    keeps the state it had when it stopped.
     """
+    interrupt = _Interrupt()
+
+    def handler(signum, frame) -> None:
+        if interrupt.requested or not interrupt.loops:
+            raise KeyboardInterrupt
+        interrupt.requested = True
+        print("Ctrl-C: stopping at the end of this step (press again to stop at once).")
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
+        previous = None
+    _active.append(interrupt)
     try:
         yield
     except KeyboardInterrupt:
         print("Interrupted: training stopped here. The models and the history keep what was "
               "trained so far; run the cell again to continue.")
+    finally:
+        _active.remove(interrupt)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def progress(iterable: Iterable, **kwargs) -> Iterable:
@@ -140,41 +287,113 @@ def progress(iterable: Iterable, **kwargs) -> Iterable:
     return tqdm(iterable, **kwargs)
 
 
+class CorruptCheckpoint(ValueError):
+    """A saved file failed its integrity check (truncated, or bytes changed since it was written)."""
+
+
+# What torch.load(weights_only=True) can read back: anything else is refused when saving.
+_PLAIN = (Tensor, bool, int, float, str, type(None), torch.Size, torch.dtype, torch.device)
+
+
 def _state(obj):
     return obj.state_dict() if hasattr(obj, "state_dict") else obj
+
+
+def _check_saveable(value, where: str) -> None:
+    """Raise unless `value` is made of what a weights-only load accepts (tensors, numbers, str, ...)."""
+    if isinstance(value, _PLAIN):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int)):
+                raise ValueError(f"{where} has a key {key!r} of type {type(key).__name__}; "
+                                 "checkpoint keys must be str or int")
+            _check_saveable(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_saveable(item, f"{where}[{i}]")
+        return
+    if isinstance(value, PurePath):
+        hint = "save str(path)"
+    elif isinstance(value, torch.Generator):
+        hint = "save generator.get_state() (a tensor)"
+    elif isinstance(value, np.ndarray):
+        hint = "save torch.from_numpy(array)"
+    elif isinstance(value, np.generic):
+        hint = "convert numpy numbers with int() or float()"
+    else:
+        hint = "save tensors, numbers, strings, or objects with a state_dict()"
+    name = type(value).__name__
+    raise ValueError(f"{where} is a {type(value).__module__}.{name}, which a weights-only load "
+                     f"refuses: {hint}")
 
 
 def save_checkpoint(path: str | Path, **objects) -> Path:
     """Save models, optimizers, a History, tensors and plain numbers to one file.
 
     save_checkpoint(path, generator=g, discriminator=d, g_optimizer=go, step=1200, history=h)
+    Values a weights-only load would refuse (numpy numbers, Path, torch.Generator) raise here.
     """
     if not objects:
         raise ValueError("save_checkpoint needs at least one named object to save")
+    state = {name: _state(obj) for name, obj in objects.items()}
+    for name, value in state.items():
+        _check_saveable(value, name)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({name: _state(obj) for name, obj in objects.items()}, tmp)
+    torch.save(state, tmp)
     tmp.replace(path)  # an interrupted save never leaves a half-written checkpoint behind
     return path
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
-                    **objects) -> dict:
-    """Load a checkpoint written by save_checkpoint (weights_only=True: no pickled code runs).
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """The dictionary in a file written by torch.save, after checking every record's CRC-32.
 
-    Objects passed by name (models, optimizers, a History) are restored in place;
-    the whole dictionary is returned for the plain values (step, fixed_noise, ...).
+    torch.load does not check the CRCs its zip format stores, so flipped bytes would load as
+    wrong weights. Raises CorruptCheckpoint when the file is truncated or does not verify.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
-    state = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # reads every record and compares its CRC-32
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CorruptCheckpoint(f"{path} is not a readable checkpoint (truncated or damaged: {error})") from error
+    if damaged is not None:
+        raise CorruptCheckpoint(f"{path} is damaged: record {damaged!r} does not match its CRC-32")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        raise CorruptCheckpoint(f"{path} could not be read: {str(error).splitlines()[0]}") from error
+    if not isinstance(state, dict):
+        raise CorruptCheckpoint(f"{path} holds a {type(state).__name__}, not a checkpoint dictionary")
+    return state
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    **objects) -> dict:
+    """Load a checkpoint written by save_checkpoint (CRCs checked; weights_only=True: no pickled code runs).
+
+    Objects passed by name (models, optimizers, a History) are restored in place, all or none:
+    if one fails, those already restored get their previous state back.
+    The whole dictionary is returned for the plain values (step, fixed_noise, ...).
+    """
+    state = read_checkpoint(path, map_location)
     missing = [name for name in objects if name not in state]
     if missing:
         raise ValueError(f"checkpoint {path} has no {missing}; it holds {sorted(state)}")
-    for name, obj in objects.items():
-        obj.load_state_dict(state[name])
+    previous = {}
+    try:
+        for name, obj in objects.items():
+            previous[name] = copy.deepcopy(obj.state_dict())
+            obj.load_state_dict(state[name])
+    except Exception:
+        for name, before in previous.items():
+            objects[name].load_state_dict(before)
+        raise
     return state
 
 

