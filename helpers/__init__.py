@@ -4,6 +4,8 @@ can show the ideas (models, losses, the training loop) and nothing else.
 One module per concept:
     runtime   device, seeds, smoke mode, where results and data go
     params    a lesson's parameters, checked once, with a message naming any bad one
+    download  the one downloader (resumable, checksum-verified) and file checksums
+    images    uint8 pixels <-> the [-1, 1] floats the networks use
     toy_data  2-D toy datasets (the harmonic curve)
     mnist     MNIST / Fashion-MNIST as one uint8 tensor, batches by index
     faces     face images (CelebA, or an offline stand-in) for the DCGAN lessons
@@ -11,12 +13,13 @@ One module per concept:
     augment   small random moves of images (lesson 06's consistency term)
     models    generators and discriminators
     losses    GAN losses taught in later lessons
-    training  D step, G step, history, checkpoints, divergence guard, Ctrl-C safety, progress bars
+    training  D step, G step, history, checkpoints, divergence guard, Ctrl-C safety, the progress bar
     plotting  live plots, decision surfaces, image grids
     metrics   numbers that say how well a GAN is doing
     checks    the check cells that follow each exercise
     widgets   interactive controls for the lessons
     style_transfer  neural style transfer: images, VGG19 features, its three losses
+    vae       variational autoencoders (lesson 07): model, reparameterised sample, KL, ELBO
 """
 from helpers.runtime import device, seed_everything, smoke_mode
 

@@ -30,10 +30,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
-import urllib.error
-import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +39,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from helpers.download import download, file_digest, online
+from helpers.images import to_float
 from helpers.runtime import data_dir
+from helpers.training import progress
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 CELEBA_ZIP = "img_align_celeba.zip"
@@ -85,13 +84,6 @@ class Faces:
     def __repr__(self) -> str:
         return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
                 f"{self.images.device}, source={self.source!r})")
-
-
-def to_float(images: Tensor) -> Tensor:
-    """uint8 (N, C, H, W) in [0, 255] -> float (N, C, H, W) in [-1, 1] (what G's tanh outputs)."""
-    if images.dtype != torch.uint8:
-        raise ValueError(f"expected a uint8 image tensor, got dtype {images.dtype}")
-    return images.float().div_(127.5).sub_(1.0)
 
 
 def face_batches(images: Tensor, batch_size: int, device: str | torch.device | None = None,
@@ -181,82 +173,6 @@ def center_crop_resize(image, image_size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-def _online(url: str, timeout: float = 3.0) -> bool:
-    """Can we open a TCP connection to the host of `url`? (Fails at once when DNS does.)"""
-    host = urllib.parse.urlparse(url).hostname
-    try:
-        with socket.create_connection((host, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def md5sum(path: str | Path, progress: bool = False) -> str:
-    """The MD5 of a file, read in 1 MiB blocks."""
-    return _digest(path, hashlib.md5(), progress)
-
-
-def _digest(path, digest, progress: bool = False) -> str:
-    path = Path(path)
-    bar = _bar(total=path.stat().st_size, unit="B", unit_scale=True,
-               desc=f"checking {path.name}", disable=not progress)
-    with open(path, "rb") as f, bar:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-            bar.update(len(block))
-    return digest.hexdigest()
-
-
-def _bar(**kwargs):
-    from tqdm.auto import tqdm
-    kwargs.setdefault("mininterval", 0.5)
-    return tqdm(**kwargs)
-
-
-def download_file(url: str, path: str | Path, md5: str | None = None, timeout: float = 30.0) -> Path:
-    """Download `url` to `path` with a progress bar, resuming a partial `.part` file, then check its MD5.
-
-    Raises ConnectionError when the host cannot be reached (at once when offline) and
-    ValueError when the MD5 differs (the file is kept as `<name>.bad` for inspection).
-    """
-    path = Path(path)
-    if path.is_file() and (md5 is None or md5sum(path, progress=True) == md5):
-        return path
-    if not _online(url):
-        raise ConnectionError(f"cannot reach {urllib.parse.urlparse(url).hostname} (offline?)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    done = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "gan-course",
-                                                   **({"Range": f"bytes={done}-"} if done else {})})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as error:
-        if error.code != 416:  # 416: the .part is already complete
-            raise ConnectionError(f"{url} answered HTTP {error.code}") from error
-        response = None
-    if response is not None:
-        with response:
-            resumed = response.status == 206
-            size = response.headers.get("Content-Length")
-            total = (int(size) + (done if resumed else 0)) if size else None
-            with open(part, "ab" if resumed else "wb") as f, _bar(
-                    total=total, initial=done if resumed else 0, unit="B", unit_scale=True,
-                    desc=f"downloading {path.name}") as bar:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    f.write(block)
-                    bar.update(len(block))
-    if md5 is not None:
-        got = md5sum(part, progress=True)
-        if got != md5:
-            bad = path.with_name(path.name + ".bad")
-            part.replace(bad)
-            raise ValueError(f"{url}: MD5 {got} is not the expected {md5}; the file was kept as "
-                             f"{bad} and not used")
-    part.replace(path)
-    return path
-
-
 # --- the uint8 tensor cache -----------------------------------------------------------------
 
 class _ImageList:
@@ -314,7 +230,7 @@ def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor
     if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
         print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
         return None
-    if _digest(tensor_path, hashlib.sha256(), progress=meta["bytes"] > 200e6) != meta["sha256"]:
+    if file_digest(tensor_path, "sha256", show_progress=meta["bytes"] > 200e6) != meta["sha256"]:
         print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
         return None
     images = torch.load(tensor_path, map_location="cpu", weights_only=True)
@@ -331,7 +247,7 @@ def _save_cache(key: str, image_size: int, images: Tensor, source: str, listing:
     tmp.replace(tensor_path)
     meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
             "bytes": tensor_path.stat().st_size,
-            "sha256": _digest(tensor_path, hashlib.sha256()), "listing": listing}
+            "sha256": file_digest(tensor_path, "sha256"), "listing": listing}
     tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
     tmp_meta.write_text(json.dumps(meta, indent=2))
     tmp_meta.replace(meta_path)
@@ -383,7 +299,7 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
             print(f"Chunk {chunk_path.name} of the interrupted face cache build is damaged: rebuilding it.")
             chunk_path.unlink()
     done = sum(t is not None for t in tensors)
-    with _bar(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
+    with progress(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
               desc=f"caching {image_size}×{image_size} faces") as bar, \
             ThreadPoolExecutor(workers) as pool:
         for i, chunk in enumerate(chunks):
@@ -416,7 +332,7 @@ def _folder_key(folder: Path) -> str:
 def _celeba_from_torchvision(root: Path) -> None:
     """torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
     from torchvision.datasets import CelebA
-    if not _online("https://drive.google.com"):
+    if not online("https://drive.google.com"):
         raise ConnectionError("cannot reach drive.google.com (offline?)")
     CelebA(str(root), split="all", target_type=[], download=True)
 
@@ -458,13 +374,13 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
     problems: list[str] = []
     if not extracted.is_dir() and not archive.is_file() and download:
-        if not (_online("https://drive.google.com") or _online(CELEBA_MIRROR_URL)):
+        if not (online("https://drive.google.com") or online(CELEBA_MIRROR_URL)):
             problems.append("cannot reach drive.google.com nor graal.ift.ulaval.ca (offline?)")
             sources = ()
         else:
             sources = (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
                        ("the GRAAL mirror (Université Laval)",
-                        lambda: download_file(CELEBA_MIRROR_URL, archive, CELEBA_ZIP_MD5)))
+                        lambda: download(CELEBA_MIRROR_URL, archive, md5=CELEBA_ZIP_MD5)))
         for name, fetch in sources:
             try:
                 say(f"Downloading CelebA (1.4 GB) from {name} ...")
@@ -474,7 +390,8 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
                 problems.append(f"{name}: {str(error).strip().splitlines()[0][:160]}")
                 say(f"  failed: {problems[-1]}")
     if archive.is_file() and not (extracted.is_dir() and any(extracted.iterdir())):
-        if md5sum(archive, progress=True) != CELEBA_ZIP_MD5:  # e.g. a "quota exceeded" page saved as .zip
+        # not the zip, e.g. a "quota exceeded" page saved under its name
+        if file_digest(archive, "md5", show_progress=True) != CELEBA_ZIP_MD5:
             archive.replace(archive.with_name(archive.name + ".bad"))
             say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
     if extracted.is_dir() and any(extracted.iterdir()):

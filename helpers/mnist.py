@@ -22,6 +22,8 @@ from typing import Iterator
 import torch
 from torch import Tensor
 
+from helpers.download import file_digest
+from helpers.images import to_float, to_uint8  # noqa: F401  (lessons import them from here too)
 from helpers.runtime import data_dir
 
 DATASETS = ("mnist", "fashion")
@@ -91,11 +93,6 @@ def _torchvision(name: str, train: bool, root: Path, download: bool):
     return _dataset_class(name)(root=str(root), train=train, download=download)
 
 
-def _file_digest(path: Path, algorithm: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, algorithm).hexdigest()
-
-
 def _raw_problem(name: str, root: Path) -> str | None:
     """Why the downloaded files under root/<Dataset>/raw do not verify, or None (also when there are none).
 
@@ -113,11 +110,11 @@ def _raw_problem(name: str, root: Path) -> str | None:
     changed = False
     for filename, md5 in _dataset_class(name).resources:
         packed, unpacked = raw / filename, raw / filename.removesuffix(".gz")
-        if packed.is_file() and _file_digest(packed, "md5") != md5:
+        if packed.is_file() and file_digest(packed, "md5") != md5:
             return f"{filename} does not match torchvision's MD5"
         if not unpacked.is_file():
             continue
-        digest = _file_digest(unpacked, "sha256")
+        digest = file_digest(unpacked, "sha256")
         if unpacked.name in record:
             if record[unpacked.name] != digest:
                 return f"{unpacked.name} changed since it was unpacked"
@@ -182,24 +179,6 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
         print(f"{name}: {len(data):,} {'training' if train else 'test'} images from torchvision "
               f"({root}), kept as one uint8 tensor on {data.device}.")
     return data
-
-
-def to_float(images: Tensor) -> Tensor:
-    """(N, C, H, W) uint8 in [0, 255] -> float32 in [-1, 1] (same device): x / 127.5 - 1."""
-    if not isinstance(images, Tensor) or images.dtype != torch.uint8:
-        got = images.dtype if isinstance(images, Tensor) else type(images).__name__
-        raise ValueError(f"to_float expects a uint8 tensor of pixels in [0, 255], got {got}")
-    return images.float().div_(127.5).sub_(1.0)
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    """Float images in [-1, 1] -> uint8 in [0, 255] (same shape and device)."""
-    if not isinstance(images, Tensor) or not images.is_floating_point():
-        raise ValueError("to_uint8 expects a float tensor of images in [-1, 1]")
-    if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
-        raise ValueError(f"to_uint8 got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
-                         "the images are not finite (a diverged generator?)")
-    return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
 class ImageBatches:

@@ -266,6 +266,17 @@ def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") ->
                          f"{labels.min().item()} to {labels.max().item()}")
 
 
+def _generator_body(in_dim: int, hidden_dim: int, pixels: int) -> nn.Sequential:
+    """Lesson 06's generators' shared MLP: latent inputs (N, in_dim) -> pixels (N, C*H*W) in [-1, 1]."""
+    return nn.Sequential(
+        nn.Linear(in_dim, hidden_dim),                                              # (N, hidden)
+        nn.BatchNorm1d(hidden_dim), nn.LeakyReLU(0.2),
+        nn.Linear(hidden_dim, 2 * hidden_dim),                                      # (N, 2*hidden)
+        nn.BatchNorm1d(2 * hidden_dim), nn.LeakyReLU(0.2),
+        nn.Linear(2 * hidden_dim, pixels), nn.Tanh(),                               # (N, C*H*W)
+    )
+
+
 class ConditionalGenerator(nn.Module):
     """Noise (N, latent_dim) and labels (N,) -> images (N, C, H, W) in [-1, 1].
 
@@ -282,13 +293,7 @@ class ConditionalGenerator(nn.Module):
         self.image_shape = _image_shape(image_shape)
         pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
         self.label_embedding = nn.Embedding(num_classes, embed_dim)                 # (N,) -> (N, embed_dim)
-        self.net = nn.Sequential(
-            nn.Linear(latent_dim + embed_dim, hidden_dim),                          # (N, hidden)
-            nn.BatchNorm1d(hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(hidden_dim, 2 * hidden_dim),                                  # (N, 2*hidden)
-            nn.BatchNorm1d(2 * hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(2 * hidden_dim, pixels), nn.Tanh(),                           # (N, C*H*W)
-        )
+        self.net = _generator_body(latent_dim + embed_dim, hidden_dim, pixels)     # (N, C*H*W)
 
     def forward(self, noise: Tensor, labels: Tensor) -> Tensor:
         _check_labels(labels, self.num_classes, noise.shape[0])
@@ -350,13 +355,7 @@ class InfoGenerator(nn.Module):
         self.image_shape = _image_shape(image_shape)
         pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
         self.latent_dim = noise_dim + num_categories + num_continuous
-        self.net = nn.Sequential(
-            nn.Linear(self.latent_dim, hidden_dim),                                 # (N, hidden)
-            nn.BatchNorm1d(hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(hidden_dim, 2 * hidden_dim),                                  # (N, 2*hidden)
-            nn.BatchNorm1d(2 * hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(2 * hidden_dim, pixels), nn.Tanh(),                           # (N, C*H*W)
-        )
+        self.net = _generator_body(self.latent_dim, hidden_dim, pixels)            # (N, C*H*W)
 
     def forward(self, noise: Tensor, category: Tensor, continuous: Tensor) -> Tensor:
         _check_labels(category, self.num_categories, noise.shape[0], name="category")

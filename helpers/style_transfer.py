@@ -14,11 +14,9 @@ plumbing around them and reference versions that the widgets and the benchmark r
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import os
-import urllib.request
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -26,6 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from helpers.download import download
+from helpers.runtime import data_dir
 
 # Layers of Gatys et al. (2016): style from the first conv of each block, content from conv4_2.
 STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
@@ -167,50 +168,6 @@ def to_numpy_image(image: Tensor) -> np.ndarray:
     return image.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
 
 
-def save_image(image: Tensor, path: str | Path) -> Path:
-    """Write a (1, 3, H, W) image in [0, 1] as a PNG."""
-    from PIL import Image
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray((to_numpy_image(image) * 255).round().astype(np.uint8)).save(path)
-    return path
-
-
-def _digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def download_image(url: str, filename: str, sha256: str | None, folder: str | Path | None = None,
-                   timeout: float = 20.0, md5: str | None = None) -> Path:
-    """Download `url` once into data/ (or `folder`), refusing a file whose SHA-256 (or MD5) differs.
-
-    With neither checksum given the file is used, with a printed "NOT verified" line.
-    """
-    if folder is None:
-        from helpers.runtime import data_dir
-        folder = data_dir()
-    path = Path(folder) / filename
-    if not path.is_file():
-        request = urllib.request.Request(url, headers={"User-Agent": "gan-course/0.1 (teaching notebook)"})
-        tmp = path.with_name(path.name + ".part")
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as file:
-            file.write(response.read())
-        tmp.replace(path)
-    for name, algorithm, expected in (("SHA-256", "sha256", sha256), ("MD5", "md5", md5)):
-        if expected is not None and (got := _digest(path, algorithm)) != expected.lower():
-            path.unlink()
-            raise ValueError(f"{filename} has {name} {got}, expected {expected}: the download is "
-                             "corrupt or the file changed upstream, so it was deleted and not used.")
-    if sha256 is None:  # nothing pins the SHA-256 yet: print it, so that it can be recorded
-        state = "MD5 verified" if md5 is not None else "no checksum is recorded for it, so it is NOT verified"
-        print(f"Downloaded {filename}; {state} (its SHA-256 is {_digest(path, 'sha256')}).")
-    return path
-
-
 def default_images(size: int = 256, online: bool = True, device: torch.device | str = "cpu"
                    ) -> tuple[Tensor, Tensor, str]:
     """The lesson's (content, style) pair, each (1, 3, H, W) in [0, 1], and a line saying what they are.
@@ -221,8 +178,8 @@ def default_images(size: int = 256, online: bool = True, device: torch.device | 
     content = load_image("chelsea", size, device=device)
     if online:
         try:
-            path = download_image(STARRY_NIGHT_URL, "starry_night_1280.jpg", STARRY_NIGHT_SHA256,
-                                  md5=STARRY_NIGHT_MD5)
+            path = download(STARRY_NIGHT_URL, data_dir() / "starry_night_1280.jpg", md5=STARRY_NIGHT_MD5,
+                            sha256=STARRY_NIGHT_SHA256, timeout=20.0, show_progress=False)
             style = load_image(path, size, device=device)
             return content, style, "content: Chelsea the cat (scikit-image); style: The Starry Night, Van Gogh 1889"
         except (OSError, ValueError) as error:  # URLError is an OSError; ValueError: checksum or a bad file

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 
 class TrainingDiverged(RuntimeError):
@@ -280,9 +281,9 @@ def keep_on_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGINT, previous)
 
 
-def progress(iterable: Iterable, **kwargs) -> Iterable:
-    """A progress bar (tqdm.auto: a widget in notebooks, text elsewhere)."""
-    from tqdm.auto import tqdm
+def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
+    """The course's one progress bar (tqdm.auto: a widget in notebooks, text elsewhere), over
+    `iterable`, or updated by hand (`total=`, `.update(n)`) when there is none."""
     kwargs.setdefault("mininterval", 0.5)
     return tqdm(iterable, **kwargs)
 

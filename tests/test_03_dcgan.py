@@ -11,7 +11,9 @@ from torch import nn
 
 import helpers.faces as faces_module
 from helpers import checks
-from helpers.faces import Faces, face_batches, find_images, lfw_faces, load_faces, md5sum, to_float
+from helpers.download import file_digest
+from helpers.faces import Faces, face_batches, find_images, lfw_faces, load_faces
+from helpers.images import to_float
 from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
                             load_dcgan_generator, slerp)
 
@@ -130,7 +132,7 @@ def test_lfw_faces_are_grey_in_three_channels():
 
 def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
-    monkeypatch.setattr(faces_module, "_online", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: False)
     faces = load_faces(image_size=32)
     out = capsys.readouterr().out
     assert faces.offline and len(faces) == 100 and faces.images.shape == (100, 3, 32, 32)
@@ -139,21 +141,6 @@ def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     assert out.strip() == fallback[0] and "no network" in out  # one line, nothing else
     with pytest.raises(FileNotFoundError, match="CelebA"):
         load_faces(image_size=32, fallback=False)
-
-
-def test_download_fails_fast_offline(monkeypatch, tmp_path):
-    monkeypatch.setattr(faces_module, "_online", lambda url, timeout=3.0: False)
-    with pytest.raises(ConnectionError, match="offline"):
-        faces_module.download_file("https://example.org/x.zip", tmp_path / "x.zip", md5="0" * 32)
-
-
-def test_download_reuses_a_file_with_the_right_md5(tmp_path):
-    path = tmp_path / "x.bin"
-    path.write_bytes(b"gan course")
-    digest = md5sum(path)
-    import hashlib
-    assert digest == hashlib.md5(b"gan course").hexdigest()
-    assert faces_module.download_file("https://unreachable.invalid/x.bin", path, md5=digest) == path
 
 
 def _write_images(folder, n=5):
@@ -327,7 +314,7 @@ def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys
     faces = load_faces(image_size=16, download=False)
     assert faces.offline and (data / "celeba" / "img_align_celeba.zip.bad").exists()
     (data / "celeba" / "img_align_celeba.zip.bad").replace(archive)
-    monkeypatch.setattr(faces_module, "CELEBA_ZIP_MD5", md5sum(archive))
+    monkeypatch.setattr(faces_module, "CELEBA_ZIP_MD5", file_digest(archive, "md5"))
     faces = load_faces(image_size=16, download=False)
     assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
     archive.unlink()  # the cache alone is enough from now on
