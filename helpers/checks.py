@@ -549,53 +549,6 @@ def check_gram_matrix(gram_fn: Callable) -> None:
          ratio_hint or "G[n] = F[n] @ F[n].T / (C*H*W) with F[n] of shape (C, H*W).")
 
 
-def check_content_loss(content_loss_fn: Callable) -> None:
-    """Lesson 04: content loss = mean squared difference of the feature maps."""
-    torch.manual_seed(1)
-    features, target = torch.rand(1, 4, 3, 3), torch.rand(1, 4, 3, 3)
-    expected = (features - target).pow(2).mean()
-    got = _call(content_loss_fn, features, target, name="content_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"content_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"content_loss: {got.item():.5f}, the mean squared difference of the features.")
-        return
-    numel = features.numel()
-    hint = _ratio_hint(got.item(), expected.item(), {
-        f"that is a sum, {numel} times the mean: use the mean (F.mse_loss) so the loss does not grow with image size.": numel,
-        f"that is Gatys's 1/2 * sum, {numel / 2:g} times the mean: this lesson uses the mean (F.mse_loss).": numel / 2,
-    })
-    if not hint and _close(got, expected.sqrt()):
-        hint = "that is the root of the mean square: leave out the square root."
-    if not hint and _close(got, (features - target).abs().mean()):
-        hint = "that is the mean absolute difference: square the differences."
-    fail(f"content_loss gave {got.item():.5f}, expected {expected.item():.5f}.", hint or "F.mse_loss(features, target).")
-
-
-def check_style_loss(style_loss_fn: Callable) -> None:
-    """Lesson 04: style loss = sum over layers of the mean squared difference of Gram matrices."""
-    torch.manual_seed(2)
-    grams = [torch.rand(1, c, c) for c in (2, 3, 4)]
-    targets = [torch.rand(1, c, c) for c in (2, 3, 4)]
-    per_layer = [(g - t).pow(2).mean() for g, t in zip(grams, targets)]
-    expected = sum(per_layer)
-    got = _call(style_loss_fn, grams, targets, name="style_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"style_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"style_loss: {got.item():.5f}, the sum over 3 layers of the mean squared Gram difference.")
-        return
-    hint = _ratio_hint(got.item(), expected.item(), {
-        "that is the mean over layers: this lesson sums the layers (the style weight absorbs the 1/L).": 1 / 3,
-    })
-    if not hint and _close(got, sum((g - t).pow(2).sum() for g, t in zip(grams, targets))):
-        hint = "that sums the squared differences inside each layer: take their mean (F.mse_loss), as the Gram sizes differ."
-    if not hint and _close(got, per_layer[0]):
-        hint = "only the first layer counted: add up every layer in the list."
-    fail(f"style_loss gave {got.item():.5f}, expected {expected.item():.5f}.",
-         hint or "sum(F.mse_loss(g, t) for g, t in zip(grams, target_grams)).")
-
-
 def check_tv_loss(tv_loss_fn: Callable) -> None:
     """Lesson 04: TV = mean |vertical neighbour difference| + mean |horizontal neighbour difference|."""
     image = torch.tensor([[[[0.0, 0.5, 1.0],
@@ -623,6 +576,57 @@ def check_tv_loss(tv_loss_fn: Callable) -> None:
     hint = next((text for value, text in hints.items() if _close(got, value)), "")
     fail(f"tv_loss gave {got.item():.4f} on a 2x3 test image, expected {expected.item():.4f} (= 1/6 + 1/2).",
          hint or "(x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean().")
+
+
+def check_lbfgs_closure(make_closure_fn: Callable) -> None:
+    """Lesson 04: closure() zeroes the gradients, evaluates the loss once, backpropagates, returns the loss tensor."""
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    made: list[Tensor] = []
+
+    def loss_fn() -> Tensor:
+        made.append((w ** 2).sum())  # loss 5 at w = (1, -2), gradient 2w
+        return made[-1]
+
+    closure = _call(make_closure_fn, torch.optim.SGD([w], lr=0.1), loss_fn, name="make_closure")
+    if not callable(closure):
+        fail(f"make_closure should return the closure (a function), got {type(closure).__name__}.",
+             "define closure() inside make_closure and return it without calling it: `return closure`.")
+    if made:
+        fail("make_closure evaluated the loss when the closure was made.",
+             "call loss_fn() inside closure(): L-BFGS calls the closure again at every trial point.")
+    w.grad = torch.full_like(w, 5.0)  # a stale gradient, left by an earlier evaluation
+    loss = _call(closure, name="closure")
+    if len(made) != 1:
+        fail(f"one call of closure() evaluated the loss {len(made)} times, expected once.",
+             "call loss_fn() once and reuse its result for backward() and the return value.")
+    if w.grad is None:
+        fail("after closure() the parameters have no gradient.", "call loss.backward() after evaluating the loss.")
+    if torch.allclose(w.grad, torch.full_like(w, 5.0)):
+        fail("closure() left the gradients as they were.",
+             "call loss.backward(): the optimiser steps along the gradients the closure leaves in .grad.")
+    if torch.allclose(w.grad, 2 * w.detach() + 5.0):
+        fail("the gradients accumulated: .grad holds this evaluation's gradient plus the previous one.",
+             "call optimizer.zero_grad() first: backward() adds to .grad, and L-BFGS evaluates several "
+             "times per step.")
+    if not torch.allclose(w.grad, 2 * w.detach()):
+        fail(f"after closure() the gradient is {w.grad.tolist()}, expected {(2 * w.detach()).tolist()}.",
+             "zero the gradients, evaluate loss_fn(), call backward() on it, once each.")
+    if not isinstance(loss, Tensor):
+        fail(f"closure() returned a {type(loss).__name__}, not the loss tensor.",
+             "return the tensor loss_fn() gave, not loss.item(): PyTorch's contract is that the closure "
+             "returns the loss, and step(closure) hands it back.")
+    if loss is not made[-1]:
+        fail("closure() returned a copy of the loss (detached or recomputed), not the loss tensor itself.",
+             "return loss_fn()'s tensor as it is (no .detach(), no torch.tensor(...)).")
+    target = torch.tensor([3.0, 0.5])
+    x = torch.zeros(2, requires_grad=True)
+    lbfgs = torch.optim.LBFGS([x], max_iter=20, line_search_fn="strong_wolfe")
+    lbfgs.step(make_closure_fn(lbfgs, lambda: ((x - target) ** 2).sum()))
+    if not torch.allclose(x.detach(), target, atol=1e-3):
+        fail(f"one L-BFGS step with your closure ended at {x.detach().tolist()}, not the minimum {target.tolist()}.",
+             "zero the gradients, evaluate, backward, return the loss: in that order.")
+    passed("make_closure: zeroes the gradients, evaluates once, backpropagates and returns the loss; "
+           "one L-BFGS step with it finds the minimum of a quadratic.")
 
 
 # --- Lesson 05: why GANs fail, and how to fix them ---

@@ -1,9 +1,10 @@
 """Numbers that say how well a GAN is doing."""
 from __future__ import annotations
 
-
 import torch
-from torch import Tensor
+import torch.nn.functional as F
+import torchvision
+from torch import Tensor, nn
 
 from helpers.toy_data import TWO_PI
 
@@ -276,16 +277,79 @@ def sharpness(images: Tensor) -> float:
     return (dx ** 2 + dy ** 2).sqrt().mean().item()
 
 
-def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024) -> tuple[Tensor, Tensor]:
+def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024,
+                       exclude: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """(M, C, H, W) queries and (N, C, H, W) references -> for each query the pixel distance (M,)
-    to its nearest reference and that reference's index (M,) (Euclidean, on the CPU)."""
+    to its nearest reference and that reference's index (M,) (Euclidean, on the CPU).
+
+    `exclude` (M,): for each query, the index of a reference it may not pick (itself, when the
+    queries are references: the nearest *other* one).
+    """
     q, r = _images(queries, "queries").flatten(1).cpu(), _images(references, "references").flatten(1).cpu()
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries and references must have the same image size, got "
                          f"{tuple(queries.shape[1:])} and {tuple(references.shape[1:])}")
+    if exclude is not None:
+        exclude = torch.as_tensor(exclude).cpu()
+        if exclude.shape != (len(q),) or len(r) < 2:
+            raise ValueError(f"exclude must hold one reference index per query ({len(q)},) and there must "
+                             f"be at least 2 references, got {tuple(exclude.shape)} and {len(r)}")
     distances, indices = [], []
-    for block in q.split(chunk):
-        best = torch.cdist(block, r).min(dim=1)   # (chunk,) each
+    for start, block in zip(range(0, len(q), chunk), q.split(chunk)):
+        pairwise = torch.cdist(block, r)          # (chunk, N)
+        if exclude is not None:
+            pairwise[torch.arange(len(block)), exclude[start:start + len(block)]] = float("inf")
+        best = pairwise.min(dim=1)                # (chunk,) each
         distances.append(best.values)
         indices.append(best.indices)
     return torch.cat(distances), torch.cat(indices)
+
+
+# --- Lesson 03: a Fréchet distance on a pretrained network's features ---
+
+def load_inception() -> nn.Module:
+    """torchvision's Inception v3 with ImageNet weights (downloaded once into torch's cache),
+    its classifier replaced by the identity: images -> (N, 2048) pool features, in eval mode."""
+    model = torchvision.models.inception_v3(weights=torchvision.models.Inception_V3_Weights.IMAGENET1K_V1)
+    model.fc = nn.Identity()
+    return model.eval()
+
+
+@torch.no_grad()
+def inception_features(images: Tensor, model: nn.Module, batch_size: int = 100) -> Tensor:
+    """(N, 3, H, W) images in [-1, 1] -> (N, 2048) pool features of `model` (from load_inception),
+    each batch resized to 299×299 and normalised as for ImageNet; float32 on the CPU."""
+    x = _images(images, "images")
+    if x.shape[1] != 3:
+        raise ValueError(f"images must have 3 channels, got {x.shape[1]}")
+    device = next(model.parameters()).device
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+    features = []
+    for batch in x.split(batch_size):
+        batch = F.interpolate((batch.to(device) + 1) / 2, size=(299, 299), mode="bilinear",
+                              align_corners=False)                        # (B, 3, 299, 299) in [0, 1]
+        features.append(model((batch - mean) / std).flatten(1).float().cpu())  # (B, 2048)
+    return torch.cat(features)
+
+
+def pretrained_frechet_distance(generated: Tensor, real: Tensor, real_is_celeba: bool,
+                                device: str | torch.device = "cpu") -> tuple[float | None, str]:
+    """(N, 3, H, W) generated and real images in [-1, 1] -> (Fréchet distance on Inception-v3
+    features, a line saying what was measured), or (None, a line saying why it was not).
+
+    torchvision's ImageNet weights, not the TensorFlow ones of the published FIDs: comparable
+    between runs of this lesson, not with papers' numbers.
+    """
+    if not real_is_celeba:
+        return None, ("Fréchet distance on Inception features: not measured, the real faces are not "
+                      "CelebA (on a stand-in data set the number would compare with nothing).")
+    try:
+        model = load_inception().to(device)
+    except Exception as error:  # no network, a proxy, a broken cache: say which
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        return None, (f"Fréchet distance on Inception features: not measured, the Inception-v3 weights "
+                      f"cannot be loaded ({type(error).__name__}: {reason}).")
+    distance = frechet_distance(inception_features(generated, model), inception_features(real, model))
+    return distance, (f"Fréchet distance on Inception-v3 features (torchvision's weights), {len(generated):,} "
+                      f"generated vs {len(real):,} real faces: {distance:.1f}")

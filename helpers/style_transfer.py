@@ -408,6 +408,16 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None,
     raise ValueError(f"optimizer name must be 'lbfgs' or 'adam', got {name!r}")
 
 
+def make_closure(optimizer: torch.optim.Optimizer, loss_fn: Callable[[], Tensor]) -> Callable[[], Tensor]:
+    """closure() for optimizer.step: zero the gradients, evaluate loss_fn() -> scalar, backpropagate, return it."""
+    def closure() -> Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn()  # evaluated at the current parameters, on every call
+        loss.backward()   # the gradients of this evaluation only
+        return loss       # the tensor itself: step(closure) hands it back
+    return closure
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
                    loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]],
                    log: list[dict[str, float]]) -> None:
@@ -416,14 +426,12 @@ def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
     Adam's pixels are clamped to [0, 1] after each step. L-BFGS's are not: moving its pixels
     behind its back breaks its curvature estimates (it can blow up to NaN); clamp at the end.
     """
-    def closure() -> Tensor:
-        optimizer.zero_grad(set_to_none=True)
+    def evaluate() -> Tensor:
         total, parts = loss_fn(image)
-        total.backward()
         log.append(parts)
         return total
 
-    optimizer.step(closure)
+    optimizer.step(make_closure(optimizer, evaluate))
     if not isinstance(optimizer, torch.optim.LBFGS):
         with torch.no_grad():
             image.clamp_(0, 1)

@@ -320,3 +320,48 @@ def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys
     archive.unlink()  # the cache alone is enough from now on
     assert torch.equal(load_faces(image_size=16, download=False).images, faces.images)
     assert "from the cache" in capsys.readouterr().out
+
+
+# --- the numbers after training: nearest training faces and the pretrained Fréchet distance ---
+
+def test_nearest_neighbours_can_exclude_each_query_itself():
+    """Real faces against the training set they belong to: the nearest *other* face, never itself."""
+    from helpers import metrics
+    torch.manual_seed(0)
+    references = torch.rand(6, 3, 4, 4) * 2 - 1
+    distances, indices = metrics.nearest_neighbours(references[:3], references, chunk=2,
+                                                    exclude=torch.arange(3))
+    brute = torch.cdist(references[:3].flatten(1), references.flatten(1))  # (3, 6)
+    brute[torch.arange(3), torch.arange(3)] = float("inf")
+    assert torch.equal(indices, brute.argmin(dim=1)) and (indices != torch.arange(3)).all()
+    assert torch.allclose(distances, brute.min(dim=1).values)
+    with pytest.raises(ValueError, match="exclude"):
+        metrics.nearest_neighbours(references[:3], references, exclude=torch.arange(2))
+
+
+def test_pretrained_frechet_distance_says_why_it_cannot(monkeypatch):
+    from helpers import metrics
+    images = torch.zeros(4, 3, 8, 8)
+
+    def offline():
+        raise ConnectionError("cannot reach download.pytorch.org")
+    monkeypatch.setattr(metrics, "load_inception", offline)
+    distance, line = metrics.pretrained_frechet_distance(images, images, real_is_celeba=True)
+    assert distance is None and "not measured" in line and "cannot reach download.pytorch.org" in line
+    distance, line = metrics.pretrained_frechet_distance(images, images, real_is_celeba=False)
+    assert distance is None and "not CelebA" in line  # the stand-in faces: not even tried
+
+
+def test_inception_features_are_2048_wide_pool_features():
+    """A randomly initialised Inception v3 (no download) on 2 tiny images, resized to 299 inside."""
+    import torchvision
+    from helpers import metrics
+    torch.manual_seed(0)
+    model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False)
+    model.fc = nn.Identity()
+    features = metrics.inception_features(torch.rand(2, 3, 8, 8) * 2 - 1, model.eval())
+    assert features.shape == (2, 2048) and features.dtype == torch.float32 and torch.isfinite(features).all()
+    assert not torch.allclose(features[0], features[1])  # depends on the image
+    with pytest.raises(ValueError, match="3 channels"):
+        metrics.inception_features(torch.zeros(2, 1, 8, 8), model)
+
