@@ -5,6 +5,7 @@ message that says what was expected, what came, and a hint.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
@@ -44,6 +45,7 @@ def _call(fn: Callable, *args, name: str):
 
 
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
+    a, b = (x.detach() if isinstance(x, Tensor) else x for x in (a, b))
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
 
 
@@ -83,47 +85,142 @@ def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
     passed(f"Discriminator: (16, 2) -> (16, 1) probabilities, {len(hidden)} linear layers.")
 
 
-def check_d_loss(d_loss_fn: Callable[[Tensor, Tensor], Tensor]) -> None:
-    """Lesson 01: d_loss(d_real, d_fake) = mean(-log D(x)) + mean(-log(1 - D(G(z))))."""
-    d_real = torch.tensor([[0.9], [0.6], [0.8]])
-    d_fake = torch.tensor([[0.2], [0.3], [0.1]])
-    expected = (-torch.log(d_real)).mean() + (-torch.log(1 - d_fake)).mean()
-    got = _call(d_loss_fn, d_real, d_fake, name="d_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"d_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"D loss: {got.item():.4f} matches -log D(x) - log(1 - D(G(z))).")
-        return
+def _tiny_harmonic_gan(stale_grads: str) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
+    """A fixed 2-D G (Linear) and D (Linear + Sigmoid), a batch of 8 points and 8 noise vectors.
+
+    `stale_grads` ("discriminator" or "generator") gets a leftover gradient of 1 in every .grad, as
+    the other player's step leaves there: an update that forgets to zero it moves by lr too far.
+    """
+    torch.manual_seed(0)
+    generator = nn.Linear(2, 2)
+    discriminator = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    for param in (discriminator if stale_grads == "discriminator" else generator).parameters():
+        param.grad = torch.ones_like(param)
+    return generator, discriminator, torch.randn(8, 2), torch.randn(8, 2)
+
+
+def _flat(module: nn.Module) -> Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def _flat_grad(module: nn.Module) -> Tensor:
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
+                      for p in module.parameters()])
+
+
+def _call_step(step: Callable, *args, name: str, given: str):
+    try:
+        return _call(step, *args, name=name)
+    except NameError as error:
+        fail(f"{name} uses a name it is not given: {error}.",
+             f"use only its arguments ({given}) and `criterion`; the check runs it on its own small networks.")
+    except RuntimeError as error:
+        if "does not require grad" not in str(error):
+            raise
+        fail(f"{name}'s loss has no gradient to follow: {str(error).splitlines()[0]}",
+             "the generator's step needs the gradient to flow through D into G: do not detach its fakes.")
+
+
+def _three(out, name: str, names: str, n: int) -> tuple[Tensor, ...]:
+    if not isinstance(out, tuple) or len(out) != len(names.split(", ")):
+        fail(f"{name} should return ({names}), got {type(out).__name__}.",
+             f"end with `return {names}`.")
+    loss, *outputs = out
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
+        fail(f"{name}'s first result should be the loss, a single-number tensor, got {loss!r}.")
+    for output in outputs:
+        if not isinstance(output, Tensor) or tuple(output.shape) != (n, 1):
+            fail(f"{name} should return D's outputs of shape ({n}, 1), got "
+                 f"{getattr(output, 'shape', output)!r}.", "return D's outputs, not their mean.")
+    return out
+
+
+def check_d_step(d_step: Callable) -> None:
+    """Lesson 01: one D update, minimising mean(-log D(x)) + mean(-log(1 - D(G(z)))); G untouched."""
+    generator, discriminator, real, noise = _tiny_harmonic_gan(stale_grads="discriminator")
+    lr = 0.1
+    with torch.enable_grad():  # the reference answer, on a copy
+        ref = copy.deepcopy(discriminator)
+        d_real, d_fake = ref(real), ref(generator(noise).detach())
+        expected = (-torch.log(d_real)).mean() + (-torch.log(1 - d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=lr)
+    out = _call_step(d_step, discriminator, generator, real, noise, d_optimizer, name="d_step",
+                     given="discriminator, generator, real_points, noise, d_optimizer")
+    d_loss, _, _ = _three(out, "d_step", "d_loss, d_real, d_fake", 8)
     swapped = (-torch.log(1 - d_real)).mean() + (-torch.log(d_fake)).mean()
-    if _close(got, swapped):
-        fail(f"got {got.item():.4f}, expected {expected.item():.4f}: the labels are swapped.",
-             "reals get label 1 and fakes label 0: BCE(D(x), 1) + BCE(D(G(z)), 0).")
-    if _close(got, expected / 2):
-        fail(f"got {got.item():.4f}, expected {expected.item():.4f}: that is half of it.",
-             "this lesson adds the two BCE terms; it does not average them.")
-    fail(f"got {got.item():.4f}, expected {expected.item():.4f} for D(x) = {d_real.flatten().tolist()}, "
-         f"D(G(z)) = {d_fake.flatten().tolist()}.",
-         "use nn.BCELoss: criterion(d_real, ones) + criterion(d_fake, zeros).")
+    if _close(d_loss, swapped):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: the labels are swapped.",
+             "D wants to call reals real and fakes fake: reals get label 1, fakes label 0.")
+    if _close(d_loss, expected / 2):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: that is half of it.",
+             "this lesson adds the two BCE terms (each a batch mean), as V does; it does not average them.")
+    if not _close(d_loss, expected):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(x)) "
+             "+ mean(-log(1 - D(G(z)))).",
+             "criterion(D(real), ones) + criterion(D(fake), zeros), computed before the update.")
+    if not torch.equal(_flat(generator), g_before):
+        fail("the D step changed G's weights.", "only d_optimizer steps in the D step; G is the other player.")
+    if _flat_grad(generator).abs().sum() > 0:
+        fail("after the D step, G's parameters hold gradients: d_loss was backpropagated into G.",
+             "detach the fakes (generator(noise).detach()) before D sees them: D's loss must stop at D.")
+    moved = _flat(discriminator) - d_before
+    if moved.abs().max() < 1e-8:
+        fail("the D step did not change D's weights.",
+             "zero the gradients, then d_loss.backward(), then d_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("D moved by its gradient plus a leftover: .grad still held what an earlier backward put there "
+             "(the G step also writes into D's .grad).",
+             "call d_optimizer.zero_grad() before d_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("D's update is not one optimiser step on d_loss.",
+             "one d_optimizer.zero_grad(), one d_loss.backward(), one d_optimizer.step().")
+    passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, terms summed), fakes detached, "
+           "gradients zeroed, only D moved.")
 
 
-def check_g_loss(g_loss_fn: Callable[[Tensor], Tensor]) -> None:
-    """Lesson 01: the non-saturating G loss, mean(-log D(G(z)))."""
-    d_fake = torch.tensor([[0.2], [0.3], [0.1]])
-    expected = (-torch.log(d_fake)).mean()
-    got = _call(g_loss_fn, d_fake, name="g_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"g_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"G loss: {got.item():.4f} matches the non-saturating -log D(G(z)).")
-        return
-    saturating = torch.log(1 - d_fake).mean()
-    if _close(got, saturating):
-        fail(f"got {got.item():.4f}: that is the saturating loss log(1 - D(G(z))).",
-             "it has almost no gradient when D rejects the fakes; use BCE(D(G(z)), 1) = -log D(G(z)).")
-    if _close(got, (-torch.log(1 - d_fake)).mean()):
-        fail(f"got {got.item():.4f}: fakes were labelled 0 in the G step.",
+def check_g_step(g_step: Callable) -> None:
+    """Lesson 01: one G update on the non-saturating loss mean(-log D(G(z))); D untouched."""
+    generator, discriminator, _, noise = _tiny_harmonic_gan(stale_grads="generator")
+    lr = 0.1
+    with torch.enable_grad():
+        ref = copy.deepcopy(generator)
+        d_fake = discriminator(ref(noise))
+        expected = (-torch.log(d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    d_fake = d_fake.detach()
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    g_optimizer = torch.optim.SGD(generator.parameters(), lr=lr)
+    out = _call_step(g_step, discriminator, generator, noise, g_optimizer, name="g_step",
+                     given="discriminator, generator, noise, g_optimizer")
+    g_loss, _ = _three(out, "g_step", "g_loss, d_fake", 8)
+    if _close(g_loss, torch.log(1 - d_fake).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: that is the saturating loss log(1 - D(G(z))).",
+             "it has almost no gradient while D rejects the fakes; minimise -log D(G(z)) = BCE(D(G(z)), 1).")
+    if _close(g_loss, (-torch.log(1 - d_fake)).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: the fakes were labelled 0, so G would help D reject them.",
              "the generator wants D to call its fakes real: label them 1.")
-    fail(f"got {got.item():.4f}, expected {expected.item():.4f}.", "criterion(d_fake, ones).")
+    if not _close(g_loss, expected):
+        fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(G(z))).",
+             "criterion(D(G(noise)), ones), computed before the update.")
+    if not torch.equal(_flat(discriminator), d_before):
+        fail("the G step changed D's weights.", "only g_optimizer steps in the G step; D is the other player.")
+    moved = _flat(generator) - g_before
+    if moved.abs().max() < 1e-8:
+        if _flat_grad(generator).abs().sum() == 0:
+            fail("the G step left G unchanged and without a gradient: the fakes were detached.",
+                 "in the G step the gradient must flow through D into G: do not detach here.")
+        fail("the G step did not change G's weights.",
+             "zero the gradients, then g_loss.backward(), then g_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("G moved by its gradient plus a leftover: .grad still held what an earlier backward put there.",
+             "call g_optimizer.zero_grad() before g_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("G's update is not one optimiser step on g_loss.",
+             "one g_optimizer.zero_grad(), one g_loss.backward(), one g_optimizer.step().")
+    passed(f"G step: g_loss {g_loss.item():.4f} (non-saturating, fakes labelled 1), gradients zeroed, "
+           "only G moved.")
 
 
 def check_harmonic_gan(curve_error: float, coverage: float,
