@@ -370,31 +370,74 @@ def check_generator_loss(generator_loss: Callable) -> None:
          "criterion(discriminator(fake_images), torch.ones_like(...)).")
 
 
-def check_sample_grid(to_grid: Callable[[Tensor, int], Tensor]) -> None:
-    """Lesson 02: (N, 1, H, W) in [-1, 1] -> (rows*H, nrow*W) in [0, 1], filled row by row."""
-    n, h, w, nrow = 6, 2, 3, 3
-    images = torch.linspace(-1, 1, n * h * w).reshape(n, 1, h, w)
-    got = _call(to_grid, images, nrow, name="to_grid")
-    rows = math.ceil(n / nrow)
-    expected = ((images + 1) / 2).reshape(rows, nrow, h, w).permute(0, 2, 1, 3).reshape(rows * h, nrow * w)
-    if not isinstance(got, Tensor):
-        fail(f"to_grid should return a tensor, got {type(got).__name__}.")
-    if tuple(got.shape) != tuple(expected.shape):
-        fail(f"6 images of 2×3 with nrow=3 should give a (4, 9) grid, got {tuple(got.shape)}.",
-             "(N, 1, H, W) -> (rows, nrow, H, W) -> permute to (rows, H, nrow, W) -> reshape.")
-    if torch.allclose(got, expected, atol=1e-5):
-        passed("Sample grid: images placed row by row, pixels mapped from [-1, 1] to [0, 1].")
-        return
-    if torch.allclose(got, expected * 2 - 1, atol=1e-5):
-        fail("the grid is still in [-1, 1].", "imshow wants [0, 1]: map x to (x + 1) / 2.")
-    if got.min() < -1e-6 or got.max() > 1 + 1e-6:
-        fail(f"grid values run from {got.min():.2f} to {got.max():.2f}; they should lie in [0, 1].",
-             "map x to (x + 1) / 2 (not x / 2, not x * 0.5 + 1).")
-    wrong = ((images + 1) / 2).reshape(rows, nrow, h, w).reshape(rows * h, nrow * w)
-    if torch.allclose(got, wrong, atol=1e-5):
-        fail("the images are sliced into strips: the reshape skipped a permute.",
-             "after reshaping to (rows, nrow, H, W), permute(0, 2, 1, 3) before the last reshape.")
-    fail("the grid's pixels are not where expected: image i belongs at row i // nrow, column i % nrow.")
+def _ema_models(requires_grad: bool) -> tuple[nn.Module, nn.Module]:
+    """A small model with a BatchNorm (weights and buffers) and its average, both moved apart."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema_model = copy.deepcopy(model).requires_grad_(requires_grad)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param))            # G has trained since the last update
+        model[1].running_mean.add_(1.0)
+        model[1].running_var.mul_(2.0)
+        model[1].num_batches_tracked.add_(5)
+    return ema_model, model
+
+
+def _flat_state(tensors) -> Tensor:
+    return torch.cat([t.detach().double().flatten() for t in tensors])
+
+
+def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) -> None:
+    """Lesson 02: theta_ema <- decay * theta_ema + (1 - decay) * theta in place, buffers copied."""
+    decay = 0.9
+    ema_model, model = _ema_models(requires_grad=False)  # as train_gan makes it
+    ema_before, model_before = _flat_state(ema_model.parameters()), _flat_state(model.parameters())
+    model_buffers = _flat_state(model.buffers())
+    ema_buffers_before = _flat_state(ema_model.buffers())
+    try:
+        _call(ema_update, ema_model, model, decay, name="ema_update")
+    except RuntimeError as error:
+        if "leaf Variable that requires grad" not in str(error):
+            raise
+        fail("ema_update changed G's weights in place while autograd was recording.",
+             "do the update under `with torch.no_grad():`, and change ema_model, not model.")
+    if not torch.allclose(_flat_state(model.parameters()), model_before):
+        fail("ema_update changed the model's weights; only the average should move.",
+             "the first argument is the average: update ema_model's parameters towards model's.")
+    if any(p.requires_grad or p.grad_fn is not None for p in ema_model.parameters()):
+        fail("the averaged weights now carry an autograd graph back into G's weights (it grows every step).",
+             "do the update under `with torch.no_grad():`.")
+    got = _flat_state(ema_model.parameters())
+    expected = decay * ema_before + (1 - decay) * model_before
+    if not torch.allclose(got, expected, atol=1e-6):
+        if torch.allclose(got, ema_before):
+            fail("the averaged weights did not change.",
+                 "`ema_param = ...` only rebinds a name; update the tensor in place (mul_, add_, lerp_ or copy_).")
+        if torch.allclose(got, (1 - decay) * ema_before + decay * model_before, atol=1e-6):
+            fail("the decay is applied the wrong way round: the average kept 10% of itself for decay = 0.9.",
+                 "decay is the share the average keeps: decay * ema + (1 - decay) * model.")
+        if torch.allclose(got, model_before):
+            fail("the averaged weights were replaced by the model's, not averaged.",
+                 "keep `decay` of the old average: decay * ema + (1 - decay) * model.")
+        fail("the averaged weights are not decay * ema + (1 - decay) * model for every parameter.",
+             "loop over zip(ema_model.parameters(), model.parameters()).")
+    buffers = _flat_state(ema_model.buffers())
+    if not torch.equal(buffers, model_buffers):
+        hint = ("copy them: ema_buffer.copy_(buffer) for zip(ema_model.buffers(), model.buffers()).")
+        if torch.equal(buffers, ema_buffers_before):
+            fail("the buffers (BatchNorm's running mean and variance) were not copied.", hint)
+        fail("the buffers were averaged; they are statistics of the current G, not weights.", hint)
+    ema_model, model = _ema_models(requires_grad=True)  # a plain copy.deepcopy(model)
+    try:
+        _call(ema_update, ema_model, model, decay, name="ema_update")
+    except RuntimeError as error:
+        if "leaf Variable that requires grad" not in str(error):
+            raise
+        fail("on a plain copy.deepcopy(model), ema_update fails: an in-place change of a weight that "
+             "requires grad, while autograd records.", "do the update under `with torch.no_grad():`.")
+    passed(f"EMA update: decay {decay} keeps {decay:.0%} of the average, buffers copied, model untouched, "
+           "no graph recorded.")
 
 
 def check_mnist_gan(fd: float, real_vs_real: float, coverage: int, max_fd: float,
