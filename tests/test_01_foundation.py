@@ -300,7 +300,7 @@ def test_check_steps_accept_the_right_answers(capsys):
     ({"labels": (0.0, 1.0)}, "labels are swapped"),
     ({"labels": (1.0, 1.0)}, r"expected 1\.4490"),
     ({"scale": 0.5}, "half of it"),
-    ({"zero": False}, "zero_grad"),
+    ({"zero": False}, "plus a leftover"),
     ({"step": False}, "did not change D's weights"),
     ({"detach": False, "also_step_g": True}, "changed G's weights"),
 ])
@@ -313,7 +313,7 @@ def test_check_d_step_explains_each_mistake(mistake, message):
     ({"saturating": True}, "saturating"),
     ({"label": 0.0}, "labelled 0"),
     ({"detach": True}, "do not detach"),
-    ({"zero": False}, "zero_grad"),
+    ({"zero": False}, "plus a leftover"),
     ({"step": False}, "did not change G's weights"),
     ({"step_d": True}, "changed D's weights"),
 ])
