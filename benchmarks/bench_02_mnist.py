@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Lesson 02 benchmark: the seed loop's data path vs the lesson's, side by side, and the seed collapse.
+"""Lesson 02 benchmark: the classic loop's data path vs the lesson's, side by side, and their quality.
 
 Speed: the same GAN (64 → 256 → 256 → 784 generator, 784 → 256 → 256 → 1 discriminator, batch 64)
 trained by
-  seed   — torchvision MNIST dataset + DataLoader(ToTensor, Normalize), sigmoid + BCELoss, no detach
-           (the loop as first written);
+  classic — torchvision MNIST dataset + DataLoader(ToTensor, Normalize), sigmoid + BCELoss, no detach
+            (the classic tutorial loop);
   lesson — the whole dataset as one uint8 tensor, batches drawn by index (helpers.mnist.ImageBatches),
            the lesson's final step (detach, logits + BCEWithLogitsLoss, betas (0.5, 0.999), smoothing,
            dropout; one stacked D pass, the fakes reused in the G step, D frozen in the G step,
@@ -55,8 +55,8 @@ def write_idx(folder: Path, images: torch.Tensor, labels: torch.Tensor) -> None:
         (raw / f"{split}-labels-idx1-ubyte").write_bytes(label_bytes)
 
 
-def seed_loader(tmp: Path):
-    """The seed's data path: torchvision MNIST + DataLoader(ToTensor, Normalize), batch 64, shuffled."""
+def classic_loader(tmp: Path):
+    """The classic data path: torchvision MNIST + DataLoader(ToTensor, Normalize), batch 64, shuffled."""
     from torchvision import datasets, transforms
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
     try:
@@ -77,8 +77,8 @@ def endless(loader):
             yield images
 
 
-def make_seed():
-    """Seed loop as written: sigmoid + BCELoss, Adam(2e-4, default betas), no detach."""
+def make_classic():
+    """The classic tutorial loop: sigmoid + BCELoss, Adam(2e-4, default betas), no detach, G zeroed before its backward."""
     torch.manual_seed(0)
     generator, discriminator = MLPGenerator(LATENT_DIM), MLPDiscriminator(sigmoid=True)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=2e-4)
@@ -88,15 +88,15 @@ def make_seed():
     def step(real_images):
         n = real_images.shape[0]
         d_optimizer.zero_grad()
-        g_optimizer.zero_grad()
         fake_images = generator(torch.randn(n, LATENT_DIM))  # not detached
         real_out, fake_out = discriminator(real_images), discriminator(fake_images)
         d_loss = (criterion(real_out, torch.ones_like(real_out))
                   + criterion(fake_out, torch.zeros_like(fake_out))) / 2
         d_loss.backward()
         d_optimizer.step()
-        fake_out = discriminator(generator(torch.randn(n, LATENT_DIM)))
+        fake_out = discriminator(generator(torch.randn(n, LATENT_DIM)))  # new fakes for the G step
         g_loss = criterion(fake_out, torch.ones_like(fake_out))
+        g_optimizer.zero_grad()  # clears what d_loss.backward() left in G's .grad
         g_loss.backward()
         g_optimizer.step()
     return generator, step
@@ -165,38 +165,38 @@ def main() -> int:
     print(f"torch {torch.__version__}, CPU, {torch.get_num_threads()} threads; batch {BATCH_SIZE}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        loader, where = seed_loader(Path(tmp))
-        print(f"seed data: {where}")
+        loader, where = classic_loader(Path(tmp))
+        print(f"classic data: {where}")
         data = load_images("mnist", download=True, verbose=False)
         print(f"lesson data: {data!r}")
-        seed_batches = endless(loader)
+        classic_batches = endless(loader)
         lesson_batches = ImageBatches(data, BATCH_SIZE, generator=torch.Generator().manual_seed(0))
-        _, seed_step = make_seed()
+        _, classic_step = make_classic()
         _, lesson_step = make_lesson()
         for _ in range(10):  # warm-up
-            seed_step(next(seed_batches))
+            classic_step(next(classic_batches))
             lesson_step(next(lesson_batches))
 
-        totals = {k: [0.0, 0.0] for k in ("seed", "lesson", "seed data", "lesson data")}
+        totals = {k: [0.0, 0.0] for k in ("classic", "lesson", "classic data", "lesson data")}
         n = args.steps_per_round
         for _ in range(args.rounds):
-            for name, result in (("seed", timed(seed_step, seed_batches, n)),
+            for name, result in (("classic", timed(classic_step, classic_batches, n)),
                                  ("lesson", timed(lesson_step, lesson_batches, n)),
-                                 ("seed data", timed_data(seed_batches, n)),
+                                 ("classic data", timed_data(classic_batches, n)),
                                  ("lesson data", timed_data(lesson_batches, n))):
                 totals[name][0] += result[0]
                 totals[name][1] += result[1]
         images = args.rounds * n * BATCH_SIZE
         print(f"\nSpeed: {args.rounds} alternating rounds of {n} steps ({images:,} images each)")
         print(f"{'loop':<36}{'images/s (wall)':>16}{'images/CPU-s':>14}")
-        rows = [("seed: DataLoader + train step", "seed"), ("lesson: uint8 index + train step", "lesson"),
-                ("seed data path alone", "seed data"), ("lesson data path alone", "lesson data")]
+        rows = [("classic: DataLoader + train step", "classic"), ("lesson: uint8 index + train step", "lesson"),
+                ("classic data path alone", "classic data"), ("lesson data path alone", "lesson data")]
         for label, key in rows:
             wall, cpu = totals[key]
             print(f"{label:<36}{images / wall:>16,.0f}{images / max(cpu, 1e-9):>14,.0f}")
-        speedup_wall = totals["seed"][0] / totals["lesson"][0]
-        speedup_cpu = totals["seed"][1] / totals["lesson"][1]
-        print(f"speed-up, lesson vs seed: {speedup_wall:.2f}x wall clock, {speedup_cpu:.2f}x CPU time "
+        speedup_wall = totals["classic"][0] / totals["lesson"][0]
+        speedup_cpu = totals["classic"][1] / totals["lesson"][1]
+        print(f"speed-up, lesson vs classic: {speedup_wall:.2f}x wall clock, {speedup_cpu:.2f}x CPU time "
               f"(target ≥ 3x)")
 
         if args.quality_steps > 0:
@@ -207,7 +207,7 @@ def main() -> int:
             print(f"\nQuality: {args.quality_steps} steps on the 5,000 offline digits, 2,000 samples scored "
                   f"(real vs real {scorer.real_vs_real:.2f})")
             print(f"{'loop':<36}{'Fréchet dist.':>14}{'coverage':>10}{'top class':>11}{'seconds':>9}")
-            for label, make in (("seed loop as written (lr 2e-4)", make_seed),
+            for label, make in (("classic loop (lr 2e-4)", make_classic),
                                 ("lesson recipe (lr 1e-3)", make_lesson)):
                 generator, step = make()
                 batches = ImageBatches(offline, BATCH_SIZE, generator=torch.Generator().manual_seed(0))

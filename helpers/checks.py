@@ -5,6 +5,7 @@ message that says what was expected, what came, and a hint.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
@@ -44,6 +45,7 @@ def _call(fn: Callable, *args, name: str):
 
 
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
+    a, b = (x.detach() if isinstance(x, Tensor) else x for x in (a, b))
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
 
 
@@ -83,47 +85,142 @@ def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
     passed(f"Discriminator: (16, 2) -> (16, 1) probabilities, {len(hidden)} linear layers.")
 
 
-def check_d_loss(d_loss_fn: Callable[[Tensor, Tensor], Tensor]) -> None:
-    """Lesson 01: d_loss(d_real, d_fake) = mean(-log D(x)) + mean(-log(1 - D(G(z))))."""
-    d_real = torch.tensor([[0.9], [0.6], [0.8]])
-    d_fake = torch.tensor([[0.2], [0.3], [0.1]])
-    expected = (-torch.log(d_real)).mean() + (-torch.log(1 - d_fake)).mean()
-    got = _call(d_loss_fn, d_real, d_fake, name="d_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"d_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"D loss: {got.item():.4f} matches -log D(x) - log(1 - D(G(z))).")
-        return
+def _tiny_harmonic_gan(stale_grads: str) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
+    """A fixed 2-D G (Linear) and D (Linear + Sigmoid), a batch of 8 points and 8 noise vectors.
+
+    `stale_grads` ("discriminator" or "generator") gets a leftover gradient of 1 in every .grad, as
+    the other player's step leaves there: an update that forgets to zero it moves by lr too far.
+    """
+    torch.manual_seed(0)
+    generator = nn.Linear(2, 2)
+    discriminator = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    for param in (discriminator if stale_grads == "discriminator" else generator).parameters():
+        param.grad = torch.ones_like(param)
+    return generator, discriminator, torch.randn(8, 2), torch.randn(8, 2)
+
+
+def _flat(module: nn.Module) -> Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def _flat_grad(module: nn.Module) -> Tensor:
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
+                      for p in module.parameters()])
+
+
+def _call_step(step: Callable, *args, name: str, given: str):
+    try:
+        return _call(step, *args, name=name)
+    except NameError as error:
+        fail(f"{name} uses a name it is not given: {error}.",
+             f"use only its arguments ({given}) and `criterion`; the check runs it on its own small networks.")
+    except RuntimeError as error:
+        if "does not require grad" not in str(error):
+            raise
+        fail(f"{name}'s loss has no gradient to follow: {str(error).splitlines()[0]}",
+             "the generator's step needs the gradient to flow through D into G: do not detach its fakes.")
+
+
+def _three(out, name: str, names: str, n: int) -> tuple[Tensor, ...]:
+    if not isinstance(out, tuple) or len(out) != len(names.split(", ")):
+        fail(f"{name} should return ({names}), got {type(out).__name__}.",
+             f"end with `return {names}`.")
+    loss, *outputs = out
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
+        fail(f"{name}'s first result should be the loss, a single-number tensor, got {loss!r}.")
+    for output in outputs:
+        if not isinstance(output, Tensor) or tuple(output.shape) != (n, 1):
+            fail(f"{name} should return D's outputs of shape ({n}, 1), got "
+                 f"{getattr(output, 'shape', output)!r}.", "return D's outputs, not their mean.")
+    return out
+
+
+def check_d_step(d_step: Callable) -> None:
+    """Lesson 01: one D update, minimising mean(-log D(x)) + mean(-log(1 - D(G(z)))); G untouched."""
+    generator, discriminator, real, noise = _tiny_harmonic_gan(stale_grads="discriminator")
+    lr = 0.1
+    with torch.enable_grad():  # the reference answer, on a copy
+        ref = copy.deepcopy(discriminator)
+        d_real, d_fake = ref(real), ref(generator(noise).detach())
+        expected = (-torch.log(d_real)).mean() + (-torch.log(1 - d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=lr)
+    out = _call_step(d_step, discriminator, generator, real, noise, d_optimizer, name="d_step",
+                     given="discriminator, generator, real_points, noise, d_optimizer")
+    d_loss, _, _ = _three(out, "d_step", "d_loss, d_real, d_fake", 8)
     swapped = (-torch.log(1 - d_real)).mean() + (-torch.log(d_fake)).mean()
-    if _close(got, swapped):
-        fail(f"got {got.item():.4f}, expected {expected.item():.4f}: the labels are swapped.",
-             "reals get label 1 and fakes label 0: BCE(D(x), 1) + BCE(D(G(z)), 0).")
-    if _close(got, expected / 2):
-        fail(f"got {got.item():.4f}, expected {expected.item():.4f}: that is half of it.",
-             "this lesson adds the two BCE terms; it does not average them.")
-    fail(f"got {got.item():.4f}, expected {expected.item():.4f} for D(x) = {d_real.flatten().tolist()}, "
-         f"D(G(z)) = {d_fake.flatten().tolist()}.",
-         "use nn.BCELoss: criterion(d_real, ones) + criterion(d_fake, zeros).")
+    if _close(d_loss, swapped):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: the labels are swapped.",
+             "D wants to call reals real and fakes fake: reals get label 1, fakes label 0.")
+    if _close(d_loss, expected / 2):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: that is half of it.",
+             "this lesson adds the two BCE terms (each a batch mean), as V does; it does not average them.")
+    if not _close(d_loss, expected):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(x)) "
+             "+ mean(-log(1 - D(G(z)))).",
+             "criterion(D(real), ones) + criterion(D(fake), zeros), computed before the update.")
+    if not torch.equal(_flat(generator), g_before):
+        fail("the D step changed G's weights.", "only d_optimizer steps in the D step; G is the other player.")
+    if _flat_grad(generator).abs().sum() > 0:
+        fail("after the D step, G's parameters hold gradients: d_loss was backpropagated into G.",
+             "detach the fakes (generator(noise).detach()) before D sees them: D's loss must stop at D.")
+    moved = _flat(discriminator) - d_before
+    if moved.abs().max() < 1e-8:
+        fail("the D step did not change D's weights.",
+             "zero the gradients, then d_loss.backward(), then d_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("D moved by its gradient plus a leftover: .grad still held what an earlier backward put there "
+             "(the G step also writes into D's .grad).",
+             "call d_optimizer.zero_grad() before d_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("D's update is not one optimiser step on d_loss.",
+             "one d_optimizer.zero_grad(), one d_loss.backward(), one d_optimizer.step().")
+    passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, terms summed), fakes detached, "
+           "gradients zeroed, only D moved.")
 
 
-def check_g_loss(g_loss_fn: Callable[[Tensor], Tensor]) -> None:
-    """Lesson 01: the non-saturating G loss, mean(-log D(G(z)))."""
-    d_fake = torch.tensor([[0.2], [0.3], [0.1]])
-    expected = (-torch.log(d_fake)).mean()
-    got = _call(g_loss_fn, d_fake, name="g_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"g_loss should return a single-number tensor, got {got!r}.")
-    if _close(got, expected):
-        passed(f"G loss: {got.item():.4f} matches the non-saturating -log D(G(z)).")
-        return
-    saturating = torch.log(1 - d_fake).mean()
-    if _close(got, saturating):
-        fail(f"got {got.item():.4f}: that is the saturating loss log(1 - D(G(z))).",
-             "it has almost no gradient when D rejects the fakes; use BCE(D(G(z)), 1) = -log D(G(z)).")
-    if _close(got, (-torch.log(1 - d_fake)).mean()):
-        fail(f"got {got.item():.4f}: fakes were labelled 0 in the G step.",
+def check_g_step(g_step: Callable) -> None:
+    """Lesson 01: one G update on the non-saturating loss mean(-log D(G(z))); D untouched."""
+    generator, discriminator, _, noise = _tiny_harmonic_gan(stale_grads="generator")
+    lr = 0.1
+    with torch.enable_grad():
+        ref = copy.deepcopy(generator)
+        d_fake = discriminator(ref(noise))
+        expected = (-torch.log(d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    d_fake = d_fake.detach()
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    g_optimizer = torch.optim.SGD(generator.parameters(), lr=lr)
+    out = _call_step(g_step, discriminator, generator, noise, g_optimizer, name="g_step",
+                     given="discriminator, generator, noise, g_optimizer")
+    g_loss, _ = _three(out, "g_step", "g_loss, d_fake", 8)
+    if _close(g_loss, torch.log(1 - d_fake).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: that is the saturating loss log(1 - D(G(z))).",
+             "it has almost no gradient while D rejects the fakes; minimise -log D(G(z)) = BCE(D(G(z)), 1).")
+    if _close(g_loss, (-torch.log(1 - d_fake)).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: the fakes were labelled 0, so G would help D reject them.",
              "the generator wants D to call its fakes real: label them 1.")
-    fail(f"got {got.item():.4f}, expected {expected.item():.4f}.", "criterion(d_fake, ones).")
+    if not _close(g_loss, expected):
+        fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(G(z))).",
+             "criterion(D(G(noise)), ones), computed before the update.")
+    if not torch.equal(_flat(discriminator), d_before):
+        fail("the G step changed D's weights.", "only g_optimizer steps in the G step; D is the other player.")
+    moved = _flat(generator) - g_before
+    if moved.abs().max() < 1e-8:
+        if _flat_grad(generator).abs().sum() == 0:
+            fail("the G step left G unchanged and without a gradient: the fakes were detached.",
+                 "in the G step the gradient must flow through D into G: do not detach here.")
+        fail("the G step did not change G's weights.",
+             "zero the gradients, then g_loss.backward(), then g_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("G moved by its gradient plus a leftover: .grad still held what an earlier backward put there.",
+             "call g_optimizer.zero_grad() before g_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("G's update is not one optimiser step on g_loss.",
+             "one g_optimizer.zero_grad(), one g_loss.backward(), one g_optimizer.step().")
+    passed(f"G step: g_loss {g_loss.item():.4f} (non-saturating, fakes labelled 1), gradients zeroed, "
+           "only G moved.")
 
 
 def check_harmonic_gan(curve_error: float, coverage: float,
@@ -273,31 +370,74 @@ def check_generator_loss(generator_loss: Callable) -> None:
          "criterion(discriminator(fake_images), torch.ones_like(...)).")
 
 
-def check_sample_grid(to_grid: Callable[[Tensor, int], Tensor]) -> None:
-    """Lesson 02: (N, 1, H, W) in [-1, 1] -> (rows*H, nrow*W) in [0, 1], filled row by row."""
-    n, h, w, nrow = 6, 2, 3, 3
-    images = torch.linspace(-1, 1, n * h * w).reshape(n, 1, h, w)
-    got = _call(to_grid, images, nrow, name="to_grid")
-    rows = math.ceil(n / nrow)
-    expected = ((images + 1) / 2).reshape(rows, nrow, h, w).permute(0, 2, 1, 3).reshape(rows * h, nrow * w)
-    if not isinstance(got, Tensor):
-        fail(f"to_grid should return a tensor, got {type(got).__name__}.")
-    if tuple(got.shape) != tuple(expected.shape):
-        fail(f"6 images of 2×3 with nrow=3 should give a (4, 9) grid, got {tuple(got.shape)}.",
-             "(N, 1, H, W) -> (rows, nrow, H, W) -> permute to (rows, H, nrow, W) -> reshape.")
-    if torch.allclose(got, expected, atol=1e-5):
-        passed("Sample grid: images placed row by row, pixels mapped from [-1, 1] to [0, 1].")
-        return
-    if torch.allclose(got, expected * 2 - 1, atol=1e-5):
-        fail("the grid is still in [-1, 1].", "imshow wants [0, 1]: map x to (x + 1) / 2.")
-    if got.min() < -1e-6 or got.max() > 1 + 1e-6:
-        fail(f"grid values run from {got.min():.2f} to {got.max():.2f}; they should lie in [0, 1].",
-             "map x to (x + 1) / 2 (not x / 2, not x * 0.5 + 1).")
-    wrong = ((images + 1) / 2).reshape(rows, nrow, h, w).reshape(rows * h, nrow * w)
-    if torch.allclose(got, wrong, atol=1e-5):
-        fail("the images are sliced into strips: the reshape skipped a permute.",
-             "after reshaping to (rows, nrow, H, W), permute(0, 2, 1, 3) before the last reshape.")
-    fail("the grid's pixels are not where expected: image i belongs at row i // nrow, column i % nrow.")
+def _ema_models(requires_grad: bool) -> tuple[nn.Module, nn.Module]:
+    """A small model with a BatchNorm (weights and buffers) and its average, both moved apart."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ema_model = copy.deepcopy(model).requires_grad_(requires_grad)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.add_(torch.randn_like(param))            # G has trained since the last update
+        model[1].running_mean.add_(1.0)
+        model[1].running_var.mul_(2.0)
+        model[1].num_batches_tracked.add_(5)
+    return ema_model, model
+
+
+def _flat_state(tensors) -> Tensor:
+    return torch.cat([t.detach().double().flatten() for t in tensors])
+
+
+def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) -> None:
+    """Lesson 02: theta_ema <- decay * theta_ema + (1 - decay) * theta in place, buffers copied."""
+    decay = 0.9
+    ema_model, model = _ema_models(requires_grad=False)  # as train_gan makes it
+    ema_before, model_before = _flat_state(ema_model.parameters()), _flat_state(model.parameters())
+    model_buffers = _flat_state(model.buffers())
+    ema_buffers_before = _flat_state(ema_model.buffers())
+    try:
+        _call(ema_update, ema_model, model, decay, name="ema_update")
+    except RuntimeError as error:
+        if "leaf Variable that requires grad" not in str(error):
+            raise
+        fail("ema_update changed G's weights in place while autograd was recording.",
+             "do the update under `with torch.no_grad():`, and change ema_model, not model.")
+    if not torch.allclose(_flat_state(model.parameters()), model_before):
+        fail("ema_update changed the model's weights; only the average should move.",
+             "the first argument is the average: update ema_model's parameters towards model's.")
+    if any(p.requires_grad or p.grad_fn is not None for p in ema_model.parameters()):
+        fail("the averaged weights now carry an autograd graph back into G's weights (it grows every step).",
+             "do the update under `with torch.no_grad():`.")
+    got = _flat_state(ema_model.parameters())
+    expected = decay * ema_before + (1 - decay) * model_before
+    if not torch.allclose(got, expected, atol=1e-6):
+        if torch.allclose(got, ema_before):
+            fail("the averaged weights did not change.",
+                 "`ema_param = ...` only rebinds a name; update the tensor in place (mul_, add_, lerp_ or copy_).")
+        if torch.allclose(got, (1 - decay) * ema_before + decay * model_before, atol=1e-6):
+            fail("the decay is applied the wrong way round: the average kept 10% of itself for decay = 0.9.",
+                 "decay is the share the average keeps: decay * ema + (1 - decay) * model.")
+        if torch.allclose(got, model_before):
+            fail("the averaged weights were replaced by the model's, not averaged.",
+                 "keep `decay` of the old average: decay * ema + (1 - decay) * model.")
+        fail("the averaged weights are not decay * ema + (1 - decay) * model for every parameter.",
+             "loop over zip(ema_model.parameters(), model.parameters()).")
+    buffers = _flat_state(ema_model.buffers())
+    if not torch.equal(buffers, model_buffers):
+        hint = ("copy them: ema_buffer.copy_(buffer) for zip(ema_model.buffers(), model.buffers()).")
+        if torch.equal(buffers, ema_buffers_before):
+            fail("the buffers (BatchNorm's running mean and variance) were not copied.", hint)
+        fail("the buffers were averaged; they are statistics of the current G, not weights.", hint)
+    ema_model, model = _ema_models(requires_grad=True)  # a plain copy.deepcopy(model)
+    try:
+        _call(ema_update, ema_model, model, decay, name="ema_update")
+    except RuntimeError as error:
+        if "leaf Variable that requires grad" not in str(error):
+            raise
+        fail("on a plain copy.deepcopy(model), ema_update fails: an in-place change of a weight that "
+             "requires grad, while autograd records.", "do the update under `with torch.no_grad():`.")
+    passed(f"EMA update: decay {decay} keeps {decay:.0%} of the average, buffers copied, model untouched, "
+           "no graph recorded.")
 
 
 def check_mnist_gan(fd: float, real_vs_real: float, coverage: int, max_fd: float,

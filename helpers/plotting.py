@@ -104,17 +104,48 @@ def surface_probabilities(discriminator: Callable[[Tensor], Tensor], xlim: tuple
     return prob.reshape(resolution, resolution).float().cpu()
 
 
+def generator_arrows(discriminator: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
+    """(N, 2) points -> (N, 2) gradients of log D(x) at each point: where G's update pushes it.
+
+    The non-saturating G loss -log D(G(z)) moves each generated point up this gradient (GAN Lab's
+    arrows, Kahng et al., 2018). `discriminator` maps (N, 2) points to (N, 1) probabilities, each
+    output depending on its own point only (no BatchNorm).
+    """
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (N, 2), got {tuple(points.shape)}")
+    with torch.enable_grad():
+        x = points.detach().float().clone().requires_grad_(True)
+        log_d = torch.log(discriminator(x).clamp_min(1e-12)).sum()   # sum: each point its own gradient
+        (gradient,) = torch.autograd.grad(log_d, x)
+    return gradient                                                    # (N, 2)
+
+
 def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tuple[float, float],
-                 real: Tensor, fake: Tensor, title: str = "") -> None:
-    """Heat map of D's (R, R) probabilities with real and generated (N, 2) points on top (as GAN Lab does)."""
+                 real: Tensor, fake: Tensor, title: str = "", arrows: Tensor | None = None,
+                 arrow_length: float = 0.6) -> None:
+    """Heat map of D's (R, R) probabilities with real and generated (N, 2) points on top (as GAN Lab does).
+
+    `arrows` (M, 2), M <= N: directions drawn at the first M generated points (generator_arrows),
+    scaled together so that the longest is `arrow_length` in data units.
+    """
     for name, pts in (("real", real), ("fake", fake)):
         if pts.ndim != 2 or pts.shape[1] != 2:
             raise ValueError(f"{name} points must have shape (N, 2), got {tuple(pts.shape)}")
+    if arrows is not None and (arrows.ndim != 2 or arrows.shape[1] != 2 or arrows.shape[0] > fake.shape[0]):
+        raise ValueError(f"arrows must have shape (M, 2) with M <= {fake.shape[0]} generated points, "
+                         f"got {tuple(arrows.shape)}")
     ax.imshow(probabilities, extent=(*xlim, *ylim), origin="lower", cmap="RdBu", vmin=0, vmax=1,
               aspect="auto", alpha=0.75)
     real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="generated")
+    if arrows is not None and len(arrows):
+        arrows = arrows.detach().float().cpu()
+        longest = arrows.norm(dim=1).max().item()
+        at, arrows = fake[:len(arrows)].numpy(), arrows.numpy()
+        ax.quiver(at[:, 0], at[:, 1], arrows[:, 0], arrows[:, 1], color="indigo",
+                  angles="xy", scale_units="xy", scale=(longest / arrow_length) if longest > 0 else 1.0,
+                  width=0.004, headwidth=4, headlength=4, alpha=0.8)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.tick_params(labelsize=7)

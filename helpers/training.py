@@ -409,8 +409,8 @@ def every(step: int, interval: int, last_step: int | None = None) -> bool:
 def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
     """theta_ema <- decay * theta_ema + (1 - decay) * theta for every weight; buffers copied.
 
-    The averaged ("EMA") generator of lessons 02 and 06: kept beside G, never trained, used to
-    sample and measure. decay 0 copies the model; BatchNorm's running statistics are buffers,
+    The averaged ("EMA") generator (lesson 02's exercise; lesson 06 imports it): kept beside G,
+    never trained, used to sample and measure. decay 0 copies the model; BatchNorm's running statistics are buffers,
     not weights, so they are copied rather than averaged.
     """
     if not 0.0 <= decay <= 1.0:

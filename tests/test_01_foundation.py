@@ -258,31 +258,80 @@ def test_training_controls_buttons_call_back_with_settings():
 BCE = nn.BCELoss()
 
 
-def good_d_loss(d_real, d_fake):
-    return BCE(d_real, torch.ones_like(d_real)) + BCE(d_fake, torch.zeros_like(d_fake))
+def d_step(discriminator, generator, real_points, noise, d_optimizer, *, detach=True, labels=(1.0, 0.0),
+           scale=1.0, zero=True, step=True, also_step_g=False):
+    """The lesson's D step, with switches that make each likely mistake."""
+    fake = generator(noise)
+    d_real, d_fake = discriminator(real_points), discriminator(fake.detach() if detach else fake)
+    d_loss = scale * (BCE(d_real, torch.full_like(d_real, labels[0]))
+                      + BCE(d_fake, torch.full_like(d_fake, labels[1])))
+    if zero:
+        d_optimizer.zero_grad()
+    d_loss.backward()
+    if step:
+        d_optimizer.step()
+    if also_step_g:  # one optimiser over both networks, say
+        torch.optim.SGD(generator.parameters(), lr=0.1).step()
+    return d_loss, d_real, d_fake
 
 
-def test_check_d_loss_accepts_the_right_answer(capsys):
-    checks.check_d_loss(good_d_loss)
-    assert "✅" in capsys.readouterr().out
+def g_step(discriminator, generator, noise, g_optimizer, *, label=1.0, saturating=False, detach=False,
+           zero=True, step=True, step_d=False):
+    """The lesson's G step, with switches that make each likely mistake."""
+    fake = generator(noise)
+    d_fake = discriminator(fake.detach() if detach else fake)
+    g_loss = torch.log(1 - d_fake).mean() if saturating else BCE(d_fake, torch.full_like(d_fake, label))
+    if zero:
+        g_optimizer.zero_grad()
+    g_loss.backward()
+    if step:
+        (torch.optim.SGD(discriminator.parameters(), lr=0.1) if step_d else g_optimizer).step()
+    return g_loss, d_fake
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda r, f: BCE(r, torch.zeros_like(r)) + BCE(f, torch.ones_like(f)), "labels are swapped"),
-    (lambda r, f: good_d_loss(r, f) / 2, "half of it"),
-    (lambda r, f: BCE(r, torch.ones_like(r)), "expected"),
+def test_check_steps_accept_the_right_answers(capsys):
+    checks.check_d_step(d_step)
+    checks.check_g_step(g_step)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ({"detach": False}, "detach the fakes"),
+    ({"labels": (0.0, 1.0)}, "labels are swapped"),
+    ({"labels": (1.0, 1.0)}, r"expected 1\.4490"),
+    ({"scale": 0.5}, "half of it"),
+    ({"zero": False}, "plus a leftover"),
+    ({"step": False}, "did not change D's weights"),
+    ({"detach": False, "also_step_g": True}, "changed G's weights"),
 ])
-def test_check_d_loss_explains_wrong_answers(wrong, message):
+def test_check_d_step_explains_each_mistake(mistake, message):
     with pytest.raises(AssertionError, match=message):
-        checks.check_d_loss(wrong)
+        checks.check_d_step(lambda *args: d_step(*args, **mistake))
 
 
-def test_check_g_loss_names_the_saturating_loss():
-    checks.check_g_loss(lambda f: BCE(f, torch.ones_like(f)))
-    with pytest.raises(AssertionError, match="saturating"):
-        checks.check_g_loss(lambda f: torch.log(1 - f).mean())
-    with pytest.raises(AssertionError, match="labelled 0"):
-        checks.check_g_loss(lambda f: BCE(f, torch.zeros_like(f)))
+@pytest.mark.parametrize("mistake, message", [
+    ({"saturating": True}, "saturating"),
+    ({"label": 0.0}, "labelled 0"),
+    ({"detach": True}, "do not detach"),
+    ({"zero": False}, "plus a leftover"),
+    ({"step": False}, "did not change G's weights"),
+    ({"step_d": True}, "changed D's weights"),
+])
+def test_check_g_step_explains_each_mistake(mistake, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.check_g_step(lambda *args: g_step(*args, **mistake))
+
+
+def test_check_steps_name_an_unwritten_step_and_a_global():
+    def unwritten(*args):
+        raise NotImplementedError
+
+    def uses_a_global(discriminator, generator, noise, g_optimizer):
+        return undefined_optimizer.step()  # noqa: F821
+    with pytest.raises(AssertionError, match="not written yet"):
+        checks.check_d_step(unwritten)
+    with pytest.raises(AssertionError, match="uses a name it is not given"):
+        checks.check_g_step(uses_a_global)
 
 
 def test_check_discriminator():
@@ -304,3 +353,37 @@ def test_check_harmonic_gan_thresholds():
         checks.check_harmonic_gan(0.02, 0.9, max_error=0.05, max_coverage=0.1)
     with pytest.raises(AssertionError, match="off the curve"):
         checks.check_harmonic_gan(0.4, 0.03, max_error=0.05, max_coverage=0.1)
+
+
+def test_generator_arrows_follow_the_gradient_of_log_d():
+    # D(x) = sigmoid(w.x + b): grad log D = (1 - D(x)) w, parallel to w, shorter where D is sure.
+    w, b = torch.tensor([2.0, -1.0]), 0.5
+    points = torch.tensor([[0.0, 0.0], [1.0, 3.0], [-2.0, 1.0]])
+    arrows = plotting.generator_arrows(lambda x: torch.sigmoid(x @ w[:, None] + b), points)
+    assert arrows.shape == (3, 2)
+    expected = (1 - torch.sigmoid(points @ w + b))[:, None] * w
+    assert torch.allclose(arrows, expected, atol=1e-6)
+    cosine = torch.nn.functional.cosine_similarity(arrows, w.expand(3, 2), dim=1)
+    assert torch.allclose(cosine, torch.ones(3), atol=1e-6)  # up D's surface, along w
+
+
+def test_generator_arrows_leave_d_untouched_and_reject_bad_points():
+    discriminator = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    plotting.generator_arrows(discriminator, torch.randn(5, 2))
+    assert all(p.grad is None for p in discriminator.parameters())
+    with pytest.raises(ValueError, match=r"points must have shape \(N, 2\)"):
+        plotting.generator_arrows(discriminator, torch.randn(5, 3))
+
+
+def test_draw_surface_draws_arrows_at_the_first_points():
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    fake = torch.randn(10, 2)
+    plotting.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
+                          arrows=torch.ones(4, 2))
+    (quiver,) = [c for c in ax.collections if type(c).__name__ == "Quiver"]
+    assert torch.allclose(torch.tensor(quiver.get_offsets(), dtype=torch.float32), fake[:4])
+    with pytest.raises(ValueError, match="arrows must have shape"):
+        plotting.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
+                              arrows=torch.ones(11, 2))
+    plt.close(fig)

@@ -189,7 +189,7 @@ def test_scorer_sees_collapse(offline_mnist, small_classifier):
 
 from torch import nn  # noqa: E402
 
-from helpers import checks  # noqa: E402
+from helpers import checks, training  # noqa: E402
 from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
 
 
@@ -224,17 +224,32 @@ def good_d_loss(discriminator, real, fake, criterion, real_label=1.0):
     return loss, d_real, d_fake
 
 
-def good_grid(images, nrow=8):
-    n, _, h, w = images.shape
-    return ((images[:, 0] + 1) / 2).reshape(n // nrow, nrow, h, w).permute(0, 2, 1, 3).reshape(n // nrow * h, nrow * w)
+def ema(ema_model, model, decay, *, wrong_way=False, replace=False, move_model=False, record=False,
+        rebind=False, buffers=True):
+    """The lesson's EMA update, with switches that make each likely mistake."""
+    with torch.enable_grad() if record else torch.no_grad():
+        for ema_param, param in zip(ema_model.parameters(), model.parameters()):
+            share = decay if wrong_way else 1 - decay
+            if move_model:
+                param.lerp_(ema_param, decay)
+            elif replace:
+                ema_param.copy_(param)
+            elif rebind:
+                ema_param = decay * ema_param + (1 - decay) * param
+            else:
+                ema_param.mul_(1 - share).add_(share * param)
+        if buffers:
+            for ema_buffer, buffer in zip(ema_model.buffers(), model.buffers()):
+                ema_buffer.copy_(buffer)
 
 
 def test_checks_pass_good_answers(capsys):
     checks.check_image_discriminator(good_discriminator)
     checks.check_discriminator_loss(good_d_loss)
     checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
-    checks.check_sample_grid(good_grid)
-    assert capsys.readouterr().out.count("✅") == 4
+    checks.check_ema_update(ema)
+    checks.check_ema_update(training.ema_update)
+    assert capsys.readouterr().out.count("✅") == 5
 
 
 def test_checks_catch_wrong_answers():
@@ -249,12 +264,21 @@ def test_checks_catch_wrong_answers():
         checks.check_discriminator_loss(no_smoothing)
     with pytest.raises(checks.CheckFailed, match="labelled 0"):
         checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
-    with pytest.raises(checks.CheckFailed, match="permute"):
-        checks.check_sample_grid(lambda x, nrow=8: ((x[:, 0] + 1) / 2).reshape(-1, nrow * x.shape[-1]))
-    with pytest.raises(checks.CheckFailed, match="\\[-1, 1\\]"):
-        checks.check_sample_grid(lambda x, nrow=8: good_grid(x, nrow) * 2 - 1)
     with pytest.raises(checks.CheckFailed, match="mode collapse"):
         checks.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ({"wrong_way": True}, "wrong way round"),
+    ({"replace": True}, "replaced by the model's, not averaged"),
+    ({"move_model": True}, "changed the model's weights"),
+    ({"record": True}, "autograd graph"),
+    ({"rebind": True}, "rebinds a name"),
+    ({"buffers": False}, "buffers .* were not copied"),
+])
+def test_check_ema_update_explains_each_mistake(mistake, message):
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_ema_update(lambda *args: ema(*args, **mistake))
 
 
 def test_widgets_call_the_lesson_back():
