@@ -134,15 +134,17 @@ def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tup
     if arrows is not None and (arrows.ndim != 2 or arrows.shape[1] != 2 or arrows.shape[0] > fake.shape[0]):
         raise ValueError(f"arrows must have shape (M, 2) with M <= {fake.shape[0]} generated points, "
                          f"got {tuple(arrows.shape)}")
+    if isinstance(probabilities, Tensor):
+        probabilities = probabilities.detach().float().cpu().numpy()                 # (R, R)
     ax.imshow(probabilities, extent=(*xlim, *ylim), origin="lower", cmap="RdBu", vmin=0, vmax=1,
               aspect="auto", alpha=0.75)
-    real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
+    real, fake = real.detach().float().cpu().numpy(), fake.detach().float().cpu().numpy()  # (N, 2) each
     ax.scatter(real[:, 0], real[:, 1], s=3, c="black", label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="orange", label="generated")
     if arrows is not None and len(arrows):
         arrows = arrows.detach().float().cpu()
         longest = arrows.norm(dim=1).max().item()
-        at, arrows = fake[:len(arrows)].numpy(), arrows.numpy()
+        at, arrows = fake[:len(arrows)], arrows.numpy()
         ax.quiver(at[:, 0], at[:, 1], arrows[:, 0], arrows[:, 1], color="indigo",
                   angles="xy", scale_units="xy", scale=(longest / arrow_length) if longest > 0 else 1.0,
                   width=0.004, headwidth=4, headlength=4, alpha=0.8)

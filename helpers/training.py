@@ -30,12 +30,13 @@ def _probabilities(outputs: Tensor, criterion: nn.Module) -> Tensor:
 
 def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: Tensor,
            d_optimizer: torch.optim.Optimizer, criterion: nn.Module,
-           real_label: float = 1.0) -> dict[str, float]:
+           real_label: float = 1.0) -> dict[str, Tensor]:
     """One discriminator update on a real batch (N, ...) and noise (N, latent_dim).
 
     D step: maximise log D(x) + log(1 - D(G(z))), i.e. minimise BCE with reals
     labelled `real_label` (1, or 0.9 for one-sided label smoothing) and fakes labelled 0.
-    Returns d_loss, d_real = mean D(x) and d_fake = mean D(G(z)).
+    Returns d_loss, d_real = mean D(x) and d_fake = mean D(G(z)) as one-number tensors left on
+    the device (reading them with float() or .item() would make a GPU wait: do it when logging).
     """
     if real.shape[0] != noise.shape[0]:
         raise ValueError(f"real batch and noise must have the same batch size, "
@@ -48,24 +49,24 @@ def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: 
     d_optimizer.zero_grad(set_to_none=True)
     d_loss.backward()
     d_optimizer.step()
-    return {"d_loss": d_loss.item(),
-            "d_real": _probabilities(real_out, criterion).mean().item(),
-            "d_fake": _probabilities(fake_out, criterion).mean().item()}
+    return {"d_loss": d_loss.detach(),
+            "d_real": _probabilities(real_out, criterion).detach().mean(),
+            "d_fake": _probabilities(fake_out, criterion).detach().mean()}
 
 
 def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
-           g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> dict[str, float]:
+           g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> dict[str, Tensor]:
     """One generator update on noise (N, latent_dim).
 
     G step (non-saturating): minimise -log D(G(z)), i.e. BCE with fakes labelled 1.
-    Returns g_loss.
+    Returns g_loss, a one-number tensor left on the device (see d_step).
     """
     fake_out = discriminator(generator(noise))
     g_loss = criterion(fake_out, torch.ones_like(fake_out))
     g_optimizer.zero_grad(set_to_none=True)
     g_loss.backward()
     g_optimizer.step()
-    return {"g_loss": g_loss.item()}
+    return {"g_loss": g_loss.detach()}
 
 
 class History:

@@ -119,8 +119,10 @@ def test_d_step_matches_hand_computed_loss_and_leaves_g_alone():
     d_before = [p.clone() for p in discriminator.parameters()]
     stats = training.d_step(discriminator, generator, real, noise,
                             torch.optim.SGD(discriminator.parameters(), lr=0.1), nn.BCELoss())
-    assert stats["d_loss"] == pytest.approx(expected.item(), rel=1e-5)
-    assert stats["d_real"] == pytest.approx(d_real.mean().item(), rel=1e-5)
+    assert all(isinstance(v, torch.Tensor) and v.numel() == 1 and not v.requires_grad for v in stats.values()), \
+        "the steps return one-number tensors, not floats: a float would wait for the GPU every step"
+    assert float(stats["d_loss"]) == pytest.approx(expected.item(), rel=1e-5)
+    assert float(stats["d_real"]) == pytest.approx(d_real.mean().item(), rel=1e-5)
     assert all(torch.equal(a, b) for a, b in zip(g_before, generator.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
 
@@ -133,7 +135,7 @@ def test_g_step_is_non_saturating_and_moves_only_g():
     d_before = [p.clone() for p in discriminator.parameters()]
     stats = training.g_step(discriminator, generator, noise,
                             torch.optim.SGD(generator.parameters(), lr=0.1), nn.BCELoss())
-    assert stats["g_loss"] == pytest.approx(expected.item(), rel=1e-5)
+    assert float(stats["g_loss"]) == pytest.approx(expected.item(), rel=1e-5)
     assert all(torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
 
 
