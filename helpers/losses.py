@@ -1,11 +1,12 @@
 """Loss functions that later lessons build and then reuse (each taught in its lesson first)."""
 from __future__ import annotations
 
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
 
 # --- Lesson 05: why GANs fail, and how to fix them ---
-
-import torch  # noqa: E402
-from torch import Tensor, nn  # noqa: E402
 
 
 def wgan_critic_loss(critic_real: Tensor, critic_fake: Tensor) -> Tensor:
@@ -42,9 +43,6 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor,
 
 
 # --- Lesson 06: controlling what a GAN makes (InfoGAN's mutual-information term) ---
-import torch  # noqa: E402  (this block's own imports, kept with it for clean union merges)
-from torch import Tensor  # noqa: E402
-from torch.nn import functional as F  # noqa: E402
 
 
 def mutual_information_loss(category_logits: Tensor, category: Tensor, continuous_pred: Tensor,

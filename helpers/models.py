@@ -1,6 +1,8 @@
-"""Small fully connected generators and discriminators (for 2-D toy data)."""
+"""The course's generators and discriminators: toy MLPs (lessons 01, 05), MNIST MLPs (02), DCGAN (03),
+conditional and InfoGAN models (06)."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from helpers.training import read_checkpoint
@@ -243,8 +245,6 @@ def load_dcgan_generator(path, map_location="cpu") -> DCGANGenerator:
 
 
 # --- Lesson 06: controlling what a GAN makes (conditional GAN, InfoGAN) ---
-import torch  # noqa: E402  (this block's own import, kept with it for clean union merges)
-
 
 def _image_shape(image_shape) -> tuple[int, int, int]:
     shape = tuple(image_shape)

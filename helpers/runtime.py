@@ -198,10 +198,14 @@ def data_dir() -> Path:
     return path
 
 
-def write_summary(lesson: str, headline: str, **metrics: float) -> Path:
-    """Write runs/<lesson>/summary.json: the headline that `make run` prints in its table."""
+def write_summary(lesson: str, headline: str, seed: int, **metrics: float) -> Path:
+    """Write runs/<lesson>/summary.json: the headline that `make run` prints in its table, the
+    lesson's SEED (so a run can be told from another and repeated) and its metrics."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ValueError(f"seed must be the lesson's SEED, an int, got {type(seed).__name__} {seed!r}")
     path = run_dir(lesson) / "summary.json"
     clean = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v)
              for k, v in metrics.items()}
-    path.write_text(json.dumps({"headline": headline, "smoke": smoke_mode(), **clean}, indent=2))
+    path.write_text(json.dumps({"headline": headline, "smoke": smoke_mode(), "seed": int(seed), **clean},
+                               indent=2))
     return path

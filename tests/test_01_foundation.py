@@ -34,11 +34,14 @@ def test_smoke_mode_reads_the_environment(monkeypatch):
 
 def test_run_dir_and_summary(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
-    path = runtime.write_summary("99_test", headline="ok", error=0.5)
+    path = runtime.write_summary("99_test", headline="ok", seed=3, error=0.5)
     assert path == tmp_path / "99_test" / "summary.json"
     assert '"error": 0.5' in path.read_text()
     with pytest.raises(ValueError, match="folder name"):
         runtime.run_dir("../escape")
+    assert '"seed": 3' in path.read_text()
+    with pytest.raises(ValueError, match="seed must be the lesson's SEED, an int, got float 3.5"):
+        runtime.write_summary("99_test", headline="ok", seed=3.5)
 
 
 # --- toy data and metrics ---------------------------------------------------------------------

@@ -105,6 +105,14 @@ def test_gradient_penalty_uses_epsilon():
     real, fake = torch.randn(4, 2), torch.randn(4, 2)
     at_real = losses.gradient_penalty(critic, real, fake, torch.ones(4, 1))
     at_fake = losses.gradient_penalty(critic, real, fake, torch.zeros(4, 1))
+
+    def penalty_at(points):  # (‖∇C(x)‖ - 1)² averaged over the given points, by hand
+        points = points.clone().requires_grad_(True)
+        grad, = torch.autograd.grad(critic(points).sum(), points)
+        return ((grad.norm(dim=1) - 1) ** 2).mean().item()
+
+    # x̂ = ε·x + (1 - ε)·G(z): ε = 1 is the reals, ε = 0 the fakes (not the other way round)
+    assert at_real.item() == pytest.approx(penalty_at(real)) and at_fake.item() == pytest.approx(penalty_at(fake))
     assert at_real.item() != pytest.approx(at_fake.item())
     with pytest.raises(ValueError, match="epsilon"):
         losses.gradient_penalty(critic, real, fake, torch.ones(4))

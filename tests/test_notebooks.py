@@ -135,6 +135,7 @@ def test_runs_with_injected_parameters(path, tmp_path):
     assert injected and "SEED = 7" in injected[0].source
     summary = json.loads((env_runs / path.stem / "summary.json").read_text())
     assert summary["smoke"] is True and summary["headline"]
+    assert summary["seed"] == 7, f"the lesson ran with SEED = {summary['seed']}, not the injected 7"
     import torch
     for name, shape in EXPECTED_OUTPUTS.get(path.stem, {}).items():
         written = env_runs / path.stem / name
