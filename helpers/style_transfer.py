@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torchvision.models import VGG19_Weights, vgg19
+from torchvision.models.vgg import cfgs as vgg_cfgs, make_layers as vgg_make_layers
 
 from helpers.download import download
 from helpers.runtime import data_dir
@@ -34,13 +36,21 @@ CONTENT_LAYER = "conv4_2"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-# VGG19's convolutions (torchvision's cfg "E"): (name, in_channels, out_channels), "pool" between blocks.
-_VGG19 = (("conv1_1", 3, 64), ("conv1_2", 64, 64), "pool",
-          ("conv2_1", 64, 128), ("conv2_2", 128, 128), "pool",
-          ("conv3_1", 128, 256), ("conv3_2", 256, 256), ("conv3_3", 256, 256), ("conv3_4", 256, 256), "pool",
-          ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512), ("conv4_4", 512, 512), "pool",
-          ("conv5_1", 512, 512), ("conv5_2", 512, 512), ("conv5_3", 512, 512), ("conv5_4", 512, 512), "pool")
-LAYER_NAMES = tuple(item[0] for item in _VGG19 if item != "pool")
+
+
+def _conv_names(cfg: Sequence[int | str]) -> tuple[str, ...]:
+    """conv1_1, conv1_2, conv2_1, …: the paper's names for a torchvision VGG cfg's convolutions."""
+    names, block, index = [], 1, 0
+    for item in cfg:
+        if item == "M":
+            block, index = block + 1, 0
+        else:
+            index += 1
+            names.append(f"conv{block}_{index}")
+    return tuple(names)
+
+
+LAYER_NAMES = _conv_names(vgg_cfgs["E"])  # VGG19 is torchvision's cfg "E"
 
 # The default style image online: Van Gogh's "The Starry Night" (1889, public domain), from
 # Wikimedia Commons (File:Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg), a 1280-px thumbnail.
@@ -201,21 +211,21 @@ def imagenet_normalize(image: Tensor) -> Tensor:
 
 
 def vgg19_layers(last_layer: str = "conv5_1", pooling: str = "max") -> nn.Sequential:
-    """VGG19's `features` up to and including `last_layer`'s ReLU, same indices as torchvision's."""
+    """torchvision's VGG19 `features` up to and including `last_layer`'s ReLU (same indices), with
+    max or average pooling, freshly initialised as nn.Conv2d does (not yet trained weights)."""
     if last_layer not in LAYER_NAMES:
         raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
     if pooling not in ("max", "avg"):
         raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
-    layers: list[nn.Module] = []
-    for item in _VGG19:
-        if item == "pool":
-            layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
-            continue
-        name, c_in, c_out = item
-        layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True)]  # (N, c_out, h, w)
-        if name == last_layer:
-            break
-    return nn.Sequential(*layers)
+    with torch.device("meta"):  # the layout only: no memory, no random draws for unused layers
+        full = vgg_make_layers(vgg_cfgs["E"])
+    layers = full[: _n_modules(last_layer)].to_empty(device="cpu")
+    for index, module in enumerate(layers):
+        if isinstance(module, nn.Conv2d):
+            module.reset_parameters()  # nn.Conv2d's default init, layer by layer, as construction does
+        elif isinstance(module, nn.MaxPool2d) and pooling == "avg":
+            layers[index] = nn.AvgPool2d(2, 2)
+    return layers
 
 
 class VGGFeatures(nn.Module):
@@ -254,12 +264,14 @@ class VGGFeatures(nn.Module):
 
 def _n_modules(last_layer: str) -> int:
     """How many of VGG19's `features` modules come up to and including last_layer's ReLU."""
-    count = 0
-    for item in _VGG19:
-        count += 1 if item == "pool" else 2
-        if item != "pool" and item[0] == last_layer:
+    if last_layer not in LAYER_NAMES:
+        raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
+    count, convs = 0, iter(LAYER_NAMES)
+    for item in vgg_cfgs["E"]:
+        count += 1 if item == "M" else 2  # a pool, or a conv and its ReLU
+        if item != "M" and next(convs) == last_layer:
             return count
-    raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
+    raise AssertionError("unreachable: every name in LAYER_NAMES is in the cfg")
 
 
 def _last_of(names: Sequence[str]) -> str:
@@ -303,7 +315,6 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
     last = _last_of(names)
     if pretrained is None or pretrained:
         try:
-            from torchvision.models import VGG19_Weights, vgg19
             full = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features  # downloads 548 MB once
             layers = full[: _n_modules(last)]
             layers.apply(lambda m: setattr(m, "inplace", True) if isinstance(m, nn.ReLU) else None)
