@@ -204,6 +204,28 @@ def test_checkpoint_round_trip(tmp_path):
     assert new_history.last("d_loss") == 0.25
 
 
+def test_checkpoint_restores_the_optimizer_so_training_continues_exactly(tmp_path):
+    """Adam's running averages are part of the state: a resumed run takes the same next step."""
+    generator, _ = _pair()
+    optimizer = torch.optim.Adam(generator.parameters(), lr=0.01)
+    batch = torch.randn(4, 2)
+    for _ in range(3):
+        optimizer.zero_grad()
+        generator(batch).pow(2).sum().backward()
+        optimizer.step()
+    path = training.save_checkpoint(tmp_path / "c.pt", generator=generator, g_optimizer=optimizer)
+    resumed, _ = _pair()
+    resumed_optimizer = torch.optim.Adam(resumed.parameters(), lr=0.01)
+    training.load_checkpoint(path, generator=resumed, g_optimizer=resumed_optimizer)
+    assert resumed_optimizer.state_dict()["state"][0]["step"] == 3
+    for model, opt in ((generator, optimizer), (resumed, resumed_optimizer)):  # one more step each
+        opt.zero_grad()
+        model(batch).pow(2).sum().backward()
+        opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(generator.parameters(), resumed.parameters())), \
+        "a fresh Adam (no running averages) would take a different step"
+
+
 def test_checkpoint_errors_name_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         training.load_checkpoint(tmp_path / "missing.pt")

@@ -150,3 +150,25 @@ def test_live_plot_redraws_in_the_controls_output(shell):
     assert plot.handle is None or plot.output is area
     with pytest.raises(TypeError, match="ipywidgets Output, got int"):
         plot.show_in(3)
+
+
+def test_live_plot_updates_its_one_figure_in_place(shell, monkeypatch):
+    """Every update after the first replaces the figure shown (one display id), never adds a new one."""
+    shown, updated = [], []
+
+    class Handle:
+        def update(self, fig):
+            updated.append(fig)
+
+    def fake_display(fig, display_id=False):
+        shown.append(fig)
+        return Handle()
+
+    monkeypatch.setattr(plotting, "display", fake_display)
+    history = training.History()
+    plot = plotting.LivePlot(curves=[["d_loss"]])
+    for step in range(3):
+        history.log(step, d_loss=1.0 / (step + 1))
+        plot.update(history)
+    assert shown == [plot.fig] and updated == [plot.fig, plot.fig]
+    assert len(plot.axes[0].get_lines()[0].get_xdata()) == 3, "the redraw shows every logged point"
