@@ -92,7 +92,7 @@ def make_models(lesson: dict, latent_dim: int, feature_maps: int, image_size: in
             torch.optim.Adam(discriminator.parameters(), **adam))
 
 
-def train_step(lesson: dict, models, real_images: torch.Tensor, latent_dim: int, scaler) -> dict:
+def lesson_step(lesson: dict, models, real_images: torch.Tensor, latent_dim: int, scaler) -> dict:
     """The lesson's train_step, fed as the lesson's loop feeds it (channels-last on CUDA, fresh noise)."""
     generator, discriminator, g_optimizer, d_optimizer = models
     if for_device(real_images.device).channels_last:
@@ -118,7 +118,7 @@ def images_per_second(lesson, batches, args, device) -> tuple[float, float]:
     start, seen = time.perf_counter(), 0
     for _ in range(args.epochs):
         for real_images in batches():
-            train_step(lesson, models, real_images, args.latent_dim, scaler)
+            lesson_step(lesson, models, real_images, args.latent_dim, scaler)
             seen += real_images.shape[0]
     sync(device)
     train_rate = seen / (time.perf_counter() - start)
@@ -159,7 +159,7 @@ def _batches(images, batch_size):
 def warm_up(lesson, models, args, device, scaler, steps: int = 2) -> None:
     fake = torch.rand(args.batch_size, 3, args.image_size, args.image_size, device=device) * 2 - 1
     for _ in range(steps):
-        train_step(lesson, models, fake, args.latent_dim, scaler)
+        lesson_step(lesson, models, fake, args.latent_dim, scaler)
 
 
 def main(argv=None) -> int:
