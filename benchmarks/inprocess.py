@@ -1,8 +1,10 @@
-"""Run a solution notebook's code cells inside this Python process (for benchmarks).
+"""Run a solution notebook's code cells inside this Python process: the one way benchmarks get lesson code.
 
-Benchmarks compare a lesson's own training code with a baseline *in one process*, so they
-execute the lesson's cells here rather than in a separate kernel. IPython syntax (%pip inside
-the Colab-only branch) is translated first; nothing is displayed.
+Benchmarks compare a lesson's own code with a baseline *in one process*, so they execute the
+lesson's cells here rather than re-typing them or starting a kernel. `notebook_namespace` runs
+the cells tagged `bench` (or every code cell: `run_notebook`); the functions it defines keep the
+notebook as their `__code__.co_filename`, which tests/test_benchmarks.py checks. IPython syntax
+(%pip inside the Colab-only branch) is translated first; nothing is displayed.
 """
 from __future__ import annotations
 
@@ -13,9 +15,14 @@ from pathlib import Path
 import nbformat
 
 
-def run_notebook(path: str | Path, parameters: dict | None = None, smoke: bool = False,
-                 timings: bool = False) -> dict:
-    """Execute every code cell of `path`; `parameters` override the `parameters` cell. Returns the namespace."""
+def notebook_namespace(path: str | Path, tags: tuple[str, ...] | None = ("bench",),
+                       parameters: dict | None = None, smoke: bool = False,
+                       timings: bool = False) -> dict:
+    """Execute the code cells of `path` that carry one of `tags` (None: every code cell), in order.
+
+    `parameters` override the values of the cell tagged `parameters` right after it runs.
+    Returns the namespace the cells defined.
+    """
     from IPython.core.inputtransformer2 import TransformerManager
 
     path = Path(path)
@@ -27,13 +34,20 @@ def run_notebook(path: str | Path, parameters: dict | None = None, smoke: bool =
     namespace: dict = {"__name__": "__main__"}
     nb = nbformat.read(path, as_version=4)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        cell_tags = cell.metadata.get("tags", [])
+        if cell.cell_type != "code" or (tags is not None and not set(tags) & set(cell_tags)):
             continue
         start = time.perf_counter()
-        exec(compile(transform(cell.source), f"{path.name}[cell {index}]", "exec"), namespace)
-        if "parameters" in cell.metadata.get("tags", []) and parameters:
+        exec(compile(transform(cell.source), f"{path} [cell {index}]", "exec"), namespace)
+        if "parameters" in cell_tags and parameters:
             namespace.update(parameters)
         if timings:
             first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
             print(f"  cell {index:2d} {time.perf_counter() - start:6.2f} s  {first}")
     return namespace
+
+
+def run_notebook(path: str | Path, parameters: dict | None = None, smoke: bool = False,
+                 timings: bool = False) -> dict:
+    """Execute every code cell of `path` (the whole lesson); see notebook_namespace."""
+    return notebook_namespace(path, tags=None, parameters=parameters, smoke=smoke, timings=timings)

@@ -1,0 +1,97 @@
+"""Benchmarks measure the lesson's own code: they run the notebook's cells (benchmarks/inprocess.py),
+never a re-typed copy. A benchmark that re-types a lesson's model or loop fails here."""
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from inprocess import notebook_namespace  # noqa: E402
+
+# a benchmark whose lesson code is a helper the lesson itself calls: the call both make
+VIA_HELPERS = {"bench_04_style.py": "run_style_transfer("}
+NOTEBOOKS = {path.name: next((ROOT / "solutions").glob(f"{path.name[6:8]}_*.ipynb"))
+             for path in BENCHMARKS.glob("bench_*.py")}
+
+
+@pytest.fixture(autouse=True)
+def _smoke_env(monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")  # inprocess sets it; undone after each test
+
+
+def bench_module(name: str):
+    return importlib.import_module(name)
+
+
+def from_notebook(obj, notebook: Path) -> bool:
+    code = getattr(obj, "__code__", None) or getattr(getattr(obj, "__init__", None), "__code__", None)
+    return code is not None and code.co_filename.startswith(str(notebook))
+
+
+def uses_inprocess(path: Path) -> bool:
+    tree = ast.parse(path.read_text())
+    return any(isinstance(node, ast.ImportFrom) and node.module == "inprocess" for node in ast.walk(tree))
+
+
+def top_level_names(source: str) -> set[str]:
+    tree = ast.parse(source)
+    return {node.name for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def bench_cell_names(notebook: Path) -> set[str]:
+    """Functions and classes defined by the notebook's cells tagged `bench`."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    transform = TransformerManager().transform_cell
+    nb = nbformat.read(notebook, as_version=4)
+    return set().union(*(top_level_names(transform(cell.source)) for cell in nb.cells
+                         if cell.cell_type == "code" and "bench" in cell.metadata.get("tags", [])))
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("bench_*.py")), ids=lambda p: p.name)
+def test_each_benchmark_gets_lesson_code_one_way(path):
+    notebook = NOTEBOOKS[path.name]
+    if path.name in VIA_HELPERS:
+        call = VIA_HELPERS[path.name]
+        assert call in notebook.read_text() and call in path.read_text(), \
+            f"{path.name} should time the helper the lesson calls ({call}...)"
+        return
+    assert uses_inprocess(path), f"{path.name} should run the lesson's cells through benchmarks/inprocess.py"
+    assert notebook.name in path.read_text(), f"{path.name} should name the notebook it runs ({notebook.name})"
+    retyped = top_level_names(path.read_text()) & bench_cell_names(notebook)
+    assert not retyped, f"{path.name} re-defines {sorted(retyped)}: take them from {notebook.name}'s cells"
+
+
+def test_notebook_namespace_runs_only_tagged_cells_and_overrides_parameters():
+    notebook = ROOT / "solutions" / "05_gan_failures.ipynb"
+    ns = notebook_namespace(notebook, parameters={"STEPS": 7, "device": torch.device("cpu")}, smoke=True)
+    assert ns["STEPS"] == 7
+    assert "real_ring" not in ns  # defined in an untagged cell
+    assert from_notebook(ns["train"], notebook) and from_notebook(ns["mode_coverage"], notebook)
+
+
+def test_bench_03_times_the_lessons_train_step():
+    bench = bench_module("bench_03_dcgan")
+    lesson = bench.load_lesson(torch.device("cpu"), smoke=True)
+    for name in ("Generator", "Discriminator", "init_weights", "train_step"):
+        assert from_notebook(lesson[name], bench.NOTEBOOK), f"{name} does not come from {bench.NOTEBOOK.name}"
+    models = bench.make_models(lesson, latent_dim=8, feature_maps=4, image_size=32, device=torch.device("cpu"))
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    stats = bench.lesson_step(lesson, models, torch.rand(4, 3, 32, 32) * 2 - 1, 8, scaler)
+    assert set(stats) == {"d_loss", "g_loss", "d_real", "d_fake"}  # the lesson's step, with its read-outs
+
+
+def test_bench_05_smoke(monkeypatch, capsys):
+    bench = bench_module("bench_05_failures")
+    monkeypatch.setattr(sys, "argv", ["bench_05", "--steps", "3", "--seeds", "1", "--no-grid"])
+    assert bench.main() == 0
+    assert "ring8 at seed" in capsys.readouterr().out
