@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from helpers import vae
+from helpers import losses, metrics, models, training, vae
 
 
 class CheckFailed(AssertionError):
@@ -558,7 +558,6 @@ def check_weights_init(init_fn: Callable[[nn.Module], None]) -> None:
 def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_dim: int,
                        image_size: int, channels: int = 3) -> None:
     """Lesson 03: the notebook's G and D have the shapes, and the weights layout, of helpers.models' DCGAN."""
-    from helpers.models import DCGANDiscriminator, DCGANGenerator, count_parameters
     param = next(generator.parameters())
     z = torch.randn(4, latent_dim, device=param.device)
     with torch.no_grad():
@@ -572,36 +571,33 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
     if tuple(out.shape) != (4, 1):
         fail(f"D(G(z)) gave shape {tuple(out.shape)}; expected (4, 1).")
     fm = generator.net[-2].in_channels if hasattr(generator, "net") else None
-    reference = DCGANGenerator(latent_dim, fm or 64, channels, image_size)
-    if count_parameters(generator) != count_parameters(reference):
-        fail(f"G has {count_parameters(generator):,} parameters; the DCGAN generator of this size "
-             f"has {count_parameters(reference):,}.")
+    reference = models.DCGANGenerator(latent_dim, fm or 64, channels, image_size)
+    if models.count_parameters(generator) != models.count_parameters(reference):
+        fail(f"G has {models.count_parameters(generator):,} parameters; the DCGAN generator of this size "
+             f"has {models.count_parameters(reference):,}.")
     mine = {k: tuple(v.shape) for k, v in generator.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
     if mine != theirs:
         fail("G's weights are laid out differently from helpers.models.DCGANGenerator, so its "
              "generator.pt could not be reused by later lessons.",
              "keep the layers in one nn.Sequential called `net`, one g_block per stage.")
-    d_reference = DCGANDiscriminator(fm or 64, channels, image_size, sigmoid=False)
-    if count_parameters(discriminator) != count_parameters(d_reference):
-        fail(f"D has {count_parameters(discriminator):,} parameters; the DCGAN discriminator of "
-             f"this size has {count_parameters(d_reference):,}.")
+    d_reference = models.DCGANDiscriminator(fm or 64, channels, image_size, sigmoid=False)
+    if models.count_parameters(discriminator) != models.count_parameters(d_reference):
+        fail(f"D has {models.count_parameters(discriminator):,} parameters; the DCGAN discriminator of "
+             f"this size has {models.count_parameters(d_reference):,}.")
     passed(f"DCGAN: G (N, {latent_dim}) -> (N, {channels}, {image_size}, {image_size}) with "
-           f"{count_parameters(generator):,} parameters, D -> (N, 1) with "
-           f"{count_parameters(discriminator):,}; same layout as helpers.models.")
+           f"{models.count_parameters(generator):,} parameters, D -> (N, 1) with "
+           f"{models.count_parameters(discriminator):,}; same layout as helpers.models.")
 
 
 def check_dcgan_train_step(train_step: Callable) -> None:
     """Lesson 03: one D step then one G step, compared with helpers.training's reference steps."""
-    import copy
 
-    from helpers.models import DCGANDiscriminator, DCGANGenerator, dcgan_init
-    from helpers.training import d_step, g_step
     torch.manual_seed(0)
-    generator = DCGANGenerator(latent_dim=8, feature_maps=4, channels=3, image_size=32)
-    discriminator = DCGANDiscriminator(feature_maps=4, channels=3, image_size=32, sigmoid=False)
-    generator.apply(dcgan_init)
-    discriminator.apply(dcgan_init)
+    generator = models.DCGANGenerator(latent_dim=8, feature_maps=4, channels=3, image_size=32)
+    discriminator = models.DCGANDiscriminator(feature_maps=4, channels=3, image_size=32, sigmoid=False)
+    generator.apply(models.dcgan_init)
+    discriminator.apply(models.dcgan_init)
     real_images = torch.rand(6, 3, 32, 32) * 2 - 1
     noise = torch.randn(6, 8)
     ref_g, ref_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
@@ -613,8 +609,8 @@ def check_dcgan_train_step(train_step: Callable) -> None:
     g_optimizer, d_optimizer = adam(generator), adam(discriminator)
     ref_go, ref_do = adam(ref_g), adam(ref_d)
     criterion = nn.BCEWithLogitsLoss()
-    expected = d_step(ref_d, ref_g, real_images, noise, ref_do, criterion)
-    expected.update(g_step(ref_d, ref_g, noise, ref_go, criterion))
+    expected = training.d_step(ref_d, ref_g, real_images, noise, ref_do, criterion)
+    expected.update(training.g_step(ref_d, ref_g, noise, ref_go, criterion))
     scaler = torch.amp.GradScaler("cpu", enabled=False)
     got = _call(lambda: train_step(generator, discriminator, g_optimizer, d_optimizer,
                                    real_images, noise, scaler), name="train_step")
@@ -778,12 +774,11 @@ def _toy_critic() -> nn.Module:
 
 def check_gradient_penalty(penalty_fn: Callable) -> None:
     """Lesson 05: penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
-    from helpers.losses import gradient_penalty
     critic = _toy_critic()
     gen = torch.Generator().manual_seed(1)
     real, fake = torch.randn(8, 2, generator=gen), torch.randn(8, 2, generator=gen) + 1
     epsilon = torch.rand(8, 1, generator=gen)
-    expected = gradient_penalty(critic, real, fake, epsilon).detach()
+    expected = losses.gradient_penalty(critic, real, fake, epsilon).detach()
     got = _call(penalty_fn, critic, real, fake, epsilon, name="gradient_penalty")
     if not isinstance(got, Tensor) or got.numel() != 1:
         fail(f"gradient_penalty should return a single-number tensor, got {got!r}.")
@@ -862,7 +857,6 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
 
 def check_mode_coverage(coverage_fn: Callable) -> None:
     """Lesson 05: coverage_fn(points, centres, std) -> (modes covered, high-quality share)."""
-    from helpers.metrics import high_quality_share, modes_covered
     gen = torch.Generator().manual_seed(0)
     angles = torch.arange(8) * 2 * math.pi / 8
     centres = 2 * torch.stack([angles.cos(), angles.sin()], dim=1)  # (8, 2)
@@ -873,8 +867,8 @@ def check_mode_coverage(coverage_fn: Callable) -> None:
     parts.append(centres[1] + torch.tensor([4 * std, 0.0]) + 0.001 * torch.randn(45, 2, generator=gen))
     parts.append(torch.rand(50, 2, generator=gen) * 0.4 - 0.2)  # near the middle of the ring
     points = torch.cat(parts)  # (1000, 2)
-    expected_modes = modes_covered(points, centres, std)
-    expected_hq = high_quality_share(points, centres, std)
+    expected_modes = metrics.modes_covered(points, centres, std)
+    expected_hq = metrics.high_quality_share(points, centres, std)
     got = _call(coverage_fn, points, centres, std, name="mode_coverage")
     if not isinstance(got, tuple) or len(got) != 2:
         fail(f"mode_coverage should return a pair (modes covered, high-quality share), got {got!r}.")
@@ -910,14 +904,13 @@ def _same(a: Tensor, b: Tensor, tol: float = 1e-5) -> bool:
 
 def check_label_conditioning(generator_class: type, discriminator_class: type) -> None:
     """Lesson 06: G concatenates [noise, embedding(label)]; D adds the projection embedding(label) . features."""
-    from helpers.models import ConditionalDiscriminator, ConditionalGenerator
     sizes = dict(num_classes=10, hidden_dim=16, image_shape=(1, 8, 8))
     torch.manual_seed(0)
     noise, labels = torch.randn(12, 5), torch.arange(12) % 10
     other_labels = (labels + 3) % 10
     for name, cls, ref_cls, kwargs in (
-            ("generator", generator_class, ConditionalGenerator, dict(latent_dim=5, embed_dim=6, **sizes)),
-            ("discriminator", discriminator_class, ConditionalDiscriminator, sizes)):
+            ("generator", generator_class, models.ConditionalGenerator, dict(latent_dim=5, embed_dim=6, **sizes)),
+            ("discriminator", discriminator_class, models.ConditionalDiscriminator, sizes)):
         model = _call(lambda: cls(**kwargs), name=f"{cls.__name__}(...)")
         reference = ref_cls(**kwargs)
         reference.load_state_dict(model.state_dict())
@@ -952,11 +945,10 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
 
 def check_q_head(discriminator_class: type) -> None:
     """Lesson 06: InfoGAN's D returns (real/fake logit, category logits, continuous codes) from one body."""
-    from helpers.models import InfoDiscriminator
     kwargs = dict(num_categories=4, num_continuous=3, hidden_dim=16, image_shape=(1, 8, 8))
     torch.manual_seed(0)
     model = _call(lambda: discriminator_class(**kwargs), name=f"{discriminator_class.__name__}(...)")
-    reference = InfoDiscriminator(**kwargs)
+    reference = models.InfoDiscriminator(**kwargs)
     reference.load_state_dict(model.state_dict())
     model.eval(), reference.eval()
     images = torch.rand(5, 1, 8, 8) * 2 - 1

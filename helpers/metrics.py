@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 import torchvision
+from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
 from helpers.toy_data import TWO_PI
@@ -223,7 +224,6 @@ def categorical_code_accuracy(codes: Tensor, predicted: Tensor, num_codes: int =
     matching. Chance level for K equal classes is about 1/K (a bit more, since the matching
     picks the luckiest pairing).
     """
-    from scipy.optimize import linear_sum_assignment
     counts = code_class_counts(codes, predicted, num_codes, num_classes)
     rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
     matched = counts[torch.as_tensor(rows), torch.as_tensor(cols)].sum().item()

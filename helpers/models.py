@@ -212,7 +212,6 @@ def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
     |z0| to |z1|: Gaussian noise lives near a sphere, and straight lines cut through its
     low-probability middle. Falls back to a straight line when z0 and z1 are (anti)parallel.
     """
-    import torch
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be two vectors of the same length, got {tuple(z0.shape)} "
                          f"and {tuple(z1.shape)}")

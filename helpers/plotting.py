@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import LogNorm
 import torch
 from IPython import get_ipython
 from IPython.display import display
 from torch import Tensor, nn
+from torchvision.utils import make_grid
 
 from helpers.training import History
 
@@ -173,7 +175,6 @@ def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:
     if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
         shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
         raise ValueError(f"images must be a tensor of shape (N, C, H, W) with C = 1 or 3, got {shape}")
-    from torchvision.utils import make_grid
     grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, padding=padding,
                      normalize=True, value_range=(-1, 1), pad_value=1.0)
     return grid.permute(1, 2, 0)  # (H', W', 3)
@@ -196,7 +197,6 @@ def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: f
 def density(ax, points: Tensor, lim: float, centres: Tensor | None = None, bins: int = 120,
             title: str = "") -> None:
     """Draw (N, 2) points as a 2-D histogram on [-lim, lim]² (log colour scale), centres (K, 2) as rings."""
-    from matplotlib.colors import LogNorm
     if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[1] != 2:
         shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
         raise ValueError(f"points must be a tensor of shape (N, 2), got {shape}")

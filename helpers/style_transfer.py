@@ -18,11 +18,15 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
+import matplotlib.cbook
 import numpy as np
+import skimage.data
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageOps
+from sklearn.datasets import load_sample_image
 from torch import Tensor, nn
 from torchvision.models import VGG19_Weights, vgg19
 from torchvision.models.vgg import cfgs as vgg_cfgs, make_layers as vgg_make_layers
@@ -69,21 +73,17 @@ _SAMPLES: dict[str, Callable[[], np.ndarray]] = {}
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import skimage.data
         return getattr(skimage.data, name)()
     return load
 
 
 def _sklearn(filename: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        from sklearn.datasets import load_sample_image
         return load_sample_image(filename)
     return load
 
 
 def _grace_hopper() -> np.ndarray:
-    import matplotlib.cbook
-    from PIL import Image
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
         return np.asarray(Image.open(file).convert("RGB"))
 
@@ -104,7 +104,6 @@ def sample_names() -> list[str]:
 
 def _rgb(image):
     """A PIL image of any mode -> RGB, upright (EXIF orientation applied), 16-bit and float scaled."""
-    from PIL import Image, ImageOps
     image = ImageOps.exif_transpose(image)  # a phone photo stored sideways, with an EXIF rotation tag
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):  # 16/32-bit or float grey
         array = np.asarray(image, dtype=np.float64)                       # (H, W)
@@ -118,7 +117,6 @@ def _rgb(image):
 
 
 def _to_pil(source):
-    from PIL import Image
     if isinstance(source, Image.Image):
         return _rgb(source)
     if isinstance(source, np.ndarray):
@@ -155,7 +153,6 @@ def load_image(source, size: int | None = 256, square: bool = False,
     """
     if size is not None and (not isinstance(size, (int, np.integer)) or size < 16):
         raise ValueError(f"size must be an int of at least 16 pixels (or None), got {size!r}")
-    from PIL import Image
     image = _to_pil(source)
     if square:
         side = min(image.size)

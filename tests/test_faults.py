@@ -6,7 +6,6 @@ import copy
 import gzip
 import hashlib
 import io
-import json
 import math
 import os
 import random
