@@ -33,14 +33,15 @@ import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from helpers.batches import ImageBatches
 from helpers.download import download, file_digest, online
-from helpers.images import to_float
+from helpers.images import to_float  # noqa: F401  (lesson 03 reads it from here)
 from helpers.runtime import data_dir
 from helpers.training import progress
 
@@ -74,61 +75,22 @@ class Faces:
         return Faces(self.images.to(device), self.source, self.offline)
 
     def batches(self, batch_size: int, device: str | torch.device | None = None,
-                shuffle: bool = True, flip: bool = False,
-                generator: torch.Generator | None = None, order: Tensor | None = None,
-                start: int = 0) -> Iterator[Tensor]:
-        """One epoch of (B, 3, S, S) float batches in [-1, 1], drawn on `device` (see face_batches)."""
-        return face_batches(self.images, batch_size, device=device, shuffle=shuffle, flip=flip,
-                            generator=generator, order=order, start=start)
+                flip: bool = False, generator: torch.Generator | None = None,
+                order: Tensor | None = None, start: int = 0) -> ImageBatches:
+        """One epoch of (B, 3, S, S) float batches in [-1, 1] on `device`; the last one smaller, none dropped.
+
+        A helpers.batches.ImageBatches with epochs=1: the uint8 tensor is moved to `device` once
+        (call .to(device) first to avoid even that); indexing, flips and the conversion to float
+        happen there. To resume an interrupted epoch, pass the epoch's `order` (N,) (a
+        permutation, e.g. torch.randperm(N), what a shuffle draws) and `start`, the batches done.
+        """
+        images = self.images.to(device, non_blocking=True) if device is not None else self.images
+        return ImageBatches(images, batch_size, generator=generator, flip=flip, epochs=1,
+                            order=order, start=start)
 
     def __repr__(self) -> str:
         return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
                 f"{self.images.device}, source={self.source!r})")
-
-
-def face_batches(images: Tensor, batch_size: int, device: str | torch.device | None = None,
-                 shuffle: bool = True, flip: bool = False,
-                 generator: torch.Generator | None = None, order: Tensor | None = None,
-                 start: int = 0) -> Iterator[Tensor]:
-    """uint8 (N, 3, S, S) -> one epoch of float (B, 3, S, S) batches in [-1, 1] on `device`.
-
-    The uint8 tensor is moved to `device` once (pass it there already to avoid even that);
-    shuffling, indexing, the random horizontal flip and the conversion to float all happen on
-    the device. Every image is used once per epoch: the last batch is smaller when N is not a
-    multiple of batch_size (nothing is dropped).
-
-    To resume an interrupted epoch, pass the epoch's `order` (N,) (a permutation of 0..N-1, e.g.
-    torch.randperm(N), which is what shuffle draws) and `start`, the number of batches already done.
-    """
-    if not isinstance(images, Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
-        got = (f"{tuple(images.shape)} {images.dtype}" if isinstance(images, Tensor)
-               else type(images).__name__)
-        raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {got}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if device is not None:
-        images = images.to(device, non_blocking=True)
-    n = images.shape[0]
-    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= -(-n // batch_size):
-        raise ValueError(f"start must be the number of batches already done, 0..{-(-n // batch_size)}, "
-                         f"got {start!r}")
-    if order is not None:
-        if not isinstance(order, Tensor) or tuple(order.shape) != (n,) or not torch.equal(
-                order.sort().values.cpu(), torch.arange(n)):
-            raise ValueError(f"order must be a permutation of 0..{n - 1} (shape ({n},)), got "
-                             f"{tuple(order.shape) if isinstance(order, Tensor) else type(order).__name__}")
-        order = order.to(images.device)
-    elif shuffle:
-        order = torch.randperm(n, generator=generator, device=generator.device if generator
-                               is not None else "cpu").to(images.device)
-    else:
-        order = torch.arange(n, device=images.device)
-    for first in range(start * batch_size, n, batch_size):
-        batch = to_float(images[order[first:first + batch_size]])  # (B, 3, S, S) in [-1, 1]
-        if flip:  # faces are (nearly) symmetric: a mirrored face is another real face
-            mirror = torch.rand(batch.shape[0], device=batch.device) < 0.5
-            batch = torch.where(mirror[:, None, None, None], batch.flip(-1), batch)
-        yield batch
 
 
 # --- sources --------------------------------------------------------------------------------

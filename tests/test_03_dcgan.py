@@ -11,8 +11,9 @@ from torch import nn
 
 import helpers.faces as faces_module
 from helpers import checks
+from helpers.batches import ImageBatches
 from helpers.download import file_digest
-from helpers.faces import Faces, face_batches, find_images, lfw_faces, load_faces
+from helpers.faces import Faces, find_images, lfw_faces, load_faces
 from helpers.images import to_float
 from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
                             load_dcgan_generator, slerp)
@@ -105,22 +106,22 @@ def test_to_float_maps_0_255_to_minus1_1():
 
 def test_face_batches_cover_every_image_once():
     images = torch.arange(10, dtype=torch.uint8)[:, None, None, None].expand(10, 3, 2, 2).contiguous()
-    batches = list(face_batches(images, 4, generator=torch.Generator().manual_seed(0)))
+    batches = list(ImageBatches(images, 4, generator=torch.Generator().manual_seed(0), epochs=1))
     assert [b.shape[0] for b in batches] == [4, 4, 2]  # nothing dropped
     seen = torch.cat([b[:, 0, 0, 0] for b in batches])
     assert sorted(((seen + 1) * 127.5).round().tolist()) == list(range(10))
     assert all(b.dtype == torch.float32 and b.min() >= -1 and b.max() <= 1 for b in batches)
-    flipped = next(face_batches(torch.tensor([[[[0, 255]]]], dtype=torch.uint8).repeat(64, 3, 1, 1), 64,
-                                flip=True, shuffle=False))
+    flipped = next(ImageBatches(torch.tensor([[[[0, 255]]]], dtype=torch.uint8).repeat(64, 3, 1, 1), 64,
+                                flip=True, epochs=1))
     assert 0 < (flipped[:, 0, 0, 0] > 0).sum() < 64  # some mirrored, some not
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(4, 3, 2, 2), torch.zeros(3, 2, 2, dtype=torch.uint8)])
 def test_face_batches_bad_input(bad):
     with pytest.raises(ValueError):
-        next(face_batches(bad, 2))
+        next(ImageBatches(bad, 2, epochs=1))
     with pytest.raises(ValueError, match="batch_size"):
-        next(face_batches(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), 0))
+        next(ImageBatches(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), 0, epochs=1))
 
 
 def test_lfw_faces_are_grey_in_three_channels():
