@@ -21,8 +21,10 @@ Where the faces come from, in this order:
    copied into 3 channels), with one printed line saying so.
 
 The first use of a source turns its images into a uint8 tensor cache on disk under
-data_dir()/faces/ (built in chunks, so an interrupted build resumes; a SHA-256 in a JSON file
-next to it is checked each time it is reused). Training then never decodes a JPEG again.
+data_dir()/faces/ (built in chunks, so an interrupted build resumes). Its SHA-256, in a JSON
+record next to it, is checked once; a later reuse compares only the file's size and mtime with
+the record and memory-maps the tensor, hashing again only a file that changed. Training then
+never decodes a JPEG again.
 """
 from __future__ import annotations
 
@@ -174,8 +176,25 @@ def _listing_digest(names: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(entries).encode()).hexdigest()
 
 
+def _stat(path: Path) -> dict[str, int]:
+    """What a reuse compares instead of re-hashing: the file's size and modification time (ns)."""
+    stat = path.stat()
+    return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _write_record(meta_path: Path, meta: dict) -> None:
+    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
+    tmp_meta.write_text(json.dumps(meta, indent=2))
+    tmp_meta.replace(meta_path)
+
+
 def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor | None:
-    """The cached tensor if it exists and its SHA-256 (and `listing`, for a folder) match its JSON record; else None."""
+    """The cached tensor (memory-mapped) if it matches its JSON record; else None (rebuild it).
+
+    The SHA-256 in the record is checked once: the record then keeps the file's size and mtime as
+    verified, and a later reuse compares only those. A file whose size or mtime changed is hashed
+    again (and its record updated when it still verifies).
+    """
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     if not (tensor_path.is_file() and meta_path.is_file()):
         return None
@@ -189,13 +208,16 @@ def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor
     if listing is not None and meta.get("listing") != listing:
         print(f"The images in the folder changed since {tensor_path.name} was built: rebuilding it.")
         return None
-    if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
+    stat = _stat(tensor_path)
+    if meta.get("stamp") != _STAMP or meta.get("bytes") != stat["bytes"]:
         print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
         return None
-    if file_digest(tensor_path, "sha256", show_progress=meta["bytes"] > 200e6) != meta["sha256"]:
-        print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
-        return None
-    images = torch.load(tensor_path, map_location="cpu", weights_only=True)
+    if meta.get("verified") != stat:  # new, or changed since its SHA-256 was last checked
+        if file_digest(tensor_path, "sha256", show_progress=stat["bytes"] > 200e6) != meta["sha256"]:
+            print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
+            return None
+        _write_record(meta_path, {**meta, "verified": stat})
+    images = torch.load(tensor_path, map_location="cpu", weights_only=True, mmap=True)
     if tuple(images.shape) != tuple(meta["shape"]) or images.dtype != torch.uint8:
         return None
     return images
@@ -207,12 +229,10 @@ def _save_cache(key: str, image_size: int, images: Tensor, source: str, listing:
     tmp = tensor_path.with_name(tensor_path.name + ".tmp")
     torch.save(images.contiguous(), tmp)
     tmp.replace(tensor_path)
-    meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
-            "bytes": tensor_path.stat().st_size,
-            "sha256": file_digest(tensor_path, "sha256"), "listing": listing}
-    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
-    tmp_meta.write_text(json.dumps(meta, indent=2))
-    tmp_meta.replace(meta_path)
+    stat = _stat(tensor_path)
+    _write_record(meta_path, {"stamp": _STAMP, "source": source, "shape": list(images.shape),
+                              "bytes": stat["bytes"], "sha256": file_digest(tensor_path, "sha256"),
+                              "verified": stat, "listing": listing})
     return images
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -179,8 +180,55 @@ def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path):
     data = bytearray(cache.read_bytes())
     data[-1] ^= 0xFF
     cache.write_bytes(bytes(data))
+    _move_mtime(cache)
     with pytest.raises(AssertionError, match="reused"):
         load_faces(image_size=16, folder=folder)
+
+
+def _move_mtime(path, seconds: int = 10) -> None:
+    """Set a file's mtime `seconds` later: a real rewrite moves it, but maybe within the clock's tick."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 10**9))
+
+
+def test_cache_is_hashed_once_then_reused_by_size_and_mtime_and_memory_mapped(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "my faces"
+    _write_images(folder)
+    built = load_faces(image_size=16, folder=folder, verbose=False).images
+    cache = next((tmp_path / "data" / "faces").glob("*.pt"))
+    record = json.loads(cache.with_suffix(".json").read_text())
+    assert record["verified"] == {"bytes": cache.stat().st_size, "mtime_ns": cache.stat().st_mtime_ns}
+
+    hashed, loads = [], []
+    real_digest, real_load = faces_module.file_digest, torch.load
+
+    def digest_must_not_run(path, *args, **kwargs):
+        raise AssertionError(f"{path} was hashed again although its size and mtime did not change")
+    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loads.append(kwargs) or real_load(*args, **kwargs))
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert loads and loads[-1].get("mmap") is True and loads[-1].get("weights_only") is True
+
+    # the same bytes with a new mtime (copied back, touched): hashed once more, then trusted again
+    monkeypatch.setattr(faces_module, "file_digest",
+                        lambda path, *args, **kwargs: hashed.append(path) or real_digest(path, *args, **kwargs))
+    _move_mtime(cache)
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert hashed == [cache], "a file whose mtime moved must be hashed again"
+    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+
+    # other bytes, same size, new mtime: the hash differs, so the cache is rebuilt from the images
+    monkeypatch.setattr(faces_module, "file_digest", real_digest)
+    data = bytearray(cache.read_bytes())
+    data[-1] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    _move_mtime(cache)
+    capsys.readouterr()
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert "does not match its checksum (damaged): rebuilding it" in capsys.readouterr().out
+    assert cache.read_bytes() != bytes(data), "the damaged file was replaced by a rebuilt one"
 
 
 def test_interrupted_cache_build_resumes(monkeypatch, tmp_path):
