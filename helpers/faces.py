@@ -4,7 +4,8 @@
     for real_images in faces.batches(128, device):   # (B, 3, 64, 64) float in [-1, 1], on device
         ...
 
-Where the faces come from, in this order:
+Where the faces come from, in this order (each source is a small function below that returns
+Faces or raises SourceUnavailable with its cause; a folder you name is the only one tried):
 1. a folder of images you name (`folder=`): any layout, searched recursively, no class
    subfolders needed (.jpg .jpeg .png .bmp .webp);
 2. CelebA already on disk under data_dir()/celeba (torchvision's layout: the extracted
@@ -34,6 +35,7 @@ import os
 import shutil
 import zipfile
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -52,6 +54,7 @@ CELEBA_ZIP = "img_align_celeba.zip"
 CELEBA_ZIP_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"  # torchvision.datasets.CelebA.file_list
 CELEBA_IMAGES = 202_599
 CELEBA_MIRROR_URL = "https://graal.ift.ulaval.ca/public/celeba/img_align_celeba.zip"
+CELEBA_SOURCE = "CelebA (img_align_celeba)"
 LFW_FACES = 100  # skimage.data.lfw_subset(): the first 100 of its 200 images are faces
 CHUNK = 2048     # images per cache chunk: the unit an interrupted cache build resumes from
 _STAMP = 1       # bump when the cache format or the crop changes
@@ -95,7 +98,7 @@ class Faces:
                 f"{self.images.device}, source={self.source!r})")
 
 
-# --- sources --------------------------------------------------------------------------------
+# --- reading images -------------------------------------------------------------------------
 
 def find_images(folder: str | Path) -> list[Path]:
     """All image files under `folder`, recursively, sorted (any layout, no class subfolders)."""
@@ -311,12 +314,133 @@ def _folder_key(folder: Path) -> str:
     return "folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
 
 
-def _celeba_from_torchvision(root: Path) -> None:
-    """torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
-    from torchvision.datasets import CelebA
-    if not online("https://drive.google.com"):
-        raise ConnectionError("cannot reach drive.google.com (offline?)")
-    CelebA(str(root), split="all", target_type=[], download=True)
+# --- where the faces come from: an ordered list of sources ----------------------------------
+
+class Unavailable(Enum):
+    """Why a source of faces gave none."""
+
+    ABSENT = "not on disk"
+    SWITCHED_OFF = "downloads switched off"
+    OFFLINE = "no network"
+    FAILED = "the download failed"
+
+
+class SourceUnavailable(Exception):
+    """A source of faces has none to give: `cause` (an Unavailable) says why, `reason` in words."""
+
+    def __init__(self, cause: Unavailable, reason: str) -> None:
+        super().__init__(reason)
+        self.cause, self.reason = cause, reason
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What load_faces was asked for, handed to each source in turn."""
+
+    image_size: int
+    limit: int | None
+    download: bool
+    say: Callable[..., None]
+    folder: Path | None = None
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:160]
+
+
+def _from_folder(request: _Request) -> Faces:
+    """1. The folder you name (cached on first use). Its errors are yours to see: no fallback."""
+    folder, limit, image_size = request.folder, request.limit, request.image_size
+    key = _folder_key(folder) + (f"-first{limit}" if limit else "")
+    items = _ImageList.from_folder(folder)
+    listing = _listing_digest(items.names[:limit] if limit else items.names)
+    images = _load_cache(key, image_size, listing)
+    if images is None:
+        request.say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 (once; reused after).")
+        images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
+    request.say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
+    return Faces(images, f"your folder {folder}")
+
+
+def _celeba_key(limit: int | None) -> str:
+    return "celeba" + (f"-first{limit}" if limit else "")
+
+
+def _cache_celeba(request: _Request, items: _ImageList) -> Faces:
+    """CelebA's images (a folder or the zip) -> its uint8 tensor cache, built once."""
+    size = request.image_size
+    request.say(f"Caching CelebA as {size}×{size} uint8 (once, a few minutes; reused after).")
+    images = _build_cache(_celeba_key(request.limit), size, items, CELEBA_SOURCE, request.limit)
+    request.say(f"Faces: {len(images):,} CelebA images ({size}×{size}).")
+    return Faces(images, CELEBA_SOURCE)
+
+
+def _celeba_on_disk(request: _Request) -> Faces:
+    """2. CelebA already here: its tensor cache, else torchvision's extracted img_align_celeba/ or the zip."""
+    images = _load_cache(_celeba_key(request.limit), request.image_size)
+    if images is not None:
+        request.say(f"Faces: {len(images):,} CelebA images from the cache in {data_dir() / 'faces'}.")
+        return Faces(images, CELEBA_SOURCE)
+    celeba = data_dir() / "celeba"
+    extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
+    if extracted.is_dir() and any(extracted.iterdir()):
+        return _cache_celeba(request, _ImageList.from_folder(extracted))
+    if not archive.is_file():
+        raise SourceUnavailable(Unavailable.ABSENT, f"no CelebA under {celeba}")
+    if file_digest(archive, "md5", show_progress=True) != CELEBA_ZIP_MD5:
+        # not the zip, e.g. a "quota exceeded" page saved under its name
+        archive.replace(archive.with_name(archive.name + ".bad"))
+        request.say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
+        raise SourceUnavailable(Unavailable.ABSENT, f"{archive} is not the CelebA zip (wrong MD5)")
+    return _cache_celeba(request, _ImageList.from_zip(archive))
+
+
+def _may_download(request: _Request, url: str) -> None:
+    """Raise SourceUnavailable unless downloads are on and the host of `url` answers."""
+    if not request.download:
+        raise SourceUnavailable(Unavailable.SWITCHED_OFF, "downloads were switched off")
+    if not online(url):
+        host = url.split("/")[2]
+        raise SourceUnavailable(Unavailable.OFFLINE, f"cannot reach {host} (offline?)")
+
+
+def _celeba_from_torchvision(request: _Request) -> Faces:
+    """3. torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
+    name = "torchvision's CelebA (Google Drive)"
+    _may_download(request, "https://drive.google.com")
+    request.say(f"Downloading CelebA (1.4 GB) from {name} ...")
+    try:
+        from torchvision.datasets import CelebA
+        CelebA(str(data_dir()), split="all", target_type=[], download=True)
+    except Exception as error:  # quota pages, bad zips, no gdown: try the next source
+        raise SourceUnavailable(Unavailable.FAILED, f"{name}: {_first_line(error)}") from error
+    return _cache_celeba(request, _ImageList.from_folder(data_dir() / "celeba" / "img_align_celeba"))
+
+
+def _celeba_from_mirror(request: _Request) -> Faces:
+    """4. The same img_align_celeba.zip from the GRAAL lab's server, checked against torchvision's MD5."""
+    name = "the GRAAL mirror (Université Laval)"
+    _may_download(request, CELEBA_MIRROR_URL)
+    archive = data_dir() / "celeba" / CELEBA_ZIP
+    request.say(f"Downloading CelebA (1.4 GB) from {name} ...")
+    try:
+        download(CELEBA_MIRROR_URL, archive, md5=CELEBA_ZIP_MD5)
+    except Exception as error:  # an HTTP error, a wrong MD5, a dropped connection
+        raise SourceUnavailable(Unavailable.FAILED, f"{name}: {_first_line(error)}") from error
+    return _cache_celeba(request, _ImageList.from_zip(archive))
+
+
+CELEBA_SOURCES: tuple[Callable[[_Request], Faces], ...] = (
+    _celeba_on_disk, _celeba_from_torchvision, _celeba_from_mirror)
+
+
+def _offline_reason(failures: Sequence[SourceUnavailable]) -> str:
+    """The words in the fallback line, from why each download source gave nothing."""
+    causes = {failure.cause for failure in failures} - {Unavailable.ABSENT}
+    if Unavailable.SWITCHED_OFF in causes:
+        return "downloads switched off"
+    return "no network" if causes == {Unavailable.OFFLINE} else "CelebA could not be downloaded"
 
 
 def load_faces(image_size: int = 64, folder: str | Path | None = None, download: bool = True,
@@ -330,71 +454,21 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive int or None, got {limit!r}")
     say = print if verbose else (lambda *a, **k: None)
-
-    if folder:  # 1. the user's own folder: an error here is the user's to see, no fallback
-        folder = Path(folder).expanduser()
-        key = _folder_key(folder) + (f"-first{limit}" if limit else "")
-        items = _ImageList.from_folder(folder)
-        listing = _listing_digest(items.names[:limit] if limit else items.names)
-        images = _load_cache(key, image_size, listing)
-        if images is None:
-            say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 "
-                f"(once; reused after).")
-            images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
-        source = f"your folder {folder}"
-        say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
-        return Faces(images, source)
-
-    key = "celeba" + (f"-first{limit}" if limit else "")
-    images = _load_cache(key, image_size)  # 2. CelebA, already cached
-    if images is not None:
-        say(f"Faces: {len(images):,} CelebA images from the cache in {data_dir() / 'faces'}.")
-        return Faces(images, "CelebA (img_align_celeba)")
-
-    root = data_dir()
-    celeba = root / "celeba"
-    extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
-    problems: list[str] = []
-    if not extracted.is_dir() and not archive.is_file() and download:
-        if not (online("https://drive.google.com") or online(CELEBA_MIRROR_URL)):
-            problems.append("cannot reach drive.google.com nor graal.ift.ulaval.ca (offline?)")
-            sources = ()
-        else:
-            sources = (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
-                       ("the GRAAL mirror (Université Laval)",
-                        lambda: download(CELEBA_MIRROR_URL, archive, md5=CELEBA_ZIP_MD5)))
-        for name, fetch in sources:
-            try:
-                say(f"Downloading CelebA (1.4 GB) from {name} ...")
-                fetch()
-                break
-            except Exception as error:  # quota pages, bad zips, no gdown, no network: try the next
-                problems.append(f"{name}: {str(error).strip().splitlines()[0][:160]}")
-                say(f"  failed: {problems[-1]}")
-    if archive.is_file() and not (extracted.is_dir() and any(extracted.iterdir())):
-        # not the zip, e.g. a "quota exceeded" page saved under its name
-        if file_digest(archive, "md5", show_progress=True) != CELEBA_ZIP_MD5:
-            archive.replace(archive.with_name(archive.name + ".bad"))
-            say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
-    if extracted.is_dir() and any(extracted.iterdir()):
-        items = _ImageList.from_folder(extracted)
-    elif archive.is_file():
-        items = _ImageList.from_zip(archive)
-    else:
-        items = None
-    if items is not None:
-        say(f"Caching CelebA as {image_size}×{image_size} uint8 (once, a few minutes; reused after).")
-        images = _build_cache(key, image_size, items, "CelebA (img_align_celeba)", limit)
-        say(f"Faces: {len(images):,} CelebA images ({image_size}×{image_size}).")
-        return Faces(images, "CelebA (img_align_celeba)")
-
+    request = _Request(image_size, limit, download, say, Path(folder).expanduser() if folder else None)
+    sources = (_from_folder,) if folder else CELEBA_SOURCES  # a folder you name is the only source
+    failures: list[SourceUnavailable] = []
+    for source in sources:
+        try:
+            return source(request)
+        except SourceUnavailable as unavailable:
+            failures.append(unavailable)
+            if unavailable.cause is Unavailable.FAILED:
+                say(f"  failed: {unavailable.reason}")
     if not fallback:
         raise FileNotFoundError("no CelebA on disk and none could be downloaded: "
-                                + ("; ".join(problems) or "downloads were switched off"))
-    why = "downloads switched off" if not download else "no network" if all(
-        "offline" in p for p in problems) else "CelebA could not be downloaded"
-    print(f"Offline ({why}): training on the 100 LFW face crops that scikit-image ships "
-          f"(25×25 grey, upsampled to {image_size}×{image_size}, grey copied into 3 channels), "
+                                + "; ".join(failure.reason for failure in failures))
+    # 5. offline: scikit-image's LFW crops, said in one line
+    print(f"Offline ({_offline_reason(failures)}): training on the 100 LFW face crops that scikit-image "
+          f"ships (25×25 grey, upsampled to {image_size}×{image_size}, grey copied into 3 channels), "
           f"not on CelebA.")
     return Faces(lfw_faces(image_size), "LFW crops from scikit-image (offline fallback)", offline=True)
-

@@ -145,6 +145,71 @@ def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
         load_faces(image_size=32, fallback=False)
 
 
+def _unavailable(cause, reason, calls):
+    """A face source that records its call, then has nothing to give for `cause`."""
+    def source(request):
+        calls.append(reason)
+        raise faces_module.SourceUnavailable(cause, reason)
+    return source
+
+
+@pytest.mark.parametrize("causes, why", [
+    (["ABSENT", "OFFLINE", "OFFLINE"], "no network"),
+    (["ABSENT", "FAILED", "OFFLINE"], "CelebA could not be downloaded"),
+    (["ABSENT", "SWITCHED_OFF", "SWITCHED_OFF"], "downloads switched off"),
+])
+def test_sources_are_tried_in_order_and_their_causes_name_the_fallback(monkeypatch, capsys, causes, why):
+    U, calls = faces_module.Unavailable, []
+    sources = tuple(_unavailable(U[cause], f"source {i}: {cause}", calls) for i, cause in enumerate(causes))
+    monkeypatch.setattr(faces_module, "CELEBA_SOURCES", sources)
+    faces = load_faces(image_size=16)
+    out = capsys.readouterr().out
+    assert faces.offline and calls == [f"source {i}: {c}" for i, c in enumerate(causes)], "in order, each once"
+    assert f"Offline ({why}):" in out
+    failed = [line for line in out.splitlines() if line.startswith("  failed:")]
+    assert failed == [f"  failed: source {i}: FAILED" for i, c in enumerate(causes) if c == "FAILED"]
+    with pytest.raises(FileNotFoundError, match="source 0: ABSENT; source 1"):
+        load_faces(image_size=16, fallback=False)
+
+
+def test_the_first_source_with_faces_ends_the_search(monkeypatch):
+    U, calls = faces_module.Unavailable, []
+    found = Faces(torch.zeros(2, 3, 16, 16, dtype=torch.uint8), "test")
+
+    def never(request):
+        raise AssertionError("a source after the one that gave faces was tried")
+    monkeypatch.setattr(faces_module, "CELEBA_SOURCES",
+                        (_unavailable(U.ABSENT, "empty", calls), lambda request: found, never))
+    assert load_faces(image_size=16) is found and calls == ["empty"]
+
+
+def test_download_sources_say_why_they_gave_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    U = faces_module.Unavailable
+    request = faces_module._Request(16, None, download=False, say=print)
+    for source in (faces_module._celeba_from_torchvision, faces_module._celeba_from_mirror):
+        with pytest.raises(faces_module.SourceUnavailable) as off:
+            source(request)
+        assert off.value.cause is U.SWITCHED_OFF
+    request = faces_module._Request(16, None, download=True, say=print)
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: False)
+    with pytest.raises(faces_module.SourceUnavailable, match="cannot reach graal.ift.ulaval.ca") as offline:
+        faces_module._celeba_from_mirror(request)
+    assert offline.value.cause is U.OFFLINE
+
+    def refused(url, path, md5=None):
+        raise ValueError("MD5 abc is not the expected 00d2")
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: True)
+    monkeypatch.setattr(faces_module, "download", refused)
+    with pytest.raises(faces_module.SourceUnavailable) as failed:
+        faces_module._celeba_from_mirror(request)
+    assert failed.value.cause is U.FAILED
+    assert failed.value.reason == "the GRAAL mirror (Université Laval): MD5 abc is not the expected 00d2"
+    with pytest.raises(faces_module.SourceUnavailable, match="no CelebA under") as absent:
+        faces_module._celeba_on_disk(request)
+    assert absent.value.cause is U.ABSENT
+
+
 def _write_images(folder, n=5):
     from PIL import Image
     rng = np.random.default_rng(0)
