@@ -152,8 +152,8 @@ def run_cached(lesson, root: Path, args, device) -> tuple[float, float, float]:
 
 
 def _batches(images, batch_size):
-    from helpers.faces import face_batches
-    return face_batches(images, batch_size, flip=True)
+    from helpers.batches import ImageBatches
+    return ImageBatches(images, batch_size, flip=True, epochs=1)
 
 
 def warm_up(lesson, models, args, device, scaler, steps: int = 2) -> None:

@@ -4,7 +4,8 @@
     for real_images in faces.batches(128, device):   # (B, 3, 64, 64) float in [-1, 1], on device
         ...
 
-Where the faces come from, in this order:
+Where the faces come from, in this order (each source is a small function below that returns
+Faces or raises SourceUnavailable with its cause; a folder you name is the only one tried):
 1. a folder of images you name (`folder=`): any layout, searched recursively, no class
    subfolders needed (.jpg .jpeg .png .bmp .webp);
 2. CelebA already on disk under data_dir()/celeba (torchvision's layout: the extracted
@@ -21,8 +22,10 @@ Where the faces come from, in this order:
    copied into 3 channels), with one printed line saying so.
 
 The first use of a source turns its images into a uint8 tensor cache on disk under
-data_dir()/faces/ (built in chunks, so an interrupted build resumes; a SHA-256 in a JSON file
-next to it is checked each time it is reused). Training then never decodes a JPEG again.
+data_dir()/faces/ (built in chunks, so an interrupted build resumes). Its SHA-256, in a JSON
+record next to it, is checked once; a later reuse compares only the file's size and mtime with
+the record and memory-maps the tensor, hashing again only a file that changed. Training then
+never decodes a JPEG again.
 """
 from __future__ import annotations
 
@@ -32,15 +35,17 @@ import os
 import shutil
 import zipfile
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from helpers.batches import ImageBatches
 from helpers.download import download, file_digest, online
-from helpers.images import to_float
+from helpers.images import to_float  # noqa: F401  (lesson 03 reads it from here)
 from helpers.runtime import data_dir
 from helpers.training import progress
 
@@ -49,6 +54,7 @@ CELEBA_ZIP = "img_align_celeba.zip"
 CELEBA_ZIP_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"  # torchvision.datasets.CelebA.file_list
 CELEBA_IMAGES = 202_599
 CELEBA_MIRROR_URL = "https://graal.ift.ulaval.ca/public/celeba/img_align_celeba.zip"
+CELEBA_SOURCE = "CelebA (img_align_celeba)"
 LFW_FACES = 100  # skimage.data.lfw_subset(): the first 100 of its 200 images are faces
 CHUNK = 2048     # images per cache chunk: the unit an interrupted cache build resumes from
 _STAMP = 1       # bump when the cache format or the crop changes
@@ -74,64 +80,25 @@ class Faces:
         return Faces(self.images.to(device), self.source, self.offline)
 
     def batches(self, batch_size: int, device: str | torch.device | None = None,
-                shuffle: bool = True, flip: bool = False,
-                generator: torch.Generator | None = None, order: Tensor | None = None,
-                start: int = 0) -> Iterator[Tensor]:
-        """One epoch of (B, 3, S, S) float batches in [-1, 1], drawn on `device` (see face_batches)."""
-        return face_batches(self.images, batch_size, device=device, shuffle=shuffle, flip=flip,
-                            generator=generator, order=order, start=start)
+                flip: bool = False, generator: torch.Generator | None = None,
+                order: Tensor | None = None, start: int = 0) -> ImageBatches:
+        """One epoch of (B, 3, S, S) float batches in [-1, 1] on `device`; the last one smaller, none dropped.
+
+        A helpers.batches.ImageBatches with epochs=1: the uint8 tensor is moved to `device` once
+        (call .to(device) first to avoid even that); indexing, flips and the conversion to float
+        happen there. To resume an interrupted epoch, pass the epoch's `order` (N,) (a
+        permutation, e.g. torch.randperm(N), what a shuffle draws) and `start`, the batches done.
+        """
+        images = self.images.to(device, non_blocking=True) if device is not None else self.images
+        return ImageBatches(images, batch_size, generator=generator, flip=flip, epochs=1,
+                            order=order, start=start)
 
     def __repr__(self) -> str:
         return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
                 f"{self.images.device}, source={self.source!r})")
 
 
-def face_batches(images: Tensor, batch_size: int, device: str | torch.device | None = None,
-                 shuffle: bool = True, flip: bool = False,
-                 generator: torch.Generator | None = None, order: Tensor | None = None,
-                 start: int = 0) -> Iterator[Tensor]:
-    """uint8 (N, 3, S, S) -> one epoch of float (B, 3, S, S) batches in [-1, 1] on `device`.
-
-    The uint8 tensor is moved to `device` once (pass it there already to avoid even that);
-    shuffling, indexing, the random horizontal flip and the conversion to float all happen on
-    the device. Every image is used once per epoch: the last batch is smaller when N is not a
-    multiple of batch_size (nothing is dropped).
-
-    To resume an interrupted epoch, pass the epoch's `order` (N,) (a permutation of 0..N-1, e.g.
-    torch.randperm(N), which is what shuffle draws) and `start`, the number of batches already done.
-    """
-    if not isinstance(images, Tensor) or images.ndim != 4 or images.dtype != torch.uint8:
-        got = (f"{tuple(images.shape)} {images.dtype}" if isinstance(images, Tensor)
-               else type(images).__name__)
-        raise ValueError(f"images must be a uint8 tensor (N, C, H, W), got {got}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if device is not None:
-        images = images.to(device, non_blocking=True)
-    n = images.shape[0]
-    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= -(-n // batch_size):
-        raise ValueError(f"start must be the number of batches already done, 0..{-(-n // batch_size)}, "
-                         f"got {start!r}")
-    if order is not None:
-        if not isinstance(order, Tensor) or tuple(order.shape) != (n,) or not torch.equal(
-                order.sort().values.cpu(), torch.arange(n)):
-            raise ValueError(f"order must be a permutation of 0..{n - 1} (shape ({n},)), got "
-                             f"{tuple(order.shape) if isinstance(order, Tensor) else type(order).__name__}")
-        order = order.to(images.device)
-    elif shuffle:
-        order = torch.randperm(n, generator=generator, device=generator.device if generator
-                               is not None else "cpu").to(images.device)
-    else:
-        order = torch.arange(n, device=images.device)
-    for first in range(start * batch_size, n, batch_size):
-        batch = to_float(images[order[first:first + batch_size]])  # (B, 3, S, S) in [-1, 1]
-        if flip:  # faces are (nearly) symmetric: a mirrored face is another real face
-            mirror = torch.rand(batch.shape[0], device=batch.device) < 0.5
-            batch = torch.where(mirror[:, None, None, None], batch.flip(-1), batch)
-        yield batch
-
-
-# --- sources --------------------------------------------------------------------------------
+# --- reading images -------------------------------------------------------------------------
 
 def find_images(folder: str | Path) -> list[Path]:
     """All image files under `folder`, recursively, sorted (any layout, no class subfolders)."""
@@ -212,8 +179,25 @@ def _listing_digest(names: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(entries).encode()).hexdigest()
 
 
+def _stat(path: Path) -> dict[str, int]:
+    """What a reuse compares instead of re-hashing: the file's size and modification time (ns)."""
+    stat = path.stat()
+    return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _write_record(meta_path: Path, meta: dict) -> None:
+    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
+    tmp_meta.write_text(json.dumps(meta, indent=2))
+    tmp_meta.replace(meta_path)
+
+
 def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor | None:
-    """The cached tensor if it exists and its SHA-256 (and `listing`, for a folder) match its JSON record; else None."""
+    """The cached tensor (memory-mapped) if it matches its JSON record; else None (rebuild it).
+
+    The SHA-256 in the record is checked once: the record then keeps the file's size and mtime as
+    verified, and a later reuse compares only those. A file whose size or mtime changed is hashed
+    again (and its record updated when it still verifies).
+    """
     tensor_path, meta_path, _ = _cache_paths(key, image_size)
     if not (tensor_path.is_file() and meta_path.is_file()):
         return None
@@ -227,13 +211,16 @@ def _load_cache(key: str, image_size: int, listing: str | None = None) -> Tensor
     if listing is not None and meta.get("listing") != listing:
         print(f"The images in the folder changed since {tensor_path.name} was built: rebuilding it.")
         return None
-    if meta.get("stamp") != _STAMP or meta.get("bytes") != tensor_path.stat().st_size:
+    stat = _stat(tensor_path)
+    if meta.get("stamp") != _STAMP or meta.get("bytes") != stat["bytes"]:
         print(f"Face cache {tensor_path.name} is incomplete or from an older version: rebuilding it.")
         return None
-    if file_digest(tensor_path, "sha256", show_progress=meta["bytes"] > 200e6) != meta["sha256"]:
-        print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
-        return None
-    images = torch.load(tensor_path, map_location="cpu", weights_only=True)
+    if meta.get("verified") != stat:  # new, or changed since its SHA-256 was last checked
+        if file_digest(tensor_path, "sha256", show_progress=stat["bytes"] > 200e6) != meta["sha256"]:
+            print(f"Face cache {tensor_path.name} does not match its checksum (damaged): rebuilding it.")
+            return None
+        _write_record(meta_path, {**meta, "verified": stat})
+    images = torch.load(tensor_path, map_location="cpu", weights_only=True, mmap=True)
     if tuple(images.shape) != tuple(meta["shape"]) or images.dtype != torch.uint8:
         return None
     return images
@@ -245,12 +232,10 @@ def _save_cache(key: str, image_size: int, images: Tensor, source: str, listing:
     tmp = tensor_path.with_name(tensor_path.name + ".tmp")
     torch.save(images.contiguous(), tmp)
     tmp.replace(tensor_path)
-    meta = {"stamp": _STAMP, "source": source, "shape": list(images.shape),
-            "bytes": tensor_path.stat().st_size,
-            "sha256": file_digest(tensor_path, "sha256"), "listing": listing}
-    tmp_meta = meta_path.with_name(meta_path.name + ".tmp")
-    tmp_meta.write_text(json.dumps(meta, indent=2))
-    tmp_meta.replace(meta_path)
+    stat = _stat(tensor_path)
+    _write_record(meta_path, {"stamp": _STAMP, "source": source, "shape": list(images.shape),
+                              "bytes": stat["bytes"], "sha256": file_digest(tensor_path, "sha256"),
+                              "verified": stat, "listing": listing})
     return images
 
 
@@ -329,12 +314,133 @@ def _folder_key(folder: Path) -> str:
     return "folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
 
 
-def _celeba_from_torchvision(root: Path) -> None:
-    """torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
-    from torchvision.datasets import CelebA
-    if not online("https://drive.google.com"):
-        raise ConnectionError("cannot reach drive.google.com (offline?)")
-    CelebA(str(root), split="all", target_type=[], download=True)
+# --- where the faces come from: an ordered list of sources ----------------------------------
+
+class Unavailable(Enum):
+    """Why a source of faces gave none."""
+
+    ABSENT = "not on disk"
+    SWITCHED_OFF = "downloads switched off"
+    OFFLINE = "no network"
+    FAILED = "the download failed"
+
+
+class SourceUnavailable(Exception):
+    """A source of faces has none to give: `cause` (an Unavailable) says why, `reason` in words."""
+
+    def __init__(self, cause: Unavailable, reason: str) -> None:
+        super().__init__(reason)
+        self.cause, self.reason = cause, reason
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What load_faces was asked for, handed to each source in turn."""
+
+    image_size: int
+    limit: int | None
+    download: bool
+    say: Callable[..., None]
+    folder: Path | None = None
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:160]
+
+
+def _from_folder(request: _Request) -> Faces:
+    """1. The folder you name (cached on first use). Its errors are yours to see: no fallback."""
+    folder, limit, image_size = request.folder, request.limit, request.image_size
+    key = _folder_key(folder) + (f"-first{limit}" if limit else "")
+    items = _ImageList.from_folder(folder)
+    listing = _listing_digest(items.names[:limit] if limit else items.names)
+    images = _load_cache(key, image_size, listing)
+    if images is None:
+        request.say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 (once; reused after).")
+        images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
+    request.say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
+    return Faces(images, f"your folder {folder}")
+
+
+def _celeba_key(limit: int | None) -> str:
+    return "celeba" + (f"-first{limit}" if limit else "")
+
+
+def _cache_celeba(request: _Request, items: _ImageList) -> Faces:
+    """CelebA's images (a folder or the zip) -> its uint8 tensor cache, built once."""
+    size = request.image_size
+    request.say(f"Caching CelebA as {size}×{size} uint8 (once, a few minutes; reused after).")
+    images = _build_cache(_celeba_key(request.limit), size, items, CELEBA_SOURCE, request.limit)
+    request.say(f"Faces: {len(images):,} CelebA images ({size}×{size}).")
+    return Faces(images, CELEBA_SOURCE)
+
+
+def _celeba_on_disk(request: _Request) -> Faces:
+    """2. CelebA already here: its tensor cache, else torchvision's extracted img_align_celeba/ or the zip."""
+    images = _load_cache(_celeba_key(request.limit), request.image_size)
+    if images is not None:
+        request.say(f"Faces: {len(images):,} CelebA images from the cache in {data_dir() / 'faces'}.")
+        return Faces(images, CELEBA_SOURCE)
+    celeba = data_dir() / "celeba"
+    extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
+    if extracted.is_dir() and any(extracted.iterdir()):
+        return _cache_celeba(request, _ImageList.from_folder(extracted))
+    if not archive.is_file():
+        raise SourceUnavailable(Unavailable.ABSENT, f"no CelebA under {celeba}")
+    if file_digest(archive, "md5", show_progress=True) != CELEBA_ZIP_MD5:
+        # not the zip, e.g. a "quota exceeded" page saved under its name
+        archive.replace(archive.with_name(archive.name + ".bad"))
+        request.say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
+        raise SourceUnavailable(Unavailable.ABSENT, f"{archive} is not the CelebA zip (wrong MD5)")
+    return _cache_celeba(request, _ImageList.from_zip(archive))
+
+
+def _may_download(request: _Request, url: str) -> None:
+    """Raise SourceUnavailable unless downloads are on and the host of `url` answers."""
+    if not request.download:
+        raise SourceUnavailable(Unavailable.SWITCHED_OFF, "downloads were switched off")
+    if not online(url):
+        host = url.split("/")[2]
+        raise SourceUnavailable(Unavailable.OFFLINE, f"cannot reach {host} (offline?)")
+
+
+def _celeba_from_torchvision(request: _Request) -> Faces:
+    """3. torchvision's own CelebA download (Google Drive, through gdown; checks torchvision's MD5s)."""
+    name = "torchvision's CelebA (Google Drive)"
+    _may_download(request, "https://drive.google.com")
+    request.say(f"Downloading CelebA (1.4 GB) from {name} ...")
+    try:
+        from torchvision.datasets import CelebA
+        CelebA(str(data_dir()), split="all", target_type=[], download=True)
+    except Exception as error:  # quota pages, bad zips, no gdown: try the next source
+        raise SourceUnavailable(Unavailable.FAILED, f"{name}: {_first_line(error)}") from error
+    return _cache_celeba(request, _ImageList.from_folder(data_dir() / "celeba" / "img_align_celeba"))
+
+
+def _celeba_from_mirror(request: _Request) -> Faces:
+    """4. The same img_align_celeba.zip from the GRAAL lab's server, checked against torchvision's MD5."""
+    name = "the GRAAL mirror (Université Laval)"
+    _may_download(request, CELEBA_MIRROR_URL)
+    archive = data_dir() / "celeba" / CELEBA_ZIP
+    request.say(f"Downloading CelebA (1.4 GB) from {name} ...")
+    try:
+        download(CELEBA_MIRROR_URL, archive, md5=CELEBA_ZIP_MD5)
+    except Exception as error:  # an HTTP error, a wrong MD5, a dropped connection
+        raise SourceUnavailable(Unavailable.FAILED, f"{name}: {_first_line(error)}") from error
+    return _cache_celeba(request, _ImageList.from_zip(archive))
+
+
+CELEBA_SOURCES: tuple[Callable[[_Request], Faces], ...] = (
+    _celeba_on_disk, _celeba_from_torchvision, _celeba_from_mirror)
+
+
+def _offline_reason(failures: Sequence[SourceUnavailable]) -> str:
+    """The words in the fallback line, from why each download source gave nothing."""
+    causes = {failure.cause for failure in failures} - {Unavailable.ABSENT}
+    if Unavailable.SWITCHED_OFF in causes:
+        return "downloads switched off"
+    return "no network" if causes == {Unavailable.OFFLINE} else "CelebA could not be downloaded"
 
 
 def load_faces(image_size: int = 64, folder: str | Path | None = None, download: bool = True,
@@ -348,71 +454,21 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     if limit is not None and (not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"limit must be a positive int or None, got {limit!r}")
     say = print if verbose else (lambda *a, **k: None)
-
-    if folder:  # 1. the user's own folder: an error here is the user's to see, no fallback
-        folder = Path(folder).expanduser()
-        key = _folder_key(folder) + (f"-first{limit}" if limit else "")
-        items = _ImageList.from_folder(folder)
-        listing = _listing_digest(items.names[:limit] if limit else items.names)
-        images = _load_cache(key, image_size, listing)
-        if images is None:
-            say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 "
-                f"(once; reused after).")
-            images = _build_cache(key, image_size, items, str(folder), limit, listing=listing)
-        source = f"your folder {folder}"
-        say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
-        return Faces(images, source)
-
-    key = "celeba" + (f"-first{limit}" if limit else "")
-    images = _load_cache(key, image_size)  # 2. CelebA, already cached
-    if images is not None:
-        say(f"Faces: {len(images):,} CelebA images from the cache in {data_dir() / 'faces'}.")
-        return Faces(images, "CelebA (img_align_celeba)")
-
-    root = data_dir()
-    celeba = root / "celeba"
-    extracted, archive = celeba / "img_align_celeba", celeba / CELEBA_ZIP
-    problems: list[str] = []
-    if not extracted.is_dir() and not archive.is_file() and download:
-        if not (online("https://drive.google.com") or online(CELEBA_MIRROR_URL)):
-            problems.append("cannot reach drive.google.com nor graal.ift.ulaval.ca (offline?)")
-            sources = ()
-        else:
-            sources = (("torchvision's CelebA (Google Drive)", lambda: _celeba_from_torchvision(root)),
-                       ("the GRAAL mirror (Université Laval)",
-                        lambda: download(CELEBA_MIRROR_URL, archive, md5=CELEBA_ZIP_MD5)))
-        for name, fetch in sources:
-            try:
-                say(f"Downloading CelebA (1.4 GB) from {name} ...")
-                fetch()
-                break
-            except Exception as error:  # quota pages, bad zips, no gdown, no network: try the next
-                problems.append(f"{name}: {str(error).strip().splitlines()[0][:160]}")
-                say(f"  failed: {problems[-1]}")
-    if archive.is_file() and not (extracted.is_dir() and any(extracted.iterdir())):
-        # not the zip, e.g. a "quota exceeded" page saved under its name
-        if file_digest(archive, "md5", show_progress=True) != CELEBA_ZIP_MD5:
-            archive.replace(archive.with_name(archive.name + ".bad"))
-            say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
-    if extracted.is_dir() and any(extracted.iterdir()):
-        items = _ImageList.from_folder(extracted)
-    elif archive.is_file():
-        items = _ImageList.from_zip(archive)
-    else:
-        items = None
-    if items is not None:
-        say(f"Caching CelebA as {image_size}×{image_size} uint8 (once, a few minutes; reused after).")
-        images = _build_cache(key, image_size, items, "CelebA (img_align_celeba)", limit)
-        say(f"Faces: {len(images):,} CelebA images ({image_size}×{image_size}).")
-        return Faces(images, "CelebA (img_align_celeba)")
-
+    request = _Request(image_size, limit, download, say, Path(folder).expanduser() if folder else None)
+    sources = (_from_folder,) if folder else CELEBA_SOURCES  # a folder you name is the only source
+    failures: list[SourceUnavailable] = []
+    for source in sources:
+        try:
+            return source(request)
+        except SourceUnavailable as unavailable:
+            failures.append(unavailable)
+            if unavailable.cause is Unavailable.FAILED:
+                say(f"  failed: {unavailable.reason}")
     if not fallback:
         raise FileNotFoundError("no CelebA on disk and none could be downloaded: "
-                                + ("; ".join(problems) or "downloads were switched off"))
-    why = "downloads switched off" if not download else "no network" if all(
-        "offline" in p for p in problems) else "CelebA could not be downloaded"
-    print(f"Offline ({why}): training on the 100 LFW face crops that scikit-image ships "
-          f"(25×25 grey, upsampled to {image_size}×{image_size}, grey copied into 3 channels), "
+                                + "; ".join(failure.reason for failure in failures))
+    # 5. offline: scikit-image's LFW crops, said in one line
+    print(f"Offline ({_offline_reason(failures)}): training on the 100 LFW face crops that scikit-image "
+          f"ships (25×25 grey, upsampled to {image_size}×{image_size}, grey copied into 3 channels), "
           f"not on CelebA.")
     return Faces(lfw_faces(image_size), "LFW crops from scikit-image (offline fallback)", offline=True)
-

@@ -17,11 +17,10 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
-
 import torch
 from torch import Tensor
 
+from helpers.batches import ImageBatches  # noqa: F401  (lessons import it from here)
 from helpers.download import file_digest
 from helpers.images import to_float, to_uint8  # noqa: F401  (lessons import them from here too)
 from helpers.runtime import data_dir
@@ -179,67 +178,6 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
         print(f"{name}: {len(data):,} {'training' if train else 'test'} images from torchvision "
               f"({root}), kept as one uint8 tensor on {data.device}.")
     return data
-
-
-class ImageBatches:
-    """Endless real batches (batch_size, C, H, W), float in [-1, 1], drawn by index from uint8 images.
-
-    Each pass over the data is a fresh random permutation; a batch that runs past the end is
-    completed from the next pass, so every image is used once per pass and none is dropped.
-    `next(batches)` gives one batch; `batches.epoch` counts finished passes.
-    """
-
-    def __init__(self, images: Tensor | ImageData, batch_size: int,
-                 generator: torch.Generator | None = None, labels: bool = False) -> None:
-        data = images if isinstance(images, ImageData) else None
-        images = data.images if data is not None else images
-        if not isinstance(images, Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
-            got = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor)
-                   else type(images).__name__)
-            raise ValueError(f"images must be uint8 of shape (N, C, H, W) (or ImageData), got {got}")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if images.shape[0] == 0:
-            raise ValueError(f"images holds no images (shape {tuple(images.shape)}): nothing to batch")
-        if labels and data is None:
-            raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
-        self.images = images
-        self.labels = data.labels if (labels and data is not None) else None
-        self.batch_size = batch_size
-        self.generator = generator
-        self.epoch = 0
-        self._order = self._permutation()
-        self._position = 0
-
-    def _permutation(self) -> Tensor:
-        order = torch.randperm(self.images.shape[0], generator=self.generator)
-        return order.to(self.images.device)
-
-    def next_indices(self) -> Tensor:
-        """The indices (batch_size,) of the next batch."""
-        parts, needed = [], self.batch_size
-        while needed > 0:
-            if self._position == self._order.numel():
-                self._order, self._position = self._permutation(), 0
-                self.epoch += 1
-            take = self._order[self._position:self._position + needed]
-            self._position += take.numel()
-            needed -= take.numel()
-            parts.append(take)
-        return parts[0] if len(parts) == 1 else torch.cat(parts)
-
-    def __iter__(self) -> Iterator:
-        return self
-
-    def __next__(self) -> Tensor | tuple[Tensor, Tensor]:
-        index = self.next_indices()
-        batch = to_float(self.images[index])  # (B, C, H, W) in [-1, 1]
-        return (batch, self.labels[index]) if self.labels is not None else batch
-
-    @property
-    def steps_per_epoch(self) -> float:
-        """How many batches make one pass over the data (may be fractional)."""
-        return self.images.shape[0] / self.batch_size
 
 
 def random_real_images(data: ImageData | Tensor, n: int,

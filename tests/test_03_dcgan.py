@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ from torch import nn
 
 import helpers.faces as faces_module
 from helpers import checks
+from helpers.batches import ImageBatches
 from helpers.download import file_digest
-from helpers.faces import Faces, face_batches, find_images, lfw_faces, load_faces
+from helpers.faces import Faces, find_images, lfw_faces, load_faces
 from helpers.images import to_float
 from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
                             load_dcgan_generator, slerp)
@@ -108,22 +110,22 @@ def test_to_float_maps_0_255_to_minus1_1():
 
 def test_face_batches_cover_every_image_once():
     images = torch.arange(10, dtype=torch.uint8)[:, None, None, None].expand(10, 3, 2, 2).contiguous()
-    batches = list(face_batches(images, 4, generator=torch.Generator().manual_seed(0)))
+    batches = list(ImageBatches(images, 4, generator=torch.Generator().manual_seed(0), epochs=1))
     assert [b.shape[0] for b in batches] == [4, 4, 2]  # nothing dropped
     seen = torch.cat([b[:, 0, 0, 0] for b in batches])
     assert sorted(((seen + 1) * 127.5).round().tolist()) == list(range(10))
     assert all(b.dtype == torch.float32 and b.min() >= -1 and b.max() <= 1 for b in batches)
-    flipped = next(face_batches(torch.tensor([[[[0, 255]]]], dtype=torch.uint8).repeat(64, 3, 1, 1), 64,
-                                flip=True, shuffle=False))
+    flipped = next(ImageBatches(torch.tensor([[[[0, 255]]]], dtype=torch.uint8).repeat(64, 3, 1, 1), 64,
+                                flip=True, epochs=1))
     assert 0 < (flipped[:, 0, 0, 0] > 0).sum() < 64  # some mirrored, some not
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(4, 3, 2, 2), torch.zeros(3, 2, 2, dtype=torch.uint8)])
 def test_face_batches_bad_input(bad):
     with pytest.raises(ValueError):
-        next(face_batches(bad, 2))
+        next(ImageBatches(bad, 2, epochs=1))
     with pytest.raises(ValueError, match="batch_size"):
-        next(face_batches(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), 0))
+        next(ImageBatches(torch.zeros(4, 3, 2, 2, dtype=torch.uint8), 0, epochs=1))
 
 
 def test_lfw_faces_are_grey_in_three_channels():
@@ -144,6 +146,71 @@ def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     assert out.strip() == fallback[0] and "no network" in out  # one line, nothing else
     with pytest.raises(FileNotFoundError, match="CelebA"):
         load_faces(image_size=32, fallback=False)
+
+
+def _unavailable(cause, reason, calls):
+    """A face source that records its call, then has nothing to give for `cause`."""
+    def source(request):
+        calls.append(reason)
+        raise faces_module.SourceUnavailable(cause, reason)
+    return source
+
+
+@pytest.mark.parametrize("causes, why", [
+    (["ABSENT", "OFFLINE", "OFFLINE"], "no network"),
+    (["ABSENT", "FAILED", "OFFLINE"], "CelebA could not be downloaded"),
+    (["ABSENT", "SWITCHED_OFF", "SWITCHED_OFF"], "downloads switched off"),
+])
+def test_sources_are_tried_in_order_and_their_causes_name_the_fallback(monkeypatch, capsys, causes, why):
+    U, calls = faces_module.Unavailable, []
+    sources = tuple(_unavailable(U[cause], f"source {i}: {cause}", calls) for i, cause in enumerate(causes))
+    monkeypatch.setattr(faces_module, "CELEBA_SOURCES", sources)
+    faces = load_faces(image_size=16)
+    out = capsys.readouterr().out
+    assert faces.offline and calls == [f"source {i}: {c}" for i, c in enumerate(causes)], "in order, each once"
+    assert f"Offline ({why}):" in out
+    failed = [line for line in out.splitlines() if line.startswith("  failed:")]
+    assert failed == [f"  failed: source {i}: FAILED" for i, c in enumerate(causes) if c == "FAILED"]
+    with pytest.raises(FileNotFoundError, match="source 0: ABSENT; source 1"):
+        load_faces(image_size=16, fallback=False)
+
+
+def test_the_first_source_with_faces_ends_the_search(monkeypatch):
+    U, calls = faces_module.Unavailable, []
+    found = Faces(torch.zeros(2, 3, 16, 16, dtype=torch.uint8), "test")
+
+    def never(request):
+        raise AssertionError("a source after the one that gave faces was tried")
+    monkeypatch.setattr(faces_module, "CELEBA_SOURCES",
+                        (_unavailable(U.ABSENT, "empty", calls), lambda request: found, never))
+    assert load_faces(image_size=16) is found and calls == ["empty"]
+
+
+def test_download_sources_say_why_they_gave_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    U = faces_module.Unavailable
+    request = faces_module._Request(16, None, download=False, say=print)
+    for source in (faces_module._celeba_from_torchvision, faces_module._celeba_from_mirror):
+        with pytest.raises(faces_module.SourceUnavailable) as off:
+            source(request)
+        assert off.value.cause is U.SWITCHED_OFF
+    request = faces_module._Request(16, None, download=True, say=print)
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: False)
+    with pytest.raises(faces_module.SourceUnavailable, match="cannot reach graal.ift.ulaval.ca") as offline:
+        faces_module._celeba_from_mirror(request)
+    assert offline.value.cause is U.OFFLINE
+
+    def refused(url, path, md5=None):
+        raise ValueError("MD5 abc is not the expected 00d2")
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: True)
+    monkeypatch.setattr(faces_module, "download", refused)
+    with pytest.raises(faces_module.SourceUnavailable) as failed:
+        faces_module._celeba_from_mirror(request)
+    assert failed.value.cause is U.FAILED
+    assert failed.value.reason == "the GRAAL mirror (Université Laval): MD5 abc is not the expected 00d2"
+    with pytest.raises(faces_module.SourceUnavailable, match="no CelebA under") as absent:
+        faces_module._celeba_on_disk(request)
+    assert absent.value.cause is U.ABSENT
 
 
 def _write_images(folder, n=5):
@@ -181,8 +248,55 @@ def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path):
     data = bytearray(cache.read_bytes())
     data[-1] ^= 0xFF
     cache.write_bytes(bytes(data))
+    _move_mtime(cache)
     with pytest.raises(AssertionError, match="reused"):
         load_faces(image_size=16, folder=folder)
+
+
+def _move_mtime(path, seconds: int = 10) -> None:
+    """Set a file's mtime `seconds` later: a real rewrite moves it, but maybe within the clock's tick."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 10**9))
+
+
+def test_cache_is_hashed_once_then_reused_by_size_and_mtime_and_memory_mapped(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "my faces"
+    _write_images(folder)
+    built = load_faces(image_size=16, folder=folder, verbose=False).images
+    cache = next((tmp_path / "data" / "faces").glob("*.pt"))
+    record = json.loads(cache.with_suffix(".json").read_text())
+    assert record["verified"] == {"bytes": cache.stat().st_size, "mtime_ns": cache.stat().st_mtime_ns}
+
+    hashed, loads = [], []
+    real_digest, real_load = faces_module.file_digest, torch.load
+
+    def digest_must_not_run(path, *args, **kwargs):
+        raise AssertionError(f"{path} was hashed again although its size and mtime did not change")
+    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loads.append(kwargs) or real_load(*args, **kwargs))
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert loads and loads[-1].get("mmap") is True and loads[-1].get("weights_only") is True
+
+    # the same bytes with a new mtime (copied back, touched): hashed once more, then trusted again
+    monkeypatch.setattr(faces_module, "file_digest",
+                        lambda path, *args, **kwargs: hashed.append(path) or real_digest(path, *args, **kwargs))
+    _move_mtime(cache)
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert hashed == [cache], "a file whose mtime moved must be hashed again"
+    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+
+    # other bytes, same size, new mtime: the hash differs, so the cache is rebuilt from the images
+    monkeypatch.setattr(faces_module, "file_digest", real_digest)
+    data = bytearray(cache.read_bytes())
+    data[-1] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    _move_mtime(cache)
+    capsys.readouterr()
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
+    assert "does not match its checksum (damaged): rebuilding it" in capsys.readouterr().out
+    assert cache.read_bytes() != bytes(data), "the damaged file was replaced by a rebuilt one"
 
 
 def test_interrupted_cache_build_resumes(monkeypatch, tmp_path):

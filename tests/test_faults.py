@@ -25,7 +25,6 @@ from torch import nn
 
 from helpers import checks, faces, metrics, style_transfer, toy_data, training
 from helpers.classifier import classifier_path, load_classifier
-from helpers.faces import face_batches
 from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
 from helpers.models import DCGANDiscriminator
 from helpers.params import ParameterError, validate
@@ -382,13 +381,13 @@ def test_style_image_exif_orientation_is_applied():
 def test_face_batches_resume_an_interrupted_epoch_where_it_stopped():
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 2, 2).contiguous()
     order = torch.randperm(10, generator=torch.Generator().manual_seed(0))
-    whole = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order)]        # 4 batches: 3, 3, 3, 1
-    rest = [b[:, 0, 0, 0] for b in face_batches(images, 3, order=order, start=2)]
+    whole = [b[:, 0, 0, 0] for b in ImageBatches(images, 3, order=order, epochs=1)]  # 4 batches: 3, 3, 3, 1
+    rest = [b[:, 0, 0, 0] for b in ImageBatches(images, 3, order=order, start=2, epochs=1)]
     assert len(whole) == 4 and len(rest) == 2, "2 of 4 batches done: 2 left, not a replayed epoch"
     assert all(torch.equal(a, b) for a, b in zip(whole[2:], rest))
-    assert list(face_batches(images, 3, order=order, start=4)) == []
+    assert list(ImageBatches(images, 3, order=order, start=4, epochs=1)) == []
     with pytest.raises(ValueError, match="order must be a permutation"):
-        next(face_batches(images, 3, order=torch.zeros(10, dtype=torch.long)))
+        next(ImageBatches(images, 3, order=torch.zeros(10, dtype=torch.long), epochs=1))
 
 
 # --- the face cache --------------------------------------------------------------------------
