@@ -21,15 +21,21 @@ USER_AGENT = "gan-course/0.1 (teaching notebook)"
 
 def file_digest(path: str | Path, algorithm: str = "sha256", show_progress: bool = False) -> str:
     """The hex digest ("md5", "sha256", …) of a file, read in 1 MiB blocks."""
+    return _file_digests(path, (algorithm,), show_progress)[algorithm]
+
+
+def _file_digests(path: str | Path, algorithms: tuple[str, ...], show_progress: bool) -> dict[str, str]:
+    """{algorithm: hex digest} for each of `algorithms`, all from one read of the file."""
     path = Path(path)
-    digest = hashlib.new(algorithm)
+    digests = {algorithm: hashlib.new(algorithm) for algorithm in algorithms}
     bar = progress(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"checking {path.name}",
                    disable=not show_progress)
     with open(path, "rb") as f, bar:
         for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+            for digest in digests.values():
+                digest.update(block)
             bar.update(len(block))
-    return digest.hexdigest()
+    return {algorithm: digest.hexdigest() for algorithm, digest in digests.items()}
 
 
 def online(url: str, timeout: float = 3.0) -> bool:
@@ -45,11 +51,13 @@ def online(url: str, timeout: float = 3.0) -> bool:
 
 def _mismatch(path: Path, checksums: dict[str, str | None], show_progress: bool) -> str | None:
     """The first checksum that `path` fails, said in words, or None when all given ones match."""
-    for algorithm, expected in checksums.items():
-        if expected is not None:
-            got = file_digest(path, algorithm, show_progress)
-            if got != expected.lower():
-                return f"{algorithm.upper()} {got} is not the expected {expected}"
+    expected = {algorithm: value for algorithm, value in checksums.items() if value is not None}
+    if not expected:
+        return None
+    got = _file_digests(path, tuple(expected), show_progress)  # one read for every checksum
+    for algorithm, value in expected.items():
+        if got[algorithm] != value.lower():
+            return f"{algorithm.upper()} {got[algorithm]} is not the expected {value}"
     return None
 
 

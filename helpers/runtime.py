@@ -118,7 +118,7 @@ def release_memory(device: torch.device | str) -> None:
         torch.mps.empty_cache()
 
 
-# What the set-up cell reports, and what installing the course must never upgrade in Colab.
+# The versions the set-up cell prints (tests/test_colab.py checks what installing may change).
 REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image",
                      "scikit-learn", "mlxtend")
 
