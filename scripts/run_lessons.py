@@ -38,6 +38,9 @@ def main(argv: list[str]) -> int:
             return 2
     # The lessons write under GAN_COURSE_RUNS (default runs/); the executed notebooks go there too.
     runs = Path(os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs")))
+    # The kernel draws with Jupyter's inline backend, as in a student's notebook, so that the executed
+    # notebooks keep their figures (the site shows them); the Makefile's MPLBACKEND=Agg would drop them.
+    os.environ.pop("MPLBACKEND", None)
     rows, failed = [], False
     for i, nb in enumerate(notebooks, start=1):
         out_dir = runs / nb.stem
