@@ -1,12 +1,14 @@
 """The course's website (`make site`), built from smoke runs and checked in headless Chromium.
 
-The module's fixture executes every lesson once in smoke mode (scripts/run_lessons.py, as `make run`
-does) into a scratch folder, builds the site from it (scripts/build_site.py, as `make site` does) and
-serves it on localhost. Every page must load with no console error and no request leaving localhost,
-every image on it must load, every internal link (and its #anchor) must resolve, and the home page
-must list every lesson. Set GAN_COURSE_SITE_RUNS to a folder `make run` wrote to check a site built
-from those runs instead (no lesson is executed then). Needs Debian's chromium and Playwright, as
-tests/test_browser.py does (skipped without them, an error under CI=true).
+The site is built from the session's smoke runs: tests/test_notebooks.py copies there each solution's
+smoke run when it runs first (as in `make test`); a lesson it did not run is executed here, in smoke
+mode, by scripts/run_lessons.py as `make run` does. scripts/build_site.py builds the site from them
+(as `make site` does) and it is served on localhost. Every page must load with no console error and
+no request leaving localhost, every image on it must load, every internal link (and its #anchor)
+must resolve, and the home page must list every lesson. Set GAN_COURSE_SITE_RUNS to a folder that
+`make run` wrote to check the site built from those runs instead (no lesson is executed then). Needs
+Debian's chromium and Playwright, as tests/test_browser.py does (skipped without them, an error
+under CI=true).
 """
 from __future__ import annotations
 
@@ -86,16 +88,30 @@ def test_readme_says_what_every_lesson_teaches():
     assert teaches.get("01", "").strip(), f"README lessons table rows found: {sorted(teaches)}"
 
 
+def test_a_lesson_without_a_run_is_named_and_shown_without_outputs(tmp_path, capsys):
+    """`make site` before `make run`: each lesson is said to have no run, and its page has no outputs."""
+    build_site.prepare(tmp_path / "no-runs", tmp_path / "source")
+    printed = capsys.readouterr().out
+    for solution in SOLUTIONS:
+        assert f"{solution.stem}: not run yet" in printed, f"expected a line for {solution.stem} in:\n{printed}"
+        nb = nbformat.read(tmp_path / "source" / "lessons" / f"{solution.stem}.ipynb", as_version=4)
+        assert "Not run yet" in nb.cells[1].source
+        assert not any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+    assert (tmp_path / "source" / "index.md").read_text().count("not run yet") == len(SOLUTIONS)
+
+
 # --- the site in a browser ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """The built site's html folder, from smoke runs made here (or from $GAN_COURSE_SITE_RUNS)."""
+def site(tmp_path_factory, smoke_runs) -> Path:
+    """The built site's html folder, from the session's smoke runs (tests/test_notebooks.py made them when it ran
+    first; the lessons it did not run are executed here, as `make run` does), or from $GAN_COURSE_SITE_RUNS."""
     scratch = tmp_path_factory.mktemp("site")
-    runs = Path(os.environ["GAN_COURSE_SITE_RUNS"]) if os.environ.get("GAN_COURSE_SITE_RUNS") else scratch / "runs"
-    if not os.environ.get("GAN_COURSE_SITE_RUNS"):
+    runs = Path(os.environ["GAN_COURSE_SITE_RUNS"]) if os.environ.get("GAN_COURSE_SITE_RUNS") else smoke_runs
+    missing = [s.stem for s in SOLUTIONS if not (runs / s.stem / "executed.ipynb").is_file()]
+    if missing and not os.environ.get("GAN_COURSE_SITE_RUNS"):
         env = {**os.environ, "GAN_COURSE_SMOKE": "1", "GAN_COURSE_RUNS": str(runs)}
-        result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py")],
+        result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), *missing],
                                 capture_output=True, text=True, env=env, cwd=ROOT)
         assert result.returncode == 0, f"smoke runs failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     start = time.perf_counter()
