@@ -6,8 +6,9 @@ Prepares Sphinx sources (MyST-NB, the book theme) in <out>/source, then builds H
   README's lessons table, the one place that says it), run time (papermill's duration of the run)
   and the headline number from the lesson's summary.json;
 - one page per lesson: runs/NN_topic/executed.ipynb with its figures and tables, each exercise's
-  solution folded (a collapsed block), widgets replaced by their last state (progress bars) or by a
-  note saying what the control does, links to Colab and to the notebooks on GitHub. A lesson with
+  solution folded (a collapsed block), widgets replaced by their last state (a progress bar as it
+  ended; for controls, a note saying what the control does and what its output area showed), links
+  to Colab and to the notebooks on GitHub. A lesson with
   no run yet is rendered from solutions/ without outputs, and the build says so;
 - the instructors' notes (benchmarks/INSTRUCTORS.md) and the README's Benchmarks section.
 
@@ -178,8 +179,20 @@ def progress_bar(states: dict, model_id: str) -> str | None:
             f'<span>{right.get("value", "")}</span></div>')
 
 
+def captured_outputs(states: dict, model_id: str) -> list[dict]:
+    """What the Output widgets inside a widget (itself included) showed last, in order; widgets among them left out."""
+    model = states.get(model_id, {})
+    state = model.get("state", {})
+    found = [output for output in state.get("outputs", []) or []
+             if WIDGET_VIEW not in output.get("data", {})] if model.get("model_name") == "OutputModel" else []
+    for ref in state.get("children", []) or []:
+        found += captured_outputs(states, ref.removeprefix("IPY_MODEL_"))
+    return found
+
+
 def replace_widgets(nb: nbformat.NotebookNode, docs: dict[str, str], where: str) -> list[str]:
-    """Replace each widget output (it needs a kernel) with its last state or a note saying what it does.
+    """Replace each widget output (it needs a kernel) with its last state: a progress bar as it ended, or a
+    note saying what the control does followed by what its output area showed when the notebook ran.
 
     Returns a line for each widget whose cell names no helper and has no comment (shown as a plain note).
     """
@@ -188,21 +201,28 @@ def replace_widgets(nb: nbformat.NotebookNode, docs: dict[str, str], where: str)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        outputs = []
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW not in data:
+                outputs.append(output)
                 continue
             model_id = data[WIDGET_VIEW].get("model_id", "")
-            shown = progress_bar(states, model_id)
+            shown, captured = progress_bar(states, model_id), []
             if shown is None:
                 description = widget_description(cell.source, docs)
                 if description is None:
                     unexplained.append(f"{where}, cell {index}: a widget whose cell calls no helpers.widgets "
                                        "builder and has no comment; shown as a plain note")
                     description = "an interactive control"
+                captured = captured_outputs(states, model_id)
                 shown = ('<div class="widget-note"><b>Interactive control</b> (run this notebook to use it): '
-                         f"{html.escape(description)}</div>")
-            output["data"] = {"text/html": shown, "text/plain": data.get("text/plain", "")}
+                         f"{html.escape(description)}"
+                         + (" Below, what it showed when the notebook ran." if captured else "") + "</div>")
+            outputs.append(nbformat.v4.new_output("display_data", data={"text/html": shown,
+                                                                        "text/plain": data.get("text/plain", "")}))
+            outputs += [nbformat.from_dict(output) for output in captured]
+        cell.outputs = outputs
     nb.metadata.pop("widgets", None)
     return unexplained
 
