@@ -75,6 +75,28 @@ def test_widget_note_says_what_the_helper_does():
     assert build_site.widget_description("show(x)", docs) is None
 
 
+def test_widgets_become_their_last_state():
+    """A control: a note from its helper's docstring, then what its Output widget showed; a progress bar: as it ended."""
+    def model(name, **state):
+        return {"model_name": name, "state": state}
+    states = {"box": model("VBoxModel", children=["IPY_MODEL_button", "IPY_MODEL_out"]), "button": model("ButtonModel"),
+              "out": model("OutputModel", outputs=[{"output_type": "stream", "name": "stdout", "text": "drawn\n"}]),
+              "bar": model("HBoxModel", children=["IPY_MODEL_left", "IPY_MODEL_progress", "IPY_MODEL_right"]),
+              "left": model("HTMLModel", value="training: 100%"), "right": model("HTMLModel", value="3/3"),
+              "progress": model("FloatProgressModel", value=3.0, max=3.0)}
+    view = {"version_major": 2, "version_minor": 0}
+    cell = nbformat.v4.new_code_cell("train()\nhelpers.widgets.new_samples_button(draw)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={build_site.WIDGET_VIEW: {**view, "model_id": "bar"}}),
+                    nbformat.v4.new_output("display_data", data={build_site.WIDGET_VIEW: {**view, "model_id": "box"}})]
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {build_site.WIDGET_STATE: {"state": states}}})
+    docs = build_site.widget_docs(ROOT / "helpers" / "widgets.py")
+    assert build_site.replace_widgets(nb, docs, "test") == []
+    bar, note, drawn = nb.cells[0].outputs
+    assert '<progress value="3.0" max="3.0">' in bar["data"]["text/html"] and "3/3" in bar["data"]["text/html"]
+    assert html.escape(docs["new_samples_button"]) in note["data"]["text/html"] and drawn["text"] == "drawn\n"
+    assert "widgets" not in nb.metadata
+
+
 def test_links_point_at_site_pages_or_at_github():
     pages = {"benchmarks/INSTRUCTORS.md": "benchmarks/INSTRUCTORS.md"}
     text = "[n](../benchmarks/INSTRUCTORS.md#lesson-02) [h](../helpers/widgets.py) [w](https://x.org) [a](#top)"
