@@ -278,9 +278,9 @@ def test_lesson_page_has_figures_folded_solutions_and_no_widget(site, solution):
     """Read from the built HTML: output images, one folded block per solution region, widgets replaced."""
     text = (site / "lessons" / f"{solution.stem}.html").read_text()
     regions = sum(cell.source.count(BEGIN) for cell in nbformat.read(solution, as_version=4).cells)
-    assert text.count("Show the solution") == regions, \
-        f"{solution.stem}: {text.count('Show the solution')} folded solutions, expected {regions}"
-    assert text.count('<details class="hide above-input">') >= regions
+    folded = text.count('<p class="collapsed admonition-title">Show the solution</p>')
+    assert folded == regions, f"{solution.stem}: {folded} folded solutions, expected {regions}"
+    assert text.count('<details class="admonition hide above-input">') == regions, "a folded block is a <details>"
     outputs = text.split('class="cell_output')[1:]
     assert any("<img" in output for output in outputs), f"{solution.stem}: no figure among the outputs"
     assert "widget-view+json" not in text and "Loading widget" not in text
