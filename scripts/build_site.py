@@ -8,8 +8,8 @@ Prepares Sphinx sources (MyST-NB, the book theme) in <out>/source, then builds H
 - one page per lesson: runs/NN_topic/executed.ipynb with its figures and tables, each exercise's
   solution folded (a collapsed block), widgets replaced by their last state (a progress bar as it
   ended; for controls, a note saying what the control does and what its output area showed), links
-  to Colab and to the notebooks on GitHub. A lesson with
-  no run yet is rendered from solutions/ without outputs, and the build says so;
+  to Colab and to the notebooks on GitHub. A lesson with no run yet is rendered from solutions/
+  without outputs, and the build says so;
 - the instructors' notes (benchmarks/INSTRUCTORS.md) and the README's Benchmarks section.
 
     python scripts/build_site.py                      # reads $GAN_COURSE_RUNS or runs/, writes site/
@@ -239,8 +239,8 @@ def rewrite_links(markdown: str, origin: str, page: str, pages: dict[str, str]) 
         if repo_path in pages:
             new = posixpath.relpath(pages[repo_path], posixpath.dirname(page) or ".")
         else:
-            kind = "tree" if (ROOT / repo_path).is_dir() else "blob"
-            new = f"{BLOB.replace('/blob/', f'/{kind}/')}/{repo_path}"
+            kind = "tree" if (ROOT / repo_path).is_dir() else "blob"  # GitHub's address of a folder / a file
+            new = f"https://github.com/{REPOSITORY}/{kind}/main/{repo_path}"
         return "](" + new + ("#" + anchor if anchor else "")
     return LINK_TARGET.sub(rewrite, markdown)
 
