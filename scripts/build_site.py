@@ -266,6 +266,13 @@ def find_lessons(runs: Path) -> list[Lesson]:
     return lessons
 
 
+def has_figures(notebook: Path) -> bool:
+    """Whether any output of the notebook is an image."""
+    nb = nbformat.read(notebook, as_version=4)
+    return any(key.startswith("image/") for cell in nb.cells for output in cell.get("outputs", [])
+               for key in output.get("data", {}))
+
+
 def links_cell(lesson: Lesson) -> nbformat.NotebookNode:
     """A markdown cell under the title: Colab, both notebooks on GitHub, and what this page shows."""
     name = f"{lesson.stem}.ipynb"
@@ -378,6 +385,9 @@ def prepare(runs: Path, source: Path) -> list[Lesson]:
                   "its page shows the code without outputs")
         elif lesson.failed:
             print(f"{lesson.stem}: its run {lesson.failed}; the page shows the outputs up to there")
+        elif not has_figures(lesson.notebook):
+            print(f"{lesson.stem}: {lesson.notebook} holds no figure (a run from before `make run` kept them?); "
+                  f"`make run LESSONS={lesson.stem[:2]}` redraws them")
         if lesson.stem[:2] not in teaches:
             print(f"{lesson.stem}: no row in README.md's lessons table; 'what it teaches' shows '—'")
         for line in prepare_lesson(lesson, source, docs, pages):
