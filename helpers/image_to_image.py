@@ -365,7 +365,10 @@ def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
     if not all((root / split).is_dir() for split in ("train", "test")):
         download(FACADES_URL, archive, sha256=FACADES_SHA256)
         with tarfile.open(archive) as tar:
-            tar.extractall(data_dir(), filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+: refuse links and paths outside data/
+                tar.extractall(data_dir(), filter="data")
+            else:
+                tar.extractall(data_dir())
     return _facades_split(root, "train", size), _facades_split(root, "test", size)
 
 

@@ -341,3 +341,23 @@ def test_checks_say_when_the_exercise_is_not_written():
     for check in (checks.check_cycle_loss, checks.check_unet_forward, checks.check_patch_output_size):
         with pytest.raises(CheckFailed, match="not written yet"):
             check(stub)
+
+
+def test_facades_split_checks_count_and_size_and_splits_photo_from_labels(tmp_path, monkeypatch):
+    from PIL import Image
+    train = tmp_path / "train"
+    train.mkdir()
+    for k in range(2):
+        pair = np.zeros((256, 512, 3), dtype=np.uint8)
+        pair[:, :256] = 200          # left: the photo
+        pair[:, 256:] = 30           # right: the label map
+        Image.fromarray(pair).save(train / f"{k}.jpg")
+    with pytest.raises(ValueError, match="holds 2 JPEGs, expected 400"):
+        i2i._facades_split(tmp_path, "train", 64)
+    monkeypatch.setitem(i2i.FACADES_COUNTS, "train", 2)
+    pairs = i2i._facades_split(tmp_path, "train", 64)
+    assert pairs.inputs.shape == pairs.targets.shape == (2, 3, 64, 64)
+    assert abs(pairs.inputs.float().mean() - 30) < 3 and abs(pairs.targets.float().mean() - 200) < 3
+    Image.fromarray(np.zeros((256, 256, 3), dtype=np.uint8)).save(train / "1.jpg")
+    with pytest.raises(ValueError, match="expected 512×256"):
+        i2i._facades_split(tmp_path, "train", 64)
