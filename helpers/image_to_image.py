@@ -5,14 +5,15 @@ encoder-decoder whose mirrored layers are joined by skip connections) and a Patc
 discriminator that judges overlapping patches of (input, output) pairs. CycleGAN (Zhu et al.,
 2017) learns two mappings from unpaired sets, tied by cycle consistency.
 
-    generator = UNet(in_channels=1, out_channels=3, features=32, depth=4)     # (N,1,64,64) -> (N,3,64,64)
-    discriminator = PatchGAN(in_channels=4, features=32, layers=3)            # (N,4,64,64) -> (N,1,6,6)
+    generator = UNet(in_channels=3, out_channels=3, features=16, depth=4)     # (N,3,32,32) -> (N,3,32,32)
+    discriminator = PatchGAN(in_channels=6, features=64, layers=3)            # (N,6,256,256) -> (N,1,30,30)
     receptive_field(discriminator.conv_specs())                              # 70: pix2pix's 70×70 patches
-    pairs = photo_edge_pairs(size=64)                                         # edges -> photo crops
+    train, test = photo_pairs("lowres", size=32)                             # low resolution -> photo crops
     digits = sklearn_digits()                                                 # 1,797 (N,1,28,28) uint8
 
 Data (offline, no download): the colour photos that scikit-image and scikit-learn ship, cut into
-random crops, the bottom quarter of every photo kept apart for evaluation; the 8×8 digits of
+random crops, the bottom quarter of every photo kept apart for evaluation (the input: the same crop
+at 4× lower resolution, or its Canny edges); the 8×8 digits of
 scikit-learn's `load_digits`, upsampled into MNIST's 20×20 box and centred by their centre of mass
 as MNIST's digits are. Online: the CMP Facades pairs from the pix2pix authors' server.
 """
