@@ -95,3 +95,9 @@ def test_bench_05_smoke(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["bench_05", "--steps", "3", "--seeds", "1", "--no-grid"])
     assert bench.main() == 0
     assert "ring8 at seed" in capsys.readouterr().out
+
+
+def test_bench_08_reads_parameter_overrides():
+    bench = bench_module("bench_08_image_to_image")
+    assert bench.NOTEBOOK.name == "08_image_to_image.ipynb" and bench.NOTEBOOK.is_file()
+    assert [bench.parse_value(v) for v in ("800", "1e-3", "photos")] == [800, 1e-3, "photos"]
