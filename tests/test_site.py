@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, MISSING, free_port, sync_playwright
+from test_browser import MISSING, browser, free_port  # noqa: F401  (browser: the headless Chromium fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -160,12 +160,6 @@ def serve(folder: Path):
     return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def link_problem(href: str, base: str, folder: Path) -> str | None:
