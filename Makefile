@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 
-.PHONY: run test test-widgets7 lab lessons check-lessons benchmarks clean setup
+.PHONY: run site test test-widgets7 lab lessons check-lessons benchmarks clean setup
 
 $(VENV)/.ready: requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +20,12 @@ setup: $(VENV)/.ready
 
 run: $(VENV)/.ready  ## execute every lesson headless, results under runs/
 	$(PY) scripts/run_lessons.py $(LESSONS)
+
+# The course as a static website (Sphinx + MyST-NB) from the notebooks `make run` executed, read from
+# $(GAN_COURSE_RUNS) or runs/; a lesson not run yet is shown without outputs, and the build says so.
+SITE ?= site
+site: $(VENV)/.ready  ## the website in $(SITE)/html (open: python -m http.server -d $(SITE)/html)
+	$(PY) scripts/build_site.py --out $(SITE)
 
 test: $(VENV)/.ready  ## the whole test suite (what .ci/run calls)
 	$(PY) scripts/make_lessons.py --check
@@ -57,4 +63,4 @@ benchmarks: $(VENV)/.ready  ## the speed and quality benchmarks (minutes)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf runs .pytest_cache $(SITE)

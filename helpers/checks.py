@@ -2,6 +2,11 @@
 
 Every check raises AssertionError on a wrong answer (so a broken solution fails CI) with a
 message that says what was expected, what came, and a hint.
+
+The module is sectioned by lesson (`# --- Lesson NN: … ---` headers, in lesson order), with the
+small private helpers the checks share above the first section. It stays one module rather than
+one per lesson: every lesson needs one import (`helpers.checks`) for all its checks, and a check is
+found by its exercise's name (`check_g_block` for the `g_block` exercise), not by its lesson.
 """
 from __future__ import annotations
 
@@ -47,6 +52,21 @@ def _call(fn: Callable, *args, name: str):
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
     a, b = (x.detach() if isinstance(x, Tensor) else x for x in (a, b))
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
+
+
+def _fail_unless_one_number(value: object, message: str) -> None:
+    """Fail with `message` unless `value` is a tensor holding exactly one number."""
+    if not isinstance(value, Tensor) or value.numel() != 1:
+        fail(message)
+
+
+def _fail_unless_gradient_reaches(loss: Tensor, module: nn.Module, what: str, hint: str) -> None:
+    """Backpropagate `loss` from fresh gradients; fail with `what` and `hint` if every
+    parameter of `module` is left without a gradient (or with an all-zero one)."""
+    module.zero_grad()
+    loss.backward()
+    if all(p.grad is None or p.grad.abs().sum() == 0 for p in module.parameters()):
+        fail(what, hint)
 
 
 # --- Lesson 01: the harmonic-curve GAN -------------------------------------------------------
@@ -126,8 +146,8 @@ def _three(out, name: str, names: str, n: int) -> tuple[Tensor, ...]:
         fail(f"{name} should return ({names}), got {type(out).__name__}.",
              f"end with `return {names}`.")
     loss, *outputs = out
-    if not isinstance(loss, Tensor) or loss.numel() != 1:
-        fail(f"{name}'s first result should be the loss, a single-number tensor, got {loss!r}.")
+    _fail_unless_one_number(loss, f"{name}'s first result should be the loss, a single-number tensor, "
+                            f"got {loss!r}.")
     for output in outputs:
         if not isinstance(output, Tensor) or tuple(output.shape) != (n, 1):
             fail(f"{name} should return D's outputs of shape ({n}, 1), got "
@@ -312,8 +332,7 @@ def check_discriminator_loss(discriminator_loss: Callable) -> None:
         real_out, fake_out = discriminator(real), discriminator(fake)
         ones, zeros = torch.ones_like(real_out), torch.zeros_like(fake_out)
         expected = (criterion(real_out, real_label * ones) + criterion(fake_out, zeros)) / 2
-        if not isinstance(d_loss, Tensor) or d_loss.numel() != 1:
-            fail(f"d_loss should be a one-number tensor, got {d_loss!r}.")
+        _fail_unless_one_number(d_loss, f"d_loss should be a one-number tensor, got {d_loss!r}.")
         if not d_loss.requires_grad:
             fail("d_loss carries no gradient, so D cannot learn from it.",
                  "do not compute it under torch.no_grad(), and do not call .item() on it.")
@@ -351,13 +370,11 @@ def check_generator_loss(generator_loss: Callable) -> None:
     g_loss = _call(generator_loss, discriminator, fake, criterion, name="generator_loss")
     out = discriminator(fake).detach()
     expected = criterion(out, torch.ones_like(out))
-    if not isinstance(g_loss, Tensor) or g_loss.numel() != 1:
-        fail(f"generator_loss should return a one-number tensor, got {g_loss!r}.")
+    _fail_unless_one_number(g_loss, f"generator_loss should return a one-number tensor, got {g_loss!r}.")
     if _close(g_loss.detach(), expected):
-        g_loss.backward()
-        if all(p.grad is None or p.grad.abs().sum() == 0 for p in generator.parameters()):
-            fail("the loss value is right but no gradient reached the generator.",
-                 "do not detach the fake images in the G step: G learns through D.")
+        _fail_unless_gradient_reaches(g_loss, generator,
+                                      "the loss value is right but no gradient reached the generator.",
+                                      "do not detach the fake images in the G step: G learns through D.")
         passed(f"G loss: {g_loss.item():.4f} = BCE(D(G(z)), 1) = mean -log D(G(z)), and it reaches G.")
         return
     g_value = g_loss.detach()
@@ -461,22 +478,42 @@ def _layers(block: nn.Module) -> list[nn.Module]:
     return [m for m in block.modules() if not isinstance(m, nn.Sequential)]
 
 
+def _built_block(make_block: Callable[..., nn.Module], args: tuple[int, ...], name: str,
+                 holds: str, expected: list[str], hint: str) -> tuple[nn.Module, list[nn.Module]]:
+    """Call make_block(*args); fail unless it is an nn.Module whose layers are `expected`.
+
+    Returns the block and its layers (nested nn.Sequential containers flattened away).
+    """
+    block = _call(make_block, *args, name=name)
+    if not isinstance(block, nn.Module):
+        fail(f"{name}({', '.join(map(str, args))}) should return an nn.Module (an nn.Sequential), "
+             f"got {type(block).__name__}.")
+    layers = _layers(block)
+    kinds = [type(m).__name__ for m in layers]
+    if kinds != expected:
+        fail(f"{holds} holds {kinds}; expected {', '.join(expected)} in that order.", hint)
+    return block, layers
+
+
+def _check_block_channels(conv: nn.Module, norm: nn.Module, call: str, in_channels: int,
+                          out_channels: int) -> None:
+    """Fail unless `conv` maps in_channels -> out_channels and `norm` is BatchNorm2d(out_channels)."""
+    if (conv.in_channels, conv.out_channels, norm.num_features) != (in_channels, out_channels, out_channels):
+        fail(f"{call} maps {conv.in_channels} -> {conv.out_channels} channels with "
+             f"BatchNorm2d({norm.num_features}); expected {in_channels} -> {out_channels} and "
+             f"BatchNorm2d({out_channels}).")
+
+
 def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
     """Lesson 03: g_block(in, out) doubles the size: ConvTranspose(4, 2, 1) -> BatchNorm -> ReLU."""
     torch.manual_seed(0)
-    block = _call(g_block, 16, 8, name="g_block")
-    if not isinstance(block, nn.Module):
-        fail(f"g_block(16, 8) should return an nn.Module (an nn.Sequential), got {type(block).__name__}.")
-    layers = _layers(block)
-    kinds = [type(m).__name__ for m in layers]
-    if kinds != ["ConvTranspose2d", "BatchNorm2d", "ReLU"]:
-        fail(f"g_block holds {kinds}; expected ConvTranspose2d, BatchNorm2d, ReLU in that order.",
-             "a DCGAN generator block upsamples with a transposed convolution (no pooling, no "
+    block, layers = _built_block(
+        g_block, (16, 8), name="g_block", holds="g_block",
+        expected=["ConvTranspose2d", "BatchNorm2d", "ReLU"],
+        hint="a DCGAN generator block upsamples with a transposed convolution (no pooling, no "
              "Upsample), normalises with BatchNorm, then applies ReLU.")
     conv, norm = layers[0], layers[1]
-    if conv.in_channels != 16 or conv.out_channels != 8 or norm.num_features != 8:
-        fail(f"g_block(16, 8) maps {conv.in_channels} -> {conv.out_channels} channels with "
-             f"BatchNorm2d({norm.num_features}); expected 16 -> 8 and BatchNorm2d(8).")
+    _check_block_channels(conv, norm, "g_block(16, 8)", in_channels=16, out_channels=8)
     if conv.bias is not None:
         fail("the ConvTranspose2d has a bias; BatchNorm right after it subtracts the mean, so the "
              "bias is wasted.", "pass bias=False.")
@@ -493,18 +530,12 @@ def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
 def check_d_block(d_block: Callable[..., nn.Module]) -> None:
     """Lesson 03: d_block(in, out, batch_norm) halves the size: Conv(4, 2, 1) -> [BatchNorm] -> LeakyReLU(0.2)."""
     torch.manual_seed(0)
-    block = _call(d_block, 8, 16, name="d_block")
-    if not isinstance(block, nn.Module):
-        fail(f"d_block(8, 16) should return an nn.Module (an nn.Sequential), got {type(block).__name__}.")
-    layers = _layers(block)
-    kinds = [type(m).__name__ for m in layers]
-    if kinds != ["Conv2d", "BatchNorm2d", "LeakyReLU"]:
-        fail(f"d_block(8, 16) holds {kinds}; expected Conv2d, BatchNorm2d, LeakyReLU in that order.",
-             "a DCGAN discriminator block downsamples with a strided convolution (no pooling).")
+    block, layers = _built_block(
+        d_block, (8, 16), name="d_block", holds="d_block(8, 16)",
+        expected=["Conv2d", "BatchNorm2d", "LeakyReLU"],
+        hint="a DCGAN discriminator block downsamples with a strided convolution (no pooling).")
     conv, norm, act = layers
-    if (conv.in_channels, conv.out_channels, norm.num_features) != (8, 16, 16):
-        fail(f"d_block(8, 16) maps {conv.in_channels} -> {conv.out_channels} channels with "
-             f"BatchNorm2d({norm.num_features}); expected 8 -> 16 and BatchNorm2d(16).")
+    _check_block_channels(conv, norm, "d_block(8, 16)", in_channels=8, out_channels=16)
     if conv.bias is not None:
         fail("the Conv2d has a bias; BatchNorm right after it makes it useless.", "pass bias=False.")
     if not math.isclose(act.negative_slope, 0.2):
@@ -693,8 +724,7 @@ def check_tv_loss(tv_loss_fn: Callable) -> None:
     horizontal = (image[:, :, :, 1:] - image[:, :, :, :-1]).abs()  # (1, 1, 2, 2): 0.5, 0.5, 0, 1
     expected = vertical.mean() + horizontal.mean()                  # 1/6 + 1/2
     got = _call(tv_loss_fn, image, name="tv_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"tv_loss should return a single-number tensor, got {got!r}.")
+    _fail_unless_one_number(got, f"tv_loss should return a single-number tensor, got {got!r}.")
     if _close(got, expected):
         passed(f"tv_loss: {got.item():.4f} = 1/6 (vertical) + 1/2 (horizontal) on the 2x3 test image.")
         return
@@ -780,18 +810,15 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
     epsilon = torch.rand(8, 1, generator=gen)
     expected = losses.gradient_penalty(critic, real, fake, epsilon).detach()
     got = _call(penalty_fn, critic, real, fake, epsilon, name="gradient_penalty")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"gradient_penalty should return a single-number tensor, got {got!r}.")
+    _fail_unless_one_number(got, f"gradient_penalty should return a single-number tensor, got {got!r}.")
     if not got.requires_grad:
         fail("the penalty carries no gradient back to the critic's weights, so it cannot train the critic.",
              "pass create_graph=True to torch.autograd.grad.")
     value = got.detach()
     if _close(value, expected.detach()):
-        critic.zero_grad()
-        got.backward()
-        if all(p.grad is None or p.grad.abs().sum() == 0 for p in critic.parameters()):
-            fail("backward() through the penalty leaves the critic's gradients at zero.",
-                 "take the gradient with create_graph=True and do not detach it.")
+        _fail_unless_gradient_reaches(got, critic,
+                                      "backward() through the penalty leaves the critic's gradients at zero.",
+                                      "take the gradient with create_graph=True and do not detach it.")
         passed(f"Gradient penalty: {value.item():.4f} matches mean (‖∇C(x̂)‖₂ - 1)².")
         return
     mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
@@ -830,8 +857,7 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
     expected_c = critic_fake.mean() - critic_real.mean()
     expected_g = -critic_fake.mean()
     got_c = _call(critic_loss_fn, critic_real, critic_fake, name="critic_loss")
-    if not isinstance(got_c, Tensor) or got_c.numel() != 1:
-        fail(f"critic_loss should return a single-number tensor, got {got_c!r}.")
+    _fail_unless_one_number(got_c, f"critic_loss should return a single-number tensor, got {got_c!r}.")
     if _close(got_c, -expected_c):
         fail(f"critic loss {got_c.item():.4f} has the wrong sign (expected {expected_c.item():.4f}).",
              "the critic wants high scores on reals: minimise mean C(G(z)) - mean C(x).")
@@ -844,8 +870,8 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
              f"{critic_real.flatten().tolist()}, C(G(z)) = {critic_fake.flatten().tolist()}.",
              "critic_fake.mean() - critic_real.mean().")
     got_g = _call(generator_loss_fn, critic_fake, name="generator_loss")
-    if not isinstance(got_g, Tensor) or got_g.numel() != 1:
-        fail(f"generator_loss should return a single-number tensor, got {got_g!r}.")
+    _fail_unless_one_number(got_g, f"generator_loss should return a single-number tensor, "
+                            f"got {got_g!r}.")
     if _close(got_g, -expected_g):
         fail(f"generator loss {got_g.item():.4f} has the wrong sign (expected {expected_g.item():.4f}).",
              "the generator wants the critic to score its fakes high: minimise -mean C(G(z)).")
@@ -995,8 +1021,7 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
     expected = ce + weight * mse
     got = _call(loss_fn, category_logits, category, continuous_pred, continuous, weight,
                 name="mutual_information_loss")
-    if not isinstance(got, Tensor) or got.numel() != 1:
-        fail(f"mutual_information_loss should return a single-number tensor, got {got!r}.")
+    _fail_unless_one_number(got, f"mutual_information_loss should return a single-number tensor, got {got!r}.")
     if _close(got, expected):
         passed(f"Mutual-information loss: {got.item():.4f} = cross-entropy {ce.item():.4f} "
                f"+ {weight} × MSE {mse.item():.4f}.")
@@ -1099,8 +1124,8 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
     expected, reconstruction, kl = vae.elbo_loss(logits, images, mu, logvar, beta)
     got = _call(elbo_loss, logits, images, mu, logvar, beta, name="elbo_loss")
     got_loss = got[0] if isinstance(got, (tuple, list)) else got
-    if not isinstance(got_loss, Tensor) or got_loss.numel() != 1:
-        fail(f"elbo_loss should return (loss, reconstruction, kl) with a single-number loss, got {got!r}.")
+    _fail_unless_one_number(got_loss, "elbo_loss should return (loss, reconstruction, kl) with a single-number "
+                                      f"loss, got {got!r}.")
     if _close(got_loss, expected):
         passed(f"-ELBO: {expected.item():.3f} = reconstruction {reconstruction.item():.3f} "
                f"+ β {beta} × KL {kl.item():.3f} (per image, averaged over the batch).")

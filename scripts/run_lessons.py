@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import nbclient.output_widget
+
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds to wait for a notebook's kernel to start (papermill's default is 60). A cold kernel on a
 # busy 2-core machine once took longer and failed CI; the tests and the Makefile's nbval run use this too.
@@ -24,6 +26,20 @@ KERNEL_START_TIMEOUT = 300
 # The kernel's own start-up log (ipykernel 7 warns that a local kernel talks over unencrypted TCP)
 # would break each progress line; cells' errors still come back through papermill.
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
+
+
+def keep_output_widget_state_in_the_client(self: nbclient.output_widget.OutputWidget) -> None:
+    """Replaces nbclient's OutputWidget.sync_state: what an Output widget captured stays in the executed
+    notebook's widget state, and is not sent back to the kernel.
+
+    With the inline backend a lesson draws into its controls' Output widgets; nbclient (0.11) then sends
+    each captured output to the kernel on the shell channel while it waits there for the cell's reply,
+    and the run hung for good after such a cell (lesson 02, its latent walk: the kernel idle, the reply
+    never read; cf. jupyter/nbclient#312). No kernel needs that state back in a headless run.
+    """
+
+
+nbclient.output_widget.OutputWidget.sync_state = keep_output_widget_state_in_the_client
 
 
 def main(argv: list[str]) -> int:
@@ -38,6 +54,9 @@ def main(argv: list[str]) -> int:
             return 2
     # The lessons write under GAN_COURSE_RUNS (default runs/); the executed notebooks go there too.
     runs = Path(os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs")))
+    # The kernel draws with Jupyter's inline backend, as in a student's notebook, so that the executed
+    # notebooks keep their figures (the site shows them); the Makefile's MPLBACKEND=Agg would drop them.
+    os.environ.pop("MPLBACKEND", None)
     rows, failed = [], False
     for i, nb in enumerate(notebooks, start=1):
         out_dir = runs / nb.stem

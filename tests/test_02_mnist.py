@@ -73,9 +73,20 @@ def test_batches_cover_every_image_once_per_pass():
 
 
 def test_batches_with_labels_match_images():
-    data = tiny_data(30)
-    images, labels = next(ImageBatches(data, 8, labels=True))
-    assert images.shape == (8, 1, 28, 28) and labels.shape == (8,)
+    """Each label comes with its own image: here every image is filled with the grey level 25 × its
+    label, so a label shuffled apart from its image shows. Two passes (a reshuffle) and flips too."""
+    labels = torch.arange(30) % 10
+    images = (labels * 25).to(torch.uint8).view(30, 1, 1, 1).expand(30, 1, 28, 28).contiguous()
+    data = ImageData(images, labels, "mnist", "test", [str(i) for i in range(10)])
+    batches = ImageBatches(data, 8, generator=torch.Generator().manual_seed(0), labels=True, flip=True)
+    seen = []
+    for _ in range(8):
+        batch, batch_labels = next(batches)
+        assert batch.shape == (8, 1, 28, 28) and batch_labels.shape == (8,)
+        grey = ((batch[:, 0, 0, 0] + 1) * 127.5).round().long()  # back to the stored pixel value
+        assert torch.equal(grey, batch_labels * 25), f"labels {batch_labels.tolist()} for images {grey.tolist()}"
+        seen.append(batch_labels)
+    assert torch.cat(seen).bincount(minlength=10).min() > 0, "the batches never showed some labels"
 
 
 @pytest.mark.parametrize("bad", [dict(batch_size=0), dict(batch_size=2.5)])

@@ -1,23 +1,34 @@
-"""Lesson 03: DCGAN models, weight init, slerp, the faces cache and its offline fallback, checks, widgets."""
+"""Lesson 03: DCGAN models, weight init, slerp, the faces cache and its offline fallback, checks, widgets,
+the lesson's train_step under mixed precision, and its instructor mode (LOAD_CHECKPOINT)."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
 import os
+import sys
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 import helpers.faces as faces_module
-from helpers import checks
+from helpers import checks, runtime
 from helpers.batches import ImageBatches
 from helpers.download import file_digest
 from helpers.faces import Faces, find_images, lfw_faces, load_faces
 from helpers.images import to_float
 from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
                             load_dcgan_generator, slerp)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from inprocess import notebook_namespace, run_notebook  # noqa: E402  (benchmarks/ is not a package)
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -482,3 +493,153 @@ def test_inception_features_are_2048_wide_pool_features():
     with pytest.raises(ValueError, match="3 channels"):
         metrics.inception_features(torch.zeros(2, 1, 8, 8), model)
 
+
+# --- the lesson's train_step under mixed precision ----------------------------------------------
+# The lesson's step reads RUNTIME (helpers.runtime.Runtime) for its autocast, and takes the scaler as
+# an argument: the same seam benchmarks/bench_03_dcgan.py uses. On CUDA the course runs float16 with
+# an enabled GradScaler; the CPU has no float16 autocast worth testing, so the CPU test runs the same
+# code under bfloat16 autocast with an enabled CPU GradScaler (torch >= 2.3), which takes every branch
+# the CUDA path takes (scale, unscale, skip on inf, back off).
+
+AMP_DEVICES = [pytest.param("cpu", id="cpu-bfloat16"),
+               pytest.param("cuda", id="cuda-float16",
+                            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU"))]
+INIT_SCALE = 2.0 ** 12
+LR = 1e-3  # small, so that G's step sees nearly the same D in both runs
+# bfloat16 keeps 8 bits of mantissa: after a few layers an update is a few % off float32's (measured
+# on the CPU: D 5%, G 8%); a gradient left scaled would be 4096 times too large, a skipped step 100% off.
+TOLERANCE = 0.2
+
+
+@pytest.fixture(scope="module")
+def lesson_03(tmp_path_factory) -> dict:
+    """Lesson 03's cells tagged `bench` (its models, init and train_step), run in this process."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAN_COURSE_RUNS", str(tmp_path_factory.mktemp("runs")))
+        patch.setenv("GAN_COURSE_SMOKE", "1")  # notebook_namespace sets it; undone on leaving
+        return notebook_namespace(ROOT / "solutions" / "03_dcgan_celeba.ipynb", smoke=True)
+
+
+def amp_runtime(device: str) -> runtime.Runtime:
+    """The runtime with mixed precision on: the course's own on CUDA, bfloat16 autocast on the CPU."""
+    if device == "cuda":
+        return runtime.for_device("cuda")
+    return runtime.Runtime(torch.device("cpu"), "CPU, bfloat16 autocast (test)", torch.bfloat16, False)
+
+
+def lesson_models(lesson: dict, device: str) -> tuple[nn.Module, nn.Module]:
+    torch.manual_seed(0)
+    generator = lesson["Generator"](8, 4, 3, 32).to(device)
+    discriminator = lesson["Discriminator"](4, 3, 32).to(device)
+    generator.apply(lesson["init_weights"])
+    discriminator.apply(lesson["init_weights"])
+    return generator, discriminator
+
+
+def run_lesson_step(lesson: dict, chosen: runtime.Runtime, scaler: torch.amp.GradScaler,
+                    generator: nn.Module, discriminator: nn.Module, real_images: torch.Tensor,
+                    noise: torch.Tensor) -> tuple[dict, list[torch.dtype]]:
+    """One lesson train_step under `chosen` with plain SGD (an update is then LR × the gradient);
+    returns its stats and the dtypes D's first convolution computed in."""
+    lesson["RUNTIME"] = chosen
+    dtypes: list[torch.dtype] = []
+    first_conv = next(m for m in discriminator.modules() if isinstance(m, nn.Conv2d))
+    hook = first_conv.register_forward_hook(lambda module, args, out: dtypes.append(out.dtype))
+    try:
+        stats = lesson["train_step"](generator, discriminator, torch.optim.SGD(generator.parameters(), lr=LR),
+                                     torch.optim.SGD(discriminator.parameters(), lr=LR), real_images, noise,
+                                     scaler)
+    finally:
+        hook.remove()
+        lesson["RUNTIME"] = runtime.for_device("cpu")
+    return stats, dtypes
+
+
+def flat_params(module: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().float().flatten() for p in module.parameters()])
+
+
+def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
+    return float((got - expected).norm() / expected.norm())
+
+
+@pytest.mark.parametrize("device", AMP_DEVICES)
+def test_lessons_step_under_autocast_and_a_grad_scaler_matches_float32(lesson_03, device):
+    """Scaled losses, unscaled gradients: the mixed-precision step updates both models as float32 does."""
+    chosen = amp_runtime(device)
+    assert chosen.amp and chosen.autocast().fast_dtype == chosen.amp_dtype
+    full = dataclasses.replace(chosen, amp_dtype=None)
+    generator, discriminator = lesson_models(lesson_03, device)
+    generator32, discriminator32 = copy.deepcopy(generator), copy.deepcopy(discriminator)
+    start_g, start_d = flat_params(generator), flat_params(discriminator)
+    torch.manual_seed(1)
+    real_images = (torch.rand(8, 3, 32, 32) * 2 - 1).to(device)
+    noise = torch.randn(8, 8).to(device)
+
+    scaler = torch.amp.GradScaler(device, init_scale=INIT_SCALE)
+    stats, dtypes = run_lesson_step(lesson_03, chosen, scaler, generator, discriminator, real_images, noise)
+    stats32, dtypes32 = run_lesson_step(lesson_03, full, torch.amp.GradScaler(device, enabled=False),
+                                        generator32, discriminator32, real_images, noise)
+
+    assert set(dtypes) == {chosen.amp_dtype} and set(dtypes32) == {torch.float32}, (dtypes, dtypes32)
+    assert scaler.get_scale() == INIT_SCALE, "no gradient overflowed, so the loss scale must stay"
+    for name in ("d_loss", "g_loss"):
+        assert math.isclose(float(stats[name]), float(stats32[name]), rel_tol=0.03), (name, stats, stats32)
+    # G's gradients after scaler.step are unscaled: × 4096 they would be 4096 times too large.
+    g_grads = torch.cat([p.grad.float().flatten() for p in generator.parameters()])
+    g_grads32 = torch.cat([p.grad.flatten() for p in generator32.parameters()])
+    assert relative_error(g_grads, g_grads32) < TOLERANCE, relative_error(g_grads, g_grads32)
+    for model, model32, start in ((generator, generator32, start_g), (discriminator, discriminator32, start_d)):
+        update, update32 = flat_params(model) - start, flat_params(model32) - start
+        assert update32.norm() > 0 and relative_error(update, update32) < TOLERANCE, relative_error(update, update32)
+
+
+@pytest.mark.parametrize("device", AMP_DEVICES)
+def test_lessons_step_skips_an_update_whose_gradients_overflow_and_backs_off(lesson_03, device):
+    """An inf in the real batch makes D's gradients inf/NaN: the scaler skips D's update, halves the
+    scale, and G (whose step saw finite gradients) still learns."""
+    generator, discriminator = lesson_models(lesson_03, device)
+    start_g, start_d = flat_params(generator), flat_params(discriminator)
+    real_images = torch.rand(8, 3, 32, 32) * 2 - 1
+    real_images[0, 0, 5, 5] = float("inf")
+    scaler = torch.amp.GradScaler(device, init_scale=INIT_SCALE)
+    run_lesson_step(lesson_03, amp_runtime(device), scaler, generator, discriminator, real_images.to(device),
+                    torch.randn(8, 8).to(device))
+    assert torch.equal(flat_params(discriminator), start_d), "D's step with inf gradients must be skipped"
+    assert torch.isfinite(flat_params(generator)).all() and not torch.equal(flat_params(generator), start_g)
+    assert scaler.get_scale() == INIT_SCALE / 2, "after an overflow the loss scale backs off (× 0.5)"
+
+
+# --- the lesson's instructor mode (LOAD_CHECKPOINT) ---------------------------------------------
+
+def test_instructor_mode_loads_an_earlier_runs_checkpoint_and_trains_nothing(tmp_path, monkeypatch, capsys):
+    """The lesson up to its training cell, run twice in this process: a smoke training run at 4
+    feature maps, then LOAD_CHECKPOINT = its checkpoint with the sizes left at their defaults (8 in
+    smoke mode). The second run must take the sizes from the checkpoint, load the trained generator,
+    take no optimizer step, and leave the checkpoint as it was."""
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
+    train_cell = next(i for i, c in enumerate(nb.cells) if "save_training()  # every epoch" in c.source)
+    nb.cells = nb.cells[:train_cell + 1]
+    until_training = tmp_path / "03_until_training.ipynb"
+    nbformat.write(nb, until_training)
+
+    trained = run_notebook(until_training, parameters={"FEATURE_MAPS": 4}, smoke=True)
+    checkpoint = trained["CHECKPOINT"]
+    assert trained["FEATURE_MAPS"] == 4 and trained["step"] > 0 and trained["epochs_done"] == 2
+    written = checkpoint.read_bytes()
+    capsys.readouterr()
+
+    shown = run_notebook(until_training, parameters={"LOAD_CHECKPOINT": str(checkpoint)}, smoke=True)
+    out = capsys.readouterr().out
+    assert f"Instructor mode: loading {checkpoint}" in out and f"Loaded {checkpoint}: 2 epochs" in out, out
+    assert shown["FEATURE_MAPS"] == 4, "the model sizes come from the checkpoint, not the parameters"
+    assert (shown["step"], shown["epochs_done"]) == (trained["step"], trained["epochs_done"])
+    for name in ("generator", "discriminator"):
+        saved, loaded = trained[name].state_dict(), shown[name].state_dict()
+        assert all(torch.equal(saved[key], loaded[key]) for key in saved), f"the {name} is not the trained one"
+    assert torch.equal(shown["fixed_noise"], trained["fixed_noise"]), "the samples come from the saved fixed noise"
+    assert not shown["g_optimizer"].state and not shown["d_optimizer"].state, "instructor mode took a training step"
+    assert shown["history"].steps("d_loss") == trained["history"].steps("d_loss")
+    assert checkpoint.read_bytes() == written, "instructor mode must not overwrite the checkpoint it shows"

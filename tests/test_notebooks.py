@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ EXPECTED_OUTPUTS = {
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
+# Importing run_lessons also gives papermill here its nbclient fix (keep_output_widget_state_in_the_client),
+# without which a lesson drawing inline into an Output widget can hang.
 from run_lessons import KERNEL_START_TIMEOUT  # noqa: E402
 
 
@@ -118,11 +121,14 @@ def test_every_lesson_stub_raises():
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
-def test_runs_with_injected_parameters(path, tmp_path):
+def test_runs_with_injected_parameters(path, tmp_path, smoke_runs):
+    """Each lesson in a runs folder of its own; its executed notebook and summary.json are then copied into
+    the session's smoke_runs folder, where tests/test_site.py builds the site from them."""
     papermill = pytest.importorskip("papermill")
     env_runs = tmp_path / "runs"
     os.environ["GAN_COURSE_RUNS"] = str(env_runs)
     os.environ["GAN_COURSE_SMOKE"] = "1"
+    backend = os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: `out` keeps its figures
     try:
         out = tmp_path / path.name
         papermill.execute_notebook(str(path), str(out), parameters={"SEED": 7}, cwd=str(path.parent),
@@ -131,6 +137,8 @@ def test_runs_with_injected_parameters(path, tmp_path):
     finally:
         os.environ.pop("GAN_COURSE_RUNS")
         os.environ.pop("GAN_COURSE_SMOKE")
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
     nb = nbformat.read(out, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "SEED = 7" in injected[0].source
@@ -146,6 +154,9 @@ def test_runs_with_injected_parameters(path, tmp_path):
             same = len(tensor.shape) == len(shape) and all(s is None or s == t for s, t in zip(shape, tensor.shape))
             assert same and tensor.is_floating_point(), \
                 f"runs/{path.stem}/{name}: expected a float tensor {shape}, got {tensor.dtype} {tuple(tensor.shape)}"
+    (smoke_runs / path.stem).mkdir(exist_ok=True)  # only a lesson that passed: the site test reruns the others
+    shutil.copy(out, smoke_runs / path.stem / "executed.ipynb")
+    shutil.copy(env_runs / path.stem / "summary.json", smoke_runs / path.stem / "summary.json")
 
 
 def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path):
