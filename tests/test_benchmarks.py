@@ -98,3 +98,9 @@ def test_bench_05_smoke(monkeypatch, capsys):
     for line in ("ring8: median (range) over seeds [0, 1]", "grid25: median (range) over seeds [0, 1]",
                  "| pacgan |", "VEEGAN (Srivastava et al., 2017)", "grid25 pacgan: ≥ 24/25 modes"):
         assert line in out, f"expected {line!r} in the benchmark's output"
+
+
+def test_bench_08_reads_parameter_overrides():
+    bench = bench_module("bench_08_image_to_image")
+    assert bench.NOTEBOOK.name == "08_image_to_image.ipynb" and bench.NOTEBOOK.is_file()
+    assert [bench.parse_value(v) for v in ("800", "1e-3", "photos")] == [800, 1e-3, "photos"]

@@ -32,6 +32,8 @@ EXPECTED_OUTPUTS = {
                            for method in ("gan", "wgan_gp", "spectral_norm", "ttur", "minibatch_std", "pacgan")}},
     "06_controlling_gans": {"results.json": None, "cgan_samples.pt": (10, 100, 1, 28, 28)},
     "07_vae_vs_gan": {"vae_samples.pt": (10000, 1, 28, 28), "vae.pt": None, "latent_map.png": None},
+    "08_image_to_image": {"cyclegan_translated.pt": (1797, 1, 28, 28), "cyclegan_labels.pt": None,
+                          "pix2pix_eval.json": None},
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402

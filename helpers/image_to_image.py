@@ -1,0 +1,431 @@
+"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, and data.
+
+pix2pix (Isola et al., 2017) learns a mapping from paired examples: a U-Net generator (an
+encoder-decoder whose mirrored layers are joined by skip connections) and a PatchGAN
+discriminator that judges overlapping patches of (input, output) pairs. CycleGAN (Zhu et al.,
+2017) learns two mappings from unpaired sets, tied by cycle consistency.
+
+    generator = UNet(in_channels=3, out_channels=3, features=16, depth=4)     # (N,3,32,32) -> (N,3,32,32)
+    discriminator = PatchGAN(in_channels=6, features=64, layers=3)            # (N,6,256,256) -> (N,1,30,30)
+    receptive_field(discriminator.conv_specs())                              # 70: pix2pix's 70×70 patches
+    train, test = photo_pairs("lowres", size=32)                             # low resolution -> photo crops
+    digits = sklearn_digits()                                                 # 1,797 (N,1,28,28) uint8
+
+Data (offline, no download): the colour photos that scikit-image and scikit-learn ship, cut into
+random crops, the bottom quarter of every photo kept apart for evaluation (the input: the same crop
+at 4× lower resolution, or its Canny edges); the 8×8 digits of
+scikit-learn's `load_digits`, upsampled into MNIST's 20×20 box and centred by their centre of mass
+as MNIST's digits are. Online: the CMP Facades pairs from the pix2pix authors' server.
+"""
+from __future__ import annotations
+
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from skimage.feature import canny
+from sklearn.datasets import load_digits, load_sample_image
+from torch import Tensor, nn
+
+from helpers.download import download
+from helpers.images import to_uint8
+from helpers.runtime import data_dir
+
+# (name, loader) of every colour photo the two packages ship that is a photograph of a scene
+PHOTOS = {
+    "astronaut": skimage.data.astronaut, "chelsea": skimage.data.chelsea, "coffee": skimage.data.coffee,
+    "rocket": skimage.data.rocket, "motorcycle": lambda: skimage.data.stereo_motorcycle()[0],
+    "china": lambda: load_sample_image("china.jpg"), "flower": lambda: load_sample_image("flower.jpg"),
+}
+HELD_OUT_FRACTION = 0.25  # the bottom quarter of every photo: evaluation crops only
+
+FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+# No checksum of facades.tar.gz is published by its authors, and this course was built offline:
+# the archive is verified by its structure (the counts below, 256×512 JPEG pairs) until a SHA-256
+# is pinned here on the first online run (print(helpers.download.file_digest(path))).
+FACADES_SHA256: str | None = None
+FACADES_COUNTS = {"train": 400, "val": 100, "test": 106}
+
+
+def _positive_int(value, name: str) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+# --- Networks ----------------------------------------------------------------------------------
+
+class UNet(nn.Module):
+    """pix2pix's U-Net: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1]; H, W divisible by 2**depth.
+
+    `depth` stride-2 convolutions halve the image down to the bottleneck, as many transposed
+    convolutions double it back; decoder layer i receives the encoder's output of the same size,
+    concatenated on the channel axis (the skip connection). skips=False drops them (an
+    encoder-decoder: everything passes through the bottleneck). residual=True (in_channels ==
+    out_channels) predicts a change to the input instead, G(x) = tanh(atanh(0.99·x) + r(x)), r's last
+    layer starting at zero, as super-resolution networks add the missing detail to the enlarged
+    image (Kim et al. 2016).
+    """
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 3, features: int = 32, depth: int = 4,
+                 skips: bool = True, residual: bool = False) -> None:
+        super().__init__()
+        for name, value in dict(in_channels=in_channels, out_channels=out_channels, features=features,
+                                depth=depth).items():
+            _positive_int(value, name)
+        if depth < 2:
+            raise ValueError(f"depth must be at least 2 (one inner layer), got {depth}")
+        if residual and in_channels != out_channels:
+            raise ValueError(f"residual=True adds the output to the input, so in_channels ({in_channels}) "
+                             f"must equal out_channels ({out_channels})")
+        self.depth, self.skips, self.residual = depth, skips, residual
+        widths = [features * min(2 ** i, 8) for i in range(depth)]         # 32, 64, 128, 256 (capped at 8×)
+        self.downs = nn.ModuleList()
+        for i, width in enumerate(widths):
+            layers = [nn.Conv2d(in_channels if i == 0 else widths[i - 1], width, 4, 2, 1)]  # (N, w_i, H/2^(i+1), .)
+            if 0 < i < depth - 1:
+                layers.append(nn.BatchNorm2d(width))                     # none on the first and innermost
+            layers.append(nn.LeakyReLU(0.2))
+            self.downs.append(nn.Sequential(*layers))
+        self.ups = nn.ModuleList()
+        for i in reversed(range(depth)):
+            incoming = widths[i] * (1 if i == depth - 1 or not skips else 2)  # upsampled + skip channels
+            if i == 0:
+                last = nn.ConvTranspose2d(incoming, out_channels, 4, 2, 1)                      # (N, out, H, W)
+                if residual:
+                    nn.init.zeros_(last.weight)
+                    nn.init.zeros_(last.bias)
+                self.ups.append(nn.Sequential(last) if residual else nn.Sequential(last, nn.Tanh()))
+            else:
+                self.ups.append(nn.Sequential(nn.ConvTranspose2d(incoming, widths[i - 1], 4, 2, 1),  # (N, w_{i-1}, .)
+                                              nn.BatchNorm2d(widths[i - 1]), nn.ReLU()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4 or x.shape[-1] % 2 ** self.depth or x.shape[-2] % 2 ** self.depth:
+            raise ValueError(f"UNet(depth={self.depth}) needs (N, C, H, W) images with H and W divisible by "
+                             f"{2 ** self.depth}, got {tuple(x.shape)}")
+        image, skips = x, []
+        for down in self.downs:
+            x = down(x)
+            skips.append(x)
+        skips.pop()                                   # the bottleneck has no mirror
+        for up in self.ups:
+            x = up(x)
+            if skips:
+                skip = skips.pop()
+                x = torch.cat([x, skip], dim=1) if self.skips else x  # (N, 2·w, h, w): the skip connection
+        return torch.tanh(torch.atanh(0.99 * image) + x) if self.residual else x
+
+
+class ResidualBlock(nn.Module):
+    """(N, C, H, W) -> (N, C, H, W): x + conv-relu-conv(x) (He et al. 2016; CycleGAN's generator stacks them)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), nn.ReLU(),   # (N, C, H, W)
+                                  nn.Conv2d(channels, channels, 3, 1, 1))              # (N, C, H, W)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """CycleGAN's generator, shrunk for 28×28 digits: (N, C, H, W) in [-1, 1] -> the same shape; H, W even.
+
+    Zhu et al. 2017's layout (a convolution, a stride-2 one, residual blocks, a stride-½ one, a
+    convolution) with 3×3 kernels and no normalisation layers, which are slow on a CPU at this size.
+    It predicts a change to its input, G(x) = tanh(atanh(0.99·x) + r(x)), its last layer starting at
+    zero: a fresh G is (almost) the identity, and training moves it from there.
+    """
+
+    def __init__(self, channels: int = 1, features: int = 16, blocks: int = 2) -> None:
+        super().__init__()
+        for name, value in dict(channels=channels, features=features, blocks=blocks).items():
+            _positive_int(value, name)
+        f = features
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, f, 3, 1, 1), nn.ReLU(),                     # (N, f, H, W)
+            nn.Conv2d(f, 2 * f, 4, 2, 1), nn.ReLU(),                        # (N, 2f, H/2, W/2)
+            *[ResidualBlock(2 * f) for _ in range(blocks)],                 # (N, 2f, H/2, W/2)
+            nn.ConvTranspose2d(2 * f, f, 4, 2, 1), nn.ReLU(),               # (N, f, H, W)
+            nn.Conv2d(f, channels, 3, 1, 1),                                # (N, C, H, W): the change r(x)
+        )
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        channels = self.net[0].in_channels
+        if x.ndim != 4 or x.shape[1] != channels or x.shape[-1] % 2 or x.shape[-2] % 2:
+            raise ValueError(f"ResnetGenerator needs (N, {channels}, H, W) images with H and W even, "
+                             f"got {tuple(x.shape)}")
+        return torch.tanh(torch.atanh(0.99 * x) + self.net(x))
+
+
+class PatchGAN(nn.Module):
+    """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch.
+
+    `layers` stride-2 4×4 convolutions (features, 2·features, …), then two stride-1 4×4 ones
+    (Isola et al. 2017's C64-C128-C256-C512 with layers=3, whose patches are 70×70 pixels).
+    """
+
+    def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
+        super().__init__()
+        for name, value in dict(in_channels=in_channels, features=features, layers=layers).items():
+            _positive_int(value, name)
+        norms = {"batch": nn.BatchNorm2d, "instance": nn.InstanceNorm2d, "none": None}
+        if norm not in norms:
+            raise ValueError(f"norm must be one of {sorted(norms)}, got {norm!r}")
+        blocks: list[nn.Module] = []
+        width = in_channels
+        for i in range(layers + 1):
+            out = features * min(2 ** i, 8)
+            stride = 2 if i < layers else 1
+            blocks.append(nn.Conv2d(width, out, 4, stride, 1))           # (N, out, H/2^(i+1), .) or (., h-1, .)
+            if i > 0 and norms[norm] is not None:
+                blocks.append(norms[norm](out))
+            blocks.append(nn.LeakyReLU(0.2))
+            width = out
+        blocks.append(nn.Conv2d(width, 1, 4, 1, 1))                      # (N, 1, h, w): one logit per patch
+        self.net = nn.Sequential(*blocks)
+
+    def conv_specs(self) -> list[tuple[int, int, int]]:
+        """(kernel, stride, padding) of each convolution, input to output."""
+        return [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in self.net if isinstance(m, nn.Conv2d)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 4 or x.shape[1] != self.net[0].in_channels:
+            raise ValueError(f"PatchGAN expects (N, {self.net[0].in_channels}, H, W) images (input and output "
+                             f"stacked on the channel axis for pix2pix), got {tuple(x.shape)}")
+        return self.net(x)
+
+
+def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
+    """[(kernel, stride, padding), …] input to output -> the side of the input patch one output pixel sees.
+
+    Walking back from one output pixel: r ← r·stride + (kernel − stride) per layer (padding moves
+    the patch, not its size).
+    """
+    if not conv_specs:
+        raise ValueError("conv_specs must list at least one (kernel, stride, padding) layer")
+    r = 1
+    for spec in reversed(conv_specs):
+        if len(spec) != 3 or any(not isinstance(v, int) or v < 0 for v in spec) or spec[0] < 1 or spec[1] < 1:
+            raise ValueError(f"each layer must be (kernel ≥ 1, stride ≥ 1, padding ≥ 0) ints, got {spec!r}")
+        kernel, stride, _ = spec
+        r = r * stride + (kernel - stride)
+    return r
+
+
+class ImageBuffer:
+    """A pool of past fakes (Shrivastava et al. 2017; CycleGAN keeps 50): D sees a mix of old and new.
+
+    `mix(fakes)` (N, C, H, W) -> (N, C, H, W): while the pool fills, the fakes themselves; then each
+    fake, with probability ½, swaps places with a stored one, which D sees instead.
+    """
+
+    def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ValueError(f"size must be an int ≥ 0 (0: no pool), got {size!r}")
+        self.size, self.generator, self.images = size, generator, []
+
+    def mix(self, fakes: Tensor) -> Tensor:
+        if self.size == 0:
+            return fakes.detach()
+        out = []
+        for fake in fakes.detach():
+            if len(self.images) < self.size:
+                self.images.append(fake)
+                out.append(fake)
+            elif torch.rand((), generator=self.generator) < 0.5:
+                i = int(torch.randint(self.size, (), generator=self.generator))
+                out.append(self.images[i])
+                self.images[i] = fake
+            else:
+                out.append(fake)
+        return torch.stack(out)
+
+
+# --- Data: paired crops of real photos ------------------------------------------------------------
+
+@dataclass
+class PairedImages:
+    """Pairs for pix2pix: inputs (N, Ci, S, S) and targets (N, 3, S, S), uint8, with where they came from."""
+    inputs: Tensor
+    targets: Tensor
+    source: str
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+
+def edge_map(photo: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """(H, W, 3) uint8 photo -> (H, W) uint8 edge drawing: white background, black Canny edges."""
+    if not isinstance(photo, np.ndarray) or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"photo must be an (H, W, 3) array, got {getattr(photo, 'shape', type(photo).__name__)}")
+    grey = photo.astype(np.float64).mean(axis=2) / 255.0
+    return np.where(canny(grey, sigma=sigma), 0, 255).astype(np.uint8)
+
+
+def load_photos(scale: float = 1.0) -> dict[str, np.ndarray]:
+    """The colour photos of scikit-image and scikit-learn, each (H, W, 3) uint8, resized by `scale`."""
+    photos = {}
+    for name, loader in PHOTOS.items():
+        image = Image.fromarray(np.asarray(loader())[..., :3])
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        photos[name] = np.asarray(image.resize(size, Image.BICUBIC))
+    return photos
+
+
+def low_resolution(photo: np.ndarray, factor: int = 4) -> np.ndarray:
+    """(H, W, 3) uint8 photo -> the same size, (H, W, 3) uint8, after shrinking it `factor` times (box filter)
+    and enlarging it back (bicubic): what a camera with `factor`× fewer pixels a side would give."""
+    if not isinstance(photo, np.ndarray) or photo.ndim != 3 or photo.shape[2] != 3:
+        raise ValueError(f"photo must be an (H, W, 3) array, got {getattr(photo, 'shape', type(photo).__name__)}")
+    _positive_int(factor, "factor")
+    height, width = photo.shape[:2]
+    if height % factor or width % factor:
+        raise ValueError(f"the photo's sides ({height}×{width}) must be multiples of factor {factor}")
+    small = Image.fromarray(photo).resize((width // factor, height // factor), Image.BOX)
+    return np.asarray(small.resize((width, height), Image.BICUBIC))
+
+
+TASKS = ("lowres", "edges")
+
+
+def photo_pairs(task: str = "lowres", size: int = 32, train_crops: int = 2000, test_crops: int = 200,
+                scale: float = 0.5, factor: int = 4, seed: int = 0) -> tuple[PairedImages, PairedImages]:
+    """(train, test) pairs of input (N, Ci, size, size) -> photo (N, 3, size, size), uint8.
+
+    task "lowres": the input is the crop at `factor`× lower resolution (Ci = 3); "edges": its Canny
+    edge drawing (Ci = 1). Random crops of every photo in PHOTOS (resized by `scale`), mirrored at
+    random; training crops come from the top three quarters of each photo, test crops from the
+    bottom quarter, so that no pixel is in both.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    for name, value in dict(size=size, train_crops=train_crops, test_crops=test_crops).items():
+        _positive_int(value, name)
+    rng = np.random.default_rng(seed)
+    photos = load_photos(scale)
+    splits = {"train": ([], [], train_crops), "test": ([], [], test_crops)}
+    for split, (inputs, targets, count) in splits.items():
+        names = list(photos)
+        for k in range(count):
+            photo = photos[names[k % len(names)]]
+            height = photo.shape[0]
+            boundary = int(round(height * (1 - HELD_OUT_FRACTION)))
+            top, bottom = (0, boundary - size) if split == "train" else (boundary, height - size)
+            if bottom < top or photo.shape[1] < size:
+                raise ValueError(f"crops of {size} px do not fit the {split} part of a {photo.shape[:2]} photo: "
+                                 "use a smaller size or a larger scale")
+            y, x = int(rng.integers(top, bottom + 1)), int(rng.integers(0, photo.shape[1] - size + 1))
+            crop = photo[y:y + size, x:x + size]
+            if rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            crop = np.ascontiguousarray(crop)
+            made = low_resolution(crop, factor).transpose(2, 0, 1) if task == "lowres" else edge_map(crop)[None]
+            inputs.append(made)
+            targets.append(crop.transpose(2, 0, 1))
+    what = f"{factor}× lower resolution" if task == "lowres" else "Canny edges"
+    source = (f"{what} -> photo: random {size}×{size} crops of {len(photos)} scikit-image / scikit-learn "
+              f"photos (bottom quarter of each held out)")
+    return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),
+                              torch.from_numpy(np.ascontiguousarray(np.stack(t))), source)
+                 for i, t, _ in splits.values())
+
+
+def _facades_split(root: Path, split: str, size: int) -> PairedImages:
+    files = sorted((root / split).glob("*.jpg"))
+    if len(files) != FACADES_COUNTS[split]:
+        raise ValueError(f"{root / split} holds {len(files)} JPEGs, expected {FACADES_COUNTS[split]}")
+    inputs, targets = [], []
+    for file in files:
+        pair = Image.open(file).convert("RGB")
+        if pair.size != (512, 256):
+            raise ValueError(f"{file} is {pair.size[0]}×{pair.size[1]}, expected 512×256 (photo | labels)")
+        photo, labels = pair.crop((0, 0, 256, 256)), pair.crop((256, 0, 512, 256))
+        inputs.append(np.asarray(labels.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
+        targets.append(np.asarray(photo.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
+    return PairedImages(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)),
+                        f"CMP Facades {split} ({len(files)} pairs, labels -> photo, {size} px)")
+
+
+def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
+    """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8.
+
+    Downloads facades.tar.gz (about 30 MB) from the pix2pix authors' server into data/ once
+    (resumed if cut), checks it (SHA-256 when pinned, else 400/100/106 512×256 pairs), unpacks it.
+    """
+    _positive_int(size, "size")
+    archive = data_dir() / "facades.tar.gz"
+    root = data_dir() / "facades"
+    if not all((root / split).is_dir() for split in ("train", "test")):
+        download(FACADES_URL, archive, sha256=FACADES_SHA256)
+        with tarfile.open(archive) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+: refuse links and paths outside data/
+                tar.extractall(data_dir(), filter="data")
+            else:
+                tar.extractall(data_dir())
+    return _facades_split(root, "train", size), _facades_split(root, "test", size)
+
+
+# --- Data: scikit-learn's 8×8 digits in MNIST's frame ---------------------------------------------
+
+def centre_of_mass_shift(images: Tensor) -> Tensor:
+    """(N, 1, H, W) float in [0, 1] -> the same, shifted (bilinear) so each centre of mass is the centre."""
+    if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
+        raise ValueError(f"images must be float (N, C, H, W) brightness in [0, 1], got "
+                         f"{tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__}")
+    n, _, h, w = images.shape
+    rows = torch.arange(h, dtype=images.dtype).view(1, 1, h, 1)
+    cols = torch.arange(w, dtype=images.dtype).view(1, 1, 1, w)
+    mass = images.sum((1, 2, 3)).clamp_min(1e-8)
+    cy = (images * rows).sum((1, 2, 3)) / mass
+    cx = (images * cols).sum((1, 2, 3)) / mass
+    theta = torch.zeros(n, 2, 3, dtype=images.dtype)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    theta[:, 0, 2] = (cx - (w - 1) / 2) * 2 / w    # sample from x + shift: moves the mass to the centre
+    theta[:, 1, 2] = (cy - (h - 1) / 2) * 2 / h
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
+
+
+@dataclass
+class Digits:
+    """scikit-learn's digits in MNIST's frame: images (N, 1, 28, 28) uint8, labels (N,) int64."""
+    images: Tensor
+    labels: Tensor
+    source: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> Digits:
+    """scikit-learn's 1,797 8×8 digits, upsampled into a box×box square of a size×size image.
+
+    MNIST's recipe (LeCun et al. 1998): each digit fills a 20×20 box and is placed so that its
+    centre of mass is the image's centre (centre="mass"); centre="box" centres the box instead.
+    """
+    _positive_int(box, "box")
+    _positive_int(size, "size")
+    if box > size:
+        raise ValueError(f"box ({box}) must fit in the image (size {size})")
+    if centre not in ("mass", "box"):
+        raise ValueError(f"centre must be 'mass' or 'box', got {centre!r}")
+    digits = load_digits()
+    small = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0      # (1797, 1, 8, 8) in [0, 1]
+    options = {} if mode == "nearest" else {"align_corners": False}
+    big = F.interpolate(small, size=(box, box), mode=mode, **options).clamp(0, 1)    # (1797, 1, box, box)
+    images = torch.zeros(len(small), 1, size, size)
+    offset = (size - box) // 2
+    images[:, :, offset:offset + box, offset:offset + box] = big
+    if centre == "mass":
+        images = centre_of_mass_shift(images)
+    return Digits(to_uint8(images * 2 - 1), torch.tensor(digits.target, dtype=torch.int64),
+                  f"scikit-learn's {len(small):,} 8×8 digits, {mode} into a {box}×{box} box, "
+                  f"{'centre of mass' if centre == 'mass' else 'box'} centred in {size}×{size}")
