@@ -25,6 +25,7 @@ lesson's classifier (Fréchet distance, class coverage on 2,000 samples). 5,400 
 from __future__ import annotations
 
 import argparse
+import itertools
 import struct
 import sys
 import tempfile
@@ -151,20 +152,25 @@ def main() -> int:
             classic_step(next(classic_batches))
         lesson_round(ns, 10)
 
-        totals = {k: [0.0, 0.0] for k in ("classic", "lesson", "classic data", "lesson data")}
+        # The classic step alone, on one batch made beforehand: what is left of the classic loop's time
+        # without its data path (on a CPU where this row is close to the first, the step is the bottleneck).
+        one_batch = itertools.repeat(next(classic_batches))
+        totals = {k: [0.0, 0.0] for k in ("classic", "lesson", "classic data", "lesson data", "classic step")}
         n = args.steps_per_round
         for _ in range(args.rounds):
             for name, result in (("classic", timed(classic_step, classic_batches, n)),
                                  ("lesson", lesson_round(ns, n)),
                                  ("classic data", timed_data(classic_batches, n)),
-                                 ("lesson data", timed_data(lesson_batches, n))):
+                                 ("lesson data", timed_data(lesson_batches, n)),
+                                 ("classic step", timed(classic_step, one_batch, n))):
                 totals[name][0] += result[0]
                 totals[name][1] += result[1]
         images = args.rounds * n * BATCH_SIZE
         print(f"\nSpeed: {args.rounds} alternating rounds of {n} steps ({images:,} images each)")
         print(f"{'loop':<36}{'images/s (wall)':>16}{'images/CPU-s':>14}")
         rows = [("classic: DataLoader + train step", "classic"), ("lesson: uint8 index + train step", "lesson"),
-                ("classic data path alone", "classic data"), ("lesson data path alone", "lesson data")]
+                ("classic data path alone", "classic data"), ("lesson data path alone", "lesson data"),
+                ("classic train step alone (no data)", "classic step")]
         for label, key in rows:
             wall, cpu = totals[key]
             print(f"{label:<36}{images / wall:>16,.0f}{images / max(cpu, 1e-9):>14,.0f}")

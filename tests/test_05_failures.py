@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
 from helpers import checks, losses, metrics, toy_data
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # inprocess.py runs the notebook's own cells (benchmarks/ is not a package)
 
 
 # --- data --------------------------------------------------------------------------------------
@@ -191,3 +197,62 @@ def test_method_picker_builds_and_validates():
     assert calls == [("wgan_gp", pytest.approx(1e-3), 3)]
     with pytest.raises(ValueError, match="lr"):
         method_picker(print, ["gan"], lr=1.0)
+
+
+# --- Issue 21: PacGAN, the grid run's settings, and train()'s bad input (the notebook's own code) ---
+
+@pytest.fixture(scope="module")
+def lesson05():
+    """The cells of lesson 05 tagged `bench` (parameters, metric, models, train), in smoke mode."""
+    from inprocess import notebook_namespace
+    previous = os.environ.get("GAN_COURSE_SMOKE")
+    try:
+        yield notebook_namespace(ROOT / "solutions" / "05_gan_failures.ipynb", smoke=True,
+                                 parameters={"device": torch.device("cpu")})
+    finally:
+        if previous is None:
+            os.environ.pop("GAN_COURSE_SMOKE", None)
+        else:
+            os.environ["GAN_COURSE_SMOKE"] = previous
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "wgan"}, "method must be one of"),
+    ({"method": "PacGAN"}, "method must be one of"),
+    ({"dataset": "grid9"}, "dataset must be one of"),
+    ({"steps": 0}, "steps must be a positive whole number"),
+    ({"steps": -5}, "steps must be a positive whole number"),
+    ({"steps": 2.5}, "steps must be a positive whole number"),
+    ({"steps": True}, "steps must be a positive whole number"),
+])
+def test_train_rejects_bad_input(lesson05, kwargs, message):
+    args = {"method": "gan", "dataset": "ring8", "steps": 2} | kwargs
+    with pytest.raises(ValueError, match=message) as error:
+        lesson05["train"](args.pop("method"), args.pop("dataset"), steps=args.pop("steps"))
+    assert repr(list(kwargs.values())[0]) in str(error.value), "the message should name the value it got"
+
+
+def test_packed_discriminator_judges_packs(lesson05):
+    torch.manual_seed(0)
+    inner = nn.Linear(4, 1)                       # D of packs of 2 points: (N/2, 4) -> (N/2, 1)
+    packed = lesson05["Packed"](inner, 2)
+    points = torch.randn(6, 2)
+    out = packed(points)
+    assert out.shape == (3, 1)
+    # pack i is points 2i and 2i+1 side by side, in order
+    expected = inner(torch.cat([points[0::2], points[1::2]], dim=1))
+    assert torch.allclose(out, expected)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        packed(torch.randn(5, 2))
+
+
+def test_pacgan_and_the_grid_settings_train(lesson05):
+    ns = lesson05
+    generator, discriminator, _, _ = ns["train"]("pacgan", "grid25", steps=3, batch_size=4 * ns["PACK"],
+                                                 output_scale=4.0)
+    assert isinstance(discriminator, ns["Packed"]) and discriminator.pack == ns["PACK"]
+    noise = torch.randn(5, ns["LATENT_DIM"])
+    with torch.no_grad():   # G's output is the base generator's times the scale
+        assert torch.allclose(generator(noise), 4.0 * generator.module(noise))
+    points, modes, high_quality = ns["evaluate"](generator, "grid25", n=200)
+    assert points.shape == (200, 2) and 0 <= modes <= 25 and 0.0 <= high_quality <= 1.0

@@ -27,8 +27,9 @@ EXPECTED_OUTPUTS = {
     "02_mnist_gan": {"samples.pt": (10000, 1, 28, 28), "generator.pt": None},
     "03_dcgan_celeba": {"samples.pt": (1000, 3, None, None), "generator.pt": None},
     "04_style_transfer": {"result.png": None, "losses.json": None},
-    "05_gan_failures": {"results.json": None, "ring8_gan.pt": (10000, 2),
-                        "ring8_wgan_gp.pt": (10000, 2), "ring8_spectral_norm.pt": (10000, 2)},
+    "05_gan_failures": {"results.json": None, "grid25_best.pt": (10000, 2),
+                        **{f"{data}_{method}.pt": (10000, 2) for data in ("ring8", "grid25")
+                           for method in ("gan", "wgan_gp", "spectral_norm", "ttur", "minibatch_std", "pacgan")}},
     "06_controlling_gans": {"results.json": None, "cgan_samples.pt": (10, 100, 1, 28, 28)},
     "07_vae_vs_gan": {"vae_samples.pt": (10000, 1, 28, 28), "vae.pt": None, "latent_map.png": None},
     "08_image_to_image": {"cyclegan_translated.pt": (1797, 1, 28, 28), "cyclegan_labels.pt": None,
