@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from helpers.download import download
 from helpers.images import to_uint8
+from helpers.mnist import ImageData
 from helpers.runtime import data_dir
 
 # (name, loader) of every colour photo the two packages ship that is a photograph of a scene
@@ -394,19 +395,10 @@ def centre_of_mass_shift(images: Tensor) -> Tensor:
     return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
 
 
-@dataclass
-class Digits:
-    """scikit-learn's digits in MNIST's frame: images (N, 1, 28, 28) uint8, labels (N,) int64."""
-    images: Tensor
-    labels: Tensor
-    source: str
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-
-def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> Digits:
+def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> ImageData:
     """scikit-learn's 1,797 8×8 digits, upsampled into a box×box square of a size×size image.
+
+    Returns the course's ImageData: images (N, 1, size, size) uint8, labels (N,) int64, name "sklearn-digits".
 
     MNIST's recipe (LeCun et al. 1998): each digit fills a 20×20 box and is placed so that its
     centre of mass is the image's centre (centre="mass"); centre="box" centres the box instead.
@@ -426,6 +418,7 @@ def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: st
     images[:, :, offset:offset + box, offset:offset + box] = big
     if centre == "mass":
         images = centre_of_mass_shift(images)
-    return Digits(to_uint8(images * 2 - 1), torch.tensor(digits.target, dtype=torch.int64),
-                  f"scikit-learn's {len(small):,} 8×8 digits, {mode} into a {box}×{box} box, "
-                  f"{'centre of mass' if centre == 'mass' else 'box'} centred in {size}×{size}")
+    return ImageData(to_uint8(images * 2 - 1), torch.tensor(digits.target, dtype=torch.int64), "sklearn-digits",
+                     f"scikit-learn's {len(small):,} 8×8 digits, {mode} into a {box}×{box} box, "
+                     f"{'centre of mass' if centre == 'mass' else 'box'} centred in {size}×{size}",
+                     classes=[str(digit) for digit in range(10)])

