@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         r = run_seed(seed, smoke, overrides)
         rows.append(r)
         print(f"seed {seed}: label preservation no translation {r['label_preservation_baseline']:.1%} "
-              f"(box centred {r['label_preservation_box_centred']:.1%}), no cycle loss "
+              f"(box centred {r['label_preservation_box_centred']:.1%}, bicubic {r['label_preservation_bicubic']:.1%}), no cycle loss "
               f"{r['label_preservation_no_cycle']:.1%}, CycleGAN {r['label_preservation']:.1%} | pix2pix "
               f"L1 alone: L1 {r['pix2pix_l1_l1']:.4f} PSNR {r['pix2pix_l1_psnr']:.2f} dB sharpness "
               f"{r['pix2pix_l1_sharpness']:.2f}; L1 + GAN: L1 {r['pix2pix_gan_l1']:.4f} PSNR {r['pix2pix_gan_psnr']:.2f} dB "

@@ -395,6 +395,9 @@ def centre_of_mass_shift(images: Tensor) -> Tensor:
     return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
 
 
+DIGIT_MODES = ("bilinear", "bicubic", "nearest")
+
+
 def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> ImageData:
     """scikit-learn's 1,797 8×8 digits, upsampled into a box×box square of a size×size image.
 
@@ -402,6 +405,7 @@ def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: st
 
     MNIST's recipe (LeCun et al. 1998): each digit fills a 20×20 box and is placed so that its
     centre of mass is the image's centre (centre="mass"); centre="box" centres the box instead.
+    mode: the interpolation that enlarges the 8×8 grid ("bilinear", "bicubic", "nearest").
     """
     _positive_int(box, "box")
     _positive_int(size, "size")
@@ -409,6 +413,8 @@ def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: st
         raise ValueError(f"box ({box}) must fit in the image (size {size})")
     if centre not in ("mass", "box"):
         raise ValueError(f"centre must be 'mass' or 'box', got {centre!r}")
+    if mode not in DIGIT_MODES:
+        raise ValueError(f"mode must be one of {DIGIT_MODES} (the upsampling's interpolation), got {mode!r}")
     digits = load_digits()
     small = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0      # (1797, 1, 8, 8) in [0, 1]
     options = {} if mode == "nearest" else {"align_corners": False}

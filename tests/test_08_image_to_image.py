@@ -217,6 +217,20 @@ def test_sklearn_digits_in_mnist_frame():
         i2i.sklearn_digits(centre="middle")
 
 
+def test_sklearn_digits_interpolation_modes():
+    """bilinear (the lesson's domain A), bicubic (its comparison baseline) and nearest enlarge the same
+    8×8 grid differently; nearest keeps scikit-learn's 17 grey levels; another mode is named and refused."""
+    bilinear, bicubic = i2i.sklearn_digits(centre="box"), i2i.sklearn_digits(centre="box", mode="bicubic")
+    nearest = i2i.sklearn_digits(centre="box", mode="nearest")
+    assert bicubic.images.shape == nearest.images.shape == (1797, 1, 28, 28)
+    assert torch.equal(bilinear.labels, bicubic.labels)
+    assert not torch.equal(bilinear.images, bicubic.images) and not torch.equal(bilinear.images, nearest.images)
+    assert len(torch.unique(nearest.images)) <= 17 < len(torch.unique(bicubic.images))
+    assert "bicubic" in bicubic.source
+    with pytest.raises(ValueError, match="mode must be one of"):
+        i2i.sklearn_digits(mode="area")
+
+
 def test_centre_of_mass_shift_moves_a_dot_to_the_centre():
     image = torch.zeros(1, 1, 28, 28)
     image[0, 0, 5, 20] = 1.0
