@@ -45,19 +45,41 @@ SMOKE = {"STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
 
 
-def lesson(smoke: bool = False) -> dict:
-    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: its tiny sizes)."""
+def parse_value(text: str):
+    """'8000' -> 8000, '1e-3' -> 0.001, 'pacgan' -> 'pacgan' (for --set NAME=VALUE)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def lesson_parameters() -> set[str]:
+    """The names the notebook's cell tagged `parameters` assigns (what --set may override)."""
+    import ast
+    import nbformat
+    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    return {target.id for c in cells for node in ast.walk(ast.parse(c.source)) if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
+    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: its tiny sizes).
+
+    `overrides` replace values of the lesson's parameters cell (--set), before anything is built.
+    """
     global _namespace
     if _namespace is None:
         torch.set_num_threads(1)
-        _namespace = notebook_namespace(NOTEBOOK, parameters={"device": torch.device("cpu")} | (SMOKE if smoke else {}),
-                                        smoke=smoke)
+        parameters = {"device": torch.device("cpu")} | (SMOKE if smoke else {}) | (overrides or {})
+        _namespace = notebook_namespace(NOTEBOOK, parameters=parameters, smoke=smoke)
     return _namespace
 
 
-def run(method: str, dataset: str, seed: int, smoke: bool = False) -> dict:
+def run(method: str, dataset: str, seed: int, smoke: bool = False, overrides: dict | None = None) -> dict:
     """Train one method on one dataset at one seed with the lesson's settings for that dataset."""
-    ns = lesson(smoke)
+    ns = lesson(smoke, overrides)
     settings = ({"steps": ns["STEPS"]} if dataset == "ring8" else
                 {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"]})
     cpu = time.process_time()
@@ -82,8 +104,20 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="trainings at a time (separate processes)")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's numbers here")
     parser.add_argument("--smoke", action="store_true", help="the notebook's smoke sizes (a test of this script)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="override the lesson's parameters, e.g. --set GRID_STEPS=6000 LR=2e-3")
     args = parser.parse_args()
-    ns = lesson(args.smoke)
+    overrides = {}
+    for item in args.set:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            parser.error(f"--set takes NAME=VALUE, got {item!r}")
+        overrides[name] = parse_value(value)
+    unknown_names = sorted(set(overrides) - lesson_parameters())
+    if unknown_names:
+        parser.error(f"--set: {unknown_names} are not parameters of the lesson; "
+                     f"its parameters are {sorted(lesson_parameters())}")
+    ns = lesson(args.smoke, overrides)
     methods = args.methods or ns["METHODS"]
     unknown = sorted(set(methods) - set(ns["METHODS"]))
     if unknown:
@@ -96,7 +130,9 @@ def main() -> int:
           f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
           f"PacGAN packs of {ns['PACK']}; the lesson's grid run uses {ns['GRID_METHOD']}")
     started = time.perf_counter()
-    jobs = [(m, d, s, args.smoke) for d in args.data for m in methods for s in args.seeds]
+    if overrides:
+        print(f"  overridden: {overrides}")
+    jobs = [(m, d, s, args.smoke, overrides) for d in args.data for m in methods for s in args.seeds]
     if args.jobs == 1:
         runs = [run(*job) for job in jobs]
     else:

@@ -104,3 +104,18 @@ def test_bench_08_reads_parameter_overrides():
     bench = bench_module("bench_08_image_to_image")
     assert bench.NOTEBOOK.name == "08_image_to_image.ipynb" and bench.NOTEBOOK.is_file()
     assert [bench.parse_value(v) for v in ("800", "1e-3", "photos")] == [800, 1e-3, "photos"]
+
+
+def test_bench_05_set_overrides_lesson_parameters(monkeypatch, capsys):
+    bench = bench_module("bench_05_failures")
+    monkeypatch.setattr(bench, "_namespace", None)
+    monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--seeds", "0", "--data", "grid25", "--methods", "pacgan",
+                                      "--set", "GRID_STEPS=7", "GRID_SCALE=2.5"])
+    assert bench.main() == 0
+    assert bench.lesson()["GRID_STEPS"] == 7 and bench.lesson()["GRID_SCALE"] == 2.5  # reached the lesson's code
+    assert "overridden: {'GRID_STEPS': 7, 'GRID_SCALE': 2.5}" in capsys.readouterr().out
+    monkeypatch.setattr(bench, "_namespace", None)
+    monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--set", "NO_SUCH_SETTING=1"])
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "NO_SUCH_SETTING" in capsys.readouterr().err
