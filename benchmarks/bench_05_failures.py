@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from inprocess import notebook_namespace  # noqa: E402
+from inprocess import parse_value, notebook_namespace  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "05_gan_failures.ipynb"
 TOTAL = {"ring8": 8, "grid25": 25}
@@ -44,15 +44,6 @@ PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"
 SMOKE = {"STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
 
-
-def parse_value(text: str):
-    """'8000' -> 8000, '1e-3' -> 0.001, 'pacgan' -> 'pacgan' (for --set NAME=VALUE)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def lesson_parameters() -> set[str]:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import torch  # noqa: E402
-from inprocess import run_notebook  # noqa: E402
+from inprocess import parse_value, run_notebook  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "08_image_to_image.ipynb"
 TARGETS = {"label_preservation": 0.90, "psnr_gap_db": 1.0, "lesson_seconds": 360.0, "smoke_seconds": 30.0}
@@ -42,15 +42,6 @@ def run_seed(seed: int, smoke: bool, parameters: dict) -> dict:
         summary = json.loads((Path(runs) / "08_image_to_image" / "summary.json").read_text())
     return dict(summary, lesson_seconds=seconds, lesson_cpu_seconds=cpu_seconds)
 
-
-def parse_value(text: str):
-    """'800' -> 800, '1e-3' -> 0.001, 'photos' -> 'photos' (for --set NAME=VALUE)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def main(argv: list[str] | None = None) -> int:

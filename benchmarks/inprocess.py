@@ -15,6 +15,16 @@ from pathlib import Path
 import nbformat
 
 
+def parse_value(text: str):
+    """'8000' -> 8000, '1e-3' -> 0.001, 'photos' -> 'photos' (a --set NAME=VALUE's value)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def notebook_namespace(path: str | Path, tags: tuple[str, ...] | None = ("bench",),
                        parameters: dict | None = None, smoke: bool = False,
                        timings: bool = False) -> dict:
