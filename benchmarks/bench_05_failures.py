@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from inprocess import parse_value, notebook_namespace  # noqa: E402
+from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "05_gan_failures.ipynb"
 TOTAL = {"ring8": 8, "grid25": 25}
@@ -43,16 +43,6 @@ PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"
 # --smoke: a test of this script in seconds (the notebook's own smoke cell is not a `bench` cell)
 SMOKE = {"STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
-
-
-
-def lesson_parameters() -> set[str]:
-    """The names the notebook's cell tagged `parameters` assigns (what --set may override)."""
-    import ast
-    import nbformat
-    cells = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-    return {target.id for c in cells for node in ast.walk(ast.parse(c.source)) if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)}
 
 
 def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
@@ -98,16 +88,7 @@ def main() -> int:
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="override the lesson's parameters, e.g. --set GRID_STEPS=6000 LR=2e-3")
     args = parser.parse_args()
-    overrides = {}
-    for item in args.set:
-        name, equals, value = item.partition("=")
-        if not equals or not name:
-            parser.error(f"--set takes NAME=VALUE, got {item!r}")
-        overrides[name] = parse_value(value)
-    unknown_names = sorted(set(overrides) - lesson_parameters())
-    if unknown_names:
-        parser.error(f"--set: {unknown_names} are not parameters of the lesson; "
-                     f"its parameters are {sorted(lesson_parameters())}")
+    overrides = assignments(notebook_parameters(NOTEBOOK), args.set)
     ns = lesson(args.smoke, overrides)
     methods = args.methods or ns["METHODS"]
     unknown = sorted(set(methods) - set(ns["METHODS"]))

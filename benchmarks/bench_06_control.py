@@ -29,7 +29,6 @@ bench_ablation.json, not bench.json).
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import json
 import statistics
@@ -47,34 +46,10 @@ from helpers.classifier import classifier_predictions  # noqa: E402
 from helpers.mnist import ImageBatches, to_float  # noqa: E402
 from helpers.runtime import run_dir, seed_everything  # noqa: E402
 from helpers.training import ema_update  # noqa: E402
-from inprocess import notebook_namespace  # noqa: E402
+from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
 TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU training seconds)
-
-
-def notebook_parameters() -> dict:
-    """The values in the notebook's `parameters` cell (the lesson's full-run defaults)."""
-    values = notebook_namespace(NOTEBOOK, tags=("parameters",))
-    return {name: value for name, value in values.items() if name.isupper()}
-
-
-def override(p: dict, assignments: list[str]) -> dict:
-    """A copy of the parameters with NAME=VALUE assignments applied (VALUE a number or True/False)."""
-    p = dict(p)
-    for text in assignments:
-        name, sep, value = text.partition("=")
-        if not sep or name not in p:
-            raise SystemExit(f"--set expects NAME=VALUE with NAME one of the notebook's parameters "
-                             f"({', '.join(sorted(p))}), got {text!r}")
-        try:
-            new = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            new = None
-        if type(new) is not type(p[name]) and not (type(p[name]) is float and type(new) is int):
-            raise SystemExit(f"--set {name}: expected a {type(p[name]).__name__} like {p[name]!r}, got {value!r}")
-        p[name] = type(p[name])(new)
-    return p
 
 
 def train_cgan(ns: dict, seed: int) -> dict:
@@ -146,7 +121,8 @@ def main(argv=None) -> int:
                         help="override notebook parameters for an ablation, e.g. INFO_WEIGHT=3")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    p = override(notebook_parameters(), args.set)
+    defaults = notebook_parameters(NOTEBOOK)
+    p = defaults | assignments(defaults, args.set)
     if args.smoke:
         p.update(STEPS=20, INFO_STEPS=20, EVAL_SAMPLES=10)
     ns = notebook_namespace(NOTEBOOK, parameters=p)  # the lesson's data, judge, networks and steps

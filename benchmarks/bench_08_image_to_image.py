@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import torch  # noqa: E402
-from inprocess import parse_value, run_notebook  # noqa: E402
+from inprocess import assignments, notebook_parameters, run_notebook  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "08_image_to_image.ipynb"
 TARGETS = {"label_preservation": 0.90, "psnr_gap_db": 1.0, "lesson_seconds": 360.0, "smoke_seconds": 30.0}
@@ -43,7 +43,6 @@ def run_seed(seed: int, smoke: bool, parameters: dict) -> dict:
     return dict(summary, lesson_seconds=seconds, lesson_cpu_seconds=cpu_seconds)
 
 
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     smoke = args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}
-    overrides = {name: parse_value(value) for name, value in (item.split("=", 1) for item in args.set)}
+    overrides = assignments(notebook_parameters(NOTEBOOK), args.set)
     rows = []
     for seed in args.seeds:
         r = run_seed(seed, smoke, overrides)

@@ -8,21 +8,12 @@ notebook as their `__code__.co_filename`, which tests/test_benchmarks.py checks.
 """
 from __future__ import annotations
 
+import ast
 import os
 import time
 from pathlib import Path
 
 import nbformat
-
-
-def parse_value(text: str):
-    """'8000' -> 8000, '1e-3' -> 0.001, 'photos' -> 'photos' (a --set NAME=VALUE's value)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def notebook_namespace(path: str | Path, tags: tuple[str, ...] | None = ("bench",),
@@ -61,3 +52,34 @@ def run_notebook(path: str | Path, parameters: dict | None = None, smoke: bool =
                  timings: bool = False) -> dict:
     """Execute every code cell of `path` (the whole lesson); see notebook_namespace."""
     return notebook_namespace(path, tags=None, parameters=parameters, smoke=smoke, timings=timings)
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """The values in the notebook's cell tagged `parameters` (the lesson's full-run defaults)."""
+    values = notebook_namespace(path, tags=("parameters",))
+    return {name: value for name, value in values.items() if name.isupper()}
+
+
+def assignments(defaults: dict, texts: list[str]) -> dict:
+    """NAME=VALUE texts (a benchmark's --set) -> {NAME: value}, each NAME one of `defaults`, each value of its type.
+
+    A number or True/False is read as a Python literal; a text parameter takes VALUE as it is.
+    """
+    assigned = {}
+    for text in texts:
+        name, sep, value = text.partition("=")
+        if not sep or name not in defaults:
+            raise SystemExit(f"--set expects NAME=VALUE with NAME one of the notebook's parameters "
+                             f"({', '.join(sorted(defaults))}), got {text!r}")
+        kind = type(defaults[name])
+        if kind is str:
+            assigned[name] = value
+            continue
+        try:
+            new = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            new = None
+        if type(new) is not kind and not (kind is float and type(new) is int):
+            raise SystemExit(f"--set {name}: expected a {kind.__name__} like {defaults[name]!r}, got {value!r}")
+        assigned[name] = kind(new)
+    return assigned
