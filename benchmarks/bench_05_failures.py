@@ -5,14 +5,14 @@ Runs the notebook's own code (the cells of solutions/05_gan_failures.ipynb tagge
 parameters, the metric, the models and the training loop) on the CPU, one thread per run, so the
 numbers are the lesson's:
   ring8  — every method with the lesson's shared settings (STEPS, BATCH_SIZE), as its comparison table;
-  grid25 — every method with the grid run's settings (GRID_STEPS, GRID_BATCH, GRID_SCALE, PACK), the
-           settings the lesson gives its GRID_METHOD.
+  grid25 — every method with the grid run's settings (GRID_STEPS, GRID_BATCH, GRID_SCALE, PACK and,
+           for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
 Prints, per dataset, each method's median and range over the seeds (modes covered, high-quality
 share, CPU seconds of training), the published grid numbers beside ours, and the issue's targets.
 `--jobs 2` runs two trainings at a time in separate processes (each still one thread).
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_05_failures.py                 # seeds 0-4, everything
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_05_failures.py --data grid25 --methods pacgan gan
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_05_failures.py --data grid25 --methods pacgan_sn pacgan
 """
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def run(method: str, dataset: str, seed: int, smoke: bool = False, overrides: di
     """Train one method on one dataset at one seed with the lesson's settings for that dataset."""
     ns = lesson(smoke, overrides)
     settings = ({"steps": ns["STEPS"]} if dataset == "ring8" else
-                {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"]})
+                {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"],
+                 "sn_scale": ns["GRID_SN_SCALE"]})
     cpu = time.process_time()
     generator, _, _, seconds = ns["train"](method, dataset, seed=seed, **settings)
     cpu = time.process_time() - cpu
@@ -100,7 +101,7 @@ def main() -> int:
           f"  ring8: {ns['STEPS']} G steps, batch {ns['BATCH_SIZE']}, lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
           f"{ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}\n"
           f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
-          f"PacGAN packs of {ns['PACK']}; the lesson's grid run uses {ns['GRID_METHOD']}")
+          f"PacGAN packs of {ns['PACK']}, SN scale {ns['GRID_SN_SCALE']}; the lesson's grid run uses {ns['GRID_METHOD']}")
     started = time.perf_counter()
     if overrides:
         print(f"  overridden: {overrides}")

@@ -256,3 +256,21 @@ def test_pacgan_and_the_grid_settings_train(lesson05):
         assert torch.allclose(generator(noise), 4.0 * generator.module(noise))
     points, modes, high_quality = ns["evaluate"](generator, "grid25", n=200)
     assert points.shape == (200, 2) and 0 <= modes <= 25 and 0.0 <= high_quality <= 1.0
+
+
+def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
+    ns = lesson05
+    generator, discriminator = ns["make_models"]("pacgan_sn", output_scale=4.0, sn_scale=15.0)
+    assert isinstance(discriminator, ns["Scaled"]) and discriminator.scale == 15.0
+    packed = discriminator.module
+    assert isinstance(packed, ns["Packed"]) and packed.pack == ns["PACK"]
+    linears = [m for m in packed.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in linears)
+    # plain pacgan is not normalised, and spectral_norm keeps the ring's bound unless told otherwise
+    plain = ns["make_models"]("pacgan")[1]
+    assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in plain.modules()
+                   if isinstance(m, torch.nn.Linear))
+    assert ns["make_models"]("spectral_norm")[1].scale == ns["SN_SCALE"]
+    # the grid run's settings reach the model: train() passes sn_scale through
+    _, trained, _, _ = ns["train"]("pacgan_sn", "grid25", steps=2, batch_size=4 * ns["PACK"], sn_scale=7.0)
+    assert trained.scale == 7.0

@@ -93,11 +93,12 @@ def test_bench_03_times_the_lessons_train_step():
 
 def test_bench_05_smoke(monkeypatch, capsys):
     bench = bench_module("bench_05_failures")
-    monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--seeds", "0", "1", "--methods", "gan", "pacgan"])
+    monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--seeds", "0", "1", "--methods", "gan", "pacgan_sn"])
     assert bench.main() == 0
     out = capsys.readouterr().out
     for line in ("ring8: median (range) over seeds [0, 1]", "grid25: median (range) over seeds [0, 1]",
-                 "| pacgan |", "VEEGAN (Srivastava et al., 2017)", "grid25 pacgan: ≥ 24/25 modes"):
+                 "| pacgan_sn |", "VEEGAN (Srivastava et al., 2017)", "grid25 pacgan_sn: ≥ 24/25 modes",
+                 "SN scale 15.0; the lesson's grid run uses pacgan_sn"):
         assert line in out, f"expected {line!r} in the benchmark's output"
 
 

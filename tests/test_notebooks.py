@@ -29,7 +29,8 @@ EXPECTED_OUTPUTS = {
     "04_style_transfer": {"result.png": None, "losses.json": None},
     "05_gan_failures": {"results.json": None, "grid25_best.pt": (10000, 2),
                         **{f"{data}_{method}.pt": (10000, 2) for data in ("ring8", "grid25")
-                           for method in ("gan", "wgan_gp", "spectral_norm", "ttur", "minibatch_std", "pacgan")}},
+                           for method in ("gan", "wgan_gp", "spectral_norm", "ttur", "minibatch_std", "pacgan",
+                                                          "pacgan_sn")}},
     "06_controlling_gans": {"results.json": None, "cgan_samples.pt": (10, 100, 1, 28, 28)},
     "07_vae_vs_gan": {"vae_samples.pt": (10000, 1, 28, 28), "vae.pt": None, "latent_map.png": None},
     "08_image_to_image": {"cyclegan_translated.pt": (1797, 1, 28, 28), "cyclegan_labels.pt": None,
