@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn.utils import parametrize
 from tqdm.auto import tqdm
 
 
@@ -42,8 +43,9 @@ def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: 
         raise ValueError(f"real batch and noise must have the same batch size, "
                          f"got {real.shape[0]} and {noise.shape[0]}")
     fake = generator(noise).detach()  # no gradient flows into G during the D step
-    real_out = discriminator(real)
-    fake_out = discriminator(fake)
+    with parametrize.cached():  # a parametrized D (spectral norm) computes its weights once for both passes
+        real_out = discriminator(real)
+        fake_out = discriminator(fake)
     d_loss = (criterion(real_out, torch.full_like(real_out, real_label))
               + criterion(fake_out, torch.zeros_like(fake_out)))
     d_optimizer.zero_grad(set_to_none=True)
@@ -59,12 +61,21 @@ def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
     """One generator update on noise (N, latent_dim).
 
     G step (non-saturating): minimise -log D(G(z)), i.e. BCE with fakes labelled 1.
-    Returns g_loss, a one-number tensor left on the device (see d_step).
+    D's parameters are frozen for the step (each gets its own requires_grad back afterwards): the
+    gradient still flows *through* D into G, but D's weight gradients, which the next D step would
+    discard, are not computed. Returns g_loss, a one-number tensor left on the device (see d_step).
     """
-    fake_out = discriminator(generator(noise))
-    g_loss = criterion(fake_out, torch.ones_like(fake_out))
-    g_optimizer.zero_grad(set_to_none=True)
-    g_loss.backward()
+    trainable = [p for p in discriminator.parameters() if p.requires_grad]
+    for p in trainable:
+        p.requires_grad_(False)
+    try:
+        fake_out = discriminator(generator(noise))
+        g_loss = criterion(fake_out, torch.ones_like(fake_out))
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
     g_optimizer.step()
     return {"g_loss": g_loss.detach()}
 

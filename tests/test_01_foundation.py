@@ -142,6 +142,31 @@ def test_g_step_is_non_saturating_and_moves_only_g():
     assert all(torch.equal(a, b) for a, b in zip(d_before, discriminator.parameters()))
 
 
+def test_g_step_skips_d_weight_gradients_and_restores_each_flag():
+    generator, discriminator = _pair()
+    first, last = discriminator.net[0], discriminator.net[-2]
+    first.bias.requires_grad_(False)          # a parameter the caller froze stays frozen
+    stats = training.g_step(discriminator, generator, torch.randn(16, 2),
+                            torch.optim.SGD(generator.parameters(), lr=0.1), nn.BCELoss())
+    assert torch.isfinite(stats["g_loss"])
+    assert all(p.grad is None for p in discriminator.parameters())   # D's weight gradients never built
+    assert all(p.grad is not None for p in generator.parameters())   # the gradient flowed through D into G
+    assert first.weight.requires_grad and last.weight.requires_grad and not first.bias.requires_grad
+
+
+def test_d_step_computes_a_spectral_norm_weight_once_for_both_passes():
+    generator, _ = _pair()
+    discriminator = models.ToyDiscriminator(hidden_dim=8, sigmoid=False)
+    layer = torch.nn.utils.parametrizations.spectral_norm(discriminator.net[0])
+    evaluations = []
+    layer.parametrizations.weight[0].register_forward_hook(lambda *args: evaluations.append(1))
+    training.d_step(discriminator, generator, torch.randn(8, 2), torch.randn(8, 2),
+                    torch.optim.SGD(discriminator.parameters(), lr=0.1), nn.BCEWithLogitsLoss())
+    assert len(evaluations) == 1            # one power iteration per D update, not one per pass
+    discriminator(torch.randn(8, 2))
+    assert len(evaluations) == 2            # outside d_step the weight is computed afresh
+
+
 def test_d_step_with_logits_reports_probabilities():
     generator, _ = _pair()
     discriminator = models.ToyDiscriminator(hidden_dim=8, sigmoid=False)
