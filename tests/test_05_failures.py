@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 from torch import nn
@@ -274,3 +275,17 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
     # the grid run's settings reach the model: train() passes sn_scale through
     _, trained, _, _ = ns["train"]("pacgan_sn", "grid25", steps=2, batch_size=4 * ns["PACK"], sn_scale=7.0)
     assert trained.scale == 7.0
+
+
+def test_comparison_grid_steps_is_checked_with_the_other_parameters():
+    """The comparison's grid budget is a parameter of its own; a non-positive one stops the lesson by name."""
+    from helpers.params import ParameterError
+    nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    namespace: dict = {}
+    exec(cells[at].source, namespace)
+    assert 1 <= namespace["COMPARISON_GRID_STEPS"] <= namespace["STEPS"]
+    namespace["COMPARISON_GRID_STEPS"] = 0
+    with pytest.raises(ParameterError, match="COMPARISON_GRID_STEPS = 0 is not allowed"):
+        exec(cells[at + 1].source, namespace)
