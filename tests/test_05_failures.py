@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from helpers import checks, losses, metrics, toy_data
+from helpers.params import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # inprocess.py runs the notebook's own cells (benchmarks/ is not a package)
@@ -279,7 +280,6 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
 
 def test_comparison_grid_steps_is_checked_with_the_other_parameters():
     """The comparison's grid budget is a parameter of its own; a non-positive one stops the lesson by name."""
-    from helpers.params import ParameterError
     nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
