@@ -4,7 +4,8 @@
 Runs the notebook's own code (the cells of solutions/05_gan_failures.ipynb tagged `bench`: the
 parameters, the metric, the models and the training loop) on the CPU, one thread per run, so the
 numbers are the lesson's:
-  ring8  — every method with the lesson's shared settings (STEPS, BATCH_SIZE), as its comparison table;
+  ring8  — every method with the lesson's comparison settings (BATCH_SIZE; STEPS, or SN_STEPS for
+           spectral norm: the notebook's comparison_steps), as its comparison table;
   grid25 — every method with the grid run's settings (GRID_STEPS, GRID_BATCH, GRID_SCALE, PACK and,
            for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
 Prints, per dataset, each method's median and range over the seeds (modes covered, high-quality
@@ -61,7 +62,7 @@ def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
 def run(method: str, dataset: str, seed: int, smoke: bool = False, overrides: dict | None = None) -> dict:
     """Train one method on one dataset at one seed with the lesson's settings for that dataset."""
     ns = lesson(smoke, overrides)
-    settings = ({"steps": ns["STEPS"]} if dataset == "ring8" else
+    settings = ({"steps": ns["comparison_steps"](method, dataset)} if dataset == "ring8" else
                 {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"],
                  "sn_scale": ns["GRID_SN_SCALE"]})
     cpu = time.process_time()
@@ -98,7 +99,7 @@ def main() -> int:
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     print(f"Lesson 05 benchmark, CPU, one thread per run, seeds {args.seeds}, {args.jobs} job(s) at a time\n"
-          f"  ring8: {ns['STEPS']} G steps, batch {ns['BATCH_SIZE']}, lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
+          f"  ring8: {ns['STEPS']} G steps (spectral norm {ns['SN_STEPS']}), batch {ns['BATCH_SIZE']}, lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
           f"{ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}\n"
           f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
           f"PacGAN packs of {ns['PACK']}, SN scale {ns['GRID_SN_SCALE']}; the lesson's grid run uses {ns['GRID_METHOD']}")

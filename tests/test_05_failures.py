@@ -278,14 +278,31 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
     assert trained.scale == 7.0
 
 
-def test_comparison_grid_steps_is_checked_with_the_other_parameters():
-    """The comparison's grid budget is a parameter of its own; a non-positive one stops the lesson by name."""
+@pytest.mark.parametrize("name", ["COMPARISON_GRID_STEPS", "SN_STEPS"])
+def test_comparison_budgets_are_checked_with_the_other_parameters(name):
+    """The comparison's own step budgets are parameters; a non-positive one stops the lesson by name."""
     nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
     namespace: dict = {}
     exec(cells[at].source, namespace)
-    assert 1 <= namespace["COMPARISON_GRID_STEPS"] <= namespace["STEPS"]
-    namespace["COMPARISON_GRID_STEPS"] = 0
-    with pytest.raises(ParameterError, match="COMPARISON_GRID_STEPS = 0 is not allowed"):
+    assert namespace[name] >= 1
+    namespace[name] = 0
+    with pytest.raises(ParameterError, match=f"{name} = 0 is not allowed"):
         exec(cells[at + 1].source, namespace)
+
+
+def test_comparison_steps_gives_each_row_its_budget(lesson05):
+    """Spectral norm alone gets SN_STEPS on the ring; on the grid every method gets COMPARISON_GRID_STEPS."""
+    ns = lesson05
+    steps = ns["comparison_steps"]
+    assert steps("spectral_norm", "ring8") == ns["SN_STEPS"]
+    assert all(steps(m, "ring8") == ns["STEPS"] for m in ns["METHODS"] if m != "spectral_norm")
+    assert all(steps(m, "grid25") == ns["COMPARISON_GRID_STEPS"] for m in ns["METHODS"])
+    for name, value in (("SN_STEPS", 7), ("STEPS", 5), ("COMPARISON_GRID_STEPS", 3)):   # read at call time
+        saved, ns[name] = ns[name], value
+        try:
+            assert steps({"SN_STEPS": "spectral_norm", "STEPS": "gan"}.get(name, "gan"),
+                         "grid25" if name == "COMPARISON_GRID_STEPS" else "ring8") == value
+        finally:
+            ns[name] = saved
