@@ -1,6 +1,7 @@
 """2-D toy datasets: small enough to see every point, hard enough to show how GANs fail."""
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -28,7 +29,7 @@ def _mixture(n: int, centres: Tensor, std: float, generator: torch.Generator | N
         raise ValueError(f"std must be a positive finite number, got {std!r}")
     which = torch.randint(0, centres.shape[0], (n,), generator=generator)   # (n,) mode index
     points = centres[which] + std * torch.randn(n, 2, generator=generator)  # (n, 2)
-    return points.to(device), centres.to(device)
+    return points.to(device), centres.to(device, copy=True)  # a copy: the centres are cached below
 
 
 def gaussian_ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02,
@@ -39,9 +40,13 @@ def gaussian_ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02
         raise ValueError(f"modes must be a positive int, got {modes!r}")
     if not (isinstance(radius, (int, float)) and math.isfinite(radius) and radius > 0):
         raise ValueError(f"radius must be a positive finite number, got {radius!r}")
+    return _mixture(n, _ring_centres(modes, float(radius)), std, generator, device)
+
+
+@functools.lru_cache(maxsize=16)  # a training loop samples every step: build the centres once
+def _ring_centres(modes: int, radius: float) -> Tensor:
     angles = torch.arange(modes) * TWO_PI / modes                          # (modes,)
-    centres = radius * torch.stack([angles.cos(), angles.sin()], dim=1)    # (modes, 2)
-    return _mixture(n, centres, std, generator, device)
+    return radius * torch.stack([angles.cos(), angles.sin()], dim=1)       # (modes, 2)
 
 
 def gaussian_grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05,
@@ -55,6 +60,10 @@ def gaussian_grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05
         raise ValueError(f"side must be a positive int, got {side!r}")
     if not (isinstance(spacing, (int, float)) and math.isfinite(spacing) and spacing > 0):
         raise ValueError(f"spacing must be a positive finite number, got {spacing!r}")
+    return _mixture(n, _grid_centres(side, float(spacing)), std, generator, device)
+
+
+@functools.lru_cache(maxsize=16)
+def _grid_centres(side: int, spacing: float) -> Tensor:
     ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing  # (side,)
-    centres = torch.cartesian_prod(ticks, ticks)                                   # (side², 2)
-    return _mixture(n, centres, std, generator, device)
+    return torch.cartesian_prod(ticks, ticks)                                      # (side², 2)

@@ -37,6 +37,18 @@ def test_grid_centres():
     assert torch.cdist(points, centres).min(dim=1).values.max() < 0.05 * 5
 
 
+@pytest.mark.parametrize("sampler", [toy_data.gaussian_ring, toy_data.gaussian_grid])
+def test_centres_are_built_once_and_handed_out_as_copies(sampler):
+    """The samplers keep their centres between calls (a loop samples every step); a caller's edit stays its own."""
+    _, centres = sampler(5)
+    expected = centres.clone()
+    centres += 100.0
+    _, again = sampler(5)
+    assert torch.equal(again, expected), "editing returned centres must not change the next call's"
+    points, _ = sampler(2000, generator=torch.Generator().manual_seed(0))
+    assert torch.cdist(points, expected).min(dim=1).values.max() < 0.5, "points come from the unedited centres"
+
+
 def test_samplers_are_seeded():
     a = toy_data.gaussian_ring(10, generator=torch.Generator().manual_seed(3))[0]
     b = toy_data.gaussian_ring(10, generator=torch.Generator().manual_seed(3))[0]
