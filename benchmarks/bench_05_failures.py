@@ -99,7 +99,8 @@ def main() -> int:
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     print(f"Lesson 05 benchmark, CPU, one thread per run, seeds {args.seeds}, {args.jobs} job(s) at a time\n"
-          f"  ring8: {ns['STEPS']} G steps (spectral norm {ns['SN_STEPS']}), batch {ns['BATCH_SIZE']}, lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
+          f"  ring8: {ns['STEPS']} G steps (spectral norm {ns['SN_STEPS']}), batch {ns['BATCH_SIZE']}, "
+          f"lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
           f"{ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}\n"
           f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
           f"PacGAN packs of {ns['PACK']}, SN scale {ns['GRID_SN_SCALE']}; the lesson's grid run uses {ns['GRID_METHOD']}")
