@@ -42,7 +42,7 @@ PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"
              ("Unrolled GAN (as reported by VEEGAN)", "about 23.6", "about 16%")]
 
 # --smoke: a test of this script in seconds (the notebook's own smoke cell is not a `bench` cell)
-SMOKE = {"STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
+SMOKE = {"STEPS": 20, "SN_STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
 
 
