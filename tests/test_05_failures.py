@@ -311,10 +311,11 @@ def test_comparison_steps_gives_each_row_its_budget(lesson05):
     assert steps("spectral_norm", "ring8") == ns["SN_STEPS"]
     assert all(steps(m, "ring8") == ns["STEPS"] for m in ns["METHODS"] if m != "spectral_norm")
     assert all(steps(m, "grid25") == ns["COMPARISON_GRID_STEPS"] for m in ns["METHODS"])
-    for name, value in (("SN_STEPS", 7), ("STEPS", 5), ("COMPARISON_GRID_STEPS", 3)):   # read at call time
+    cases = (("SN_STEPS", 7, "spectral_norm", "ring8"), ("STEPS", 5, "gan", "ring8"),
+             ("COMPARISON_GRID_STEPS", 3, "gan", "grid25"))
+    for name, value, method, dataset in cases:   # each budget is read at call time
         saved, ns[name] = ns[name], value
         try:
-            assert steps({"SN_STEPS": "spectral_norm", "STEPS": "gan"}.get(name, "gan"),
-                         "grid25" if name == "COMPARISON_GRID_STEPS" else "ring8") == value
+            assert steps(method, dataset) == value
         finally:
             ns[name] = saved
