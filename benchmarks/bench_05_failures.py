@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "05_gan_failures.ipynb"
-TOTAL = {"ring8": 8, "grid25": 25}
 # The same grid in the mode-collapse papers (their networks, their budgets, their counting rules).
 PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"),
              ("VEEGAN (Srivastava et al., 2017)", "24.6", "40%"),
@@ -82,7 +81,7 @@ def spread(values: list[float], fmt: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--data", nargs="+", default=["ring8", "grid25"], choices=list(TOTAL))
+    parser.add_argument("--data", nargs="+", default=None, help="default: the notebook's DATASETS")
     parser.add_argument("--methods", nargs="+", default=None, help="default: the notebook's METHODS")
     parser.add_argument("--jobs", type=int, default=1, help="trainings at a time (separate processes)")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's numbers here")
@@ -96,6 +95,10 @@ def main() -> int:
     unknown = sorted(set(methods) - set(ns["METHODS"]))
     if unknown:
         parser.error(f"unknown methods {unknown}; the lesson's are {ns['METHODS']}")
+    args.data = args.data or list(ns["DATASETS"])
+    unknown = sorted(set(args.data) - set(ns["DATASETS"]))
+    if unknown:
+        parser.error(f"unknown data {unknown}; the lesson's are {list(ns['DATASETS'])}")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     print(f"Lesson 05 benchmark, CPU, one thread per run, seeds {args.seeds}, {args.jobs} job(s) at a time\n"
@@ -119,7 +122,7 @@ def main() -> int:
 
     verdicts = []
     for dataset in args.data:
-        total = TOTAL[dataset]
+        total = len(ns["CENTRES"][dataset])
         print(f"\n{dataset}: median (range) over seeds {args.seeds}")
         print(f"| method | modes of {total} | high-quality share | CPU seconds | modes per seed | high quality per seed |")
         print("|---|---|---|---|---|---|")

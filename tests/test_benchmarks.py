@@ -127,3 +127,9 @@ def test_bench_05_set_overrides_lesson_parameters(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--set", "NO_SUCH_SETTING=1"])
     with pytest.raises(SystemExit, match="NO_SUCH_SETTING"):
         bench.main()
+    capsys.readouterr()
+    monkeypatch.setattr(bench, "_namespace", None)
+    monkeypatch.setattr(sys, "argv", ["bench_05", "--smoke", "--data", "ring9"])  # a dataset the lesson lacks
+    with pytest.raises(SystemExit):
+        bench.main()
+    assert "unknown data ['ring9']; the lesson's are ['ring8', 'grid25']" in capsys.readouterr().err
