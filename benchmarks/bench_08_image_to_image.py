@@ -8,7 +8,12 @@ label preservation at least 90% (against the no-translation baseline and the run
 loss); pix2pix's L1 + GAN sharper than L1 alone (closer to the real targets' 1.0) at a PSNR within
 1 dB; the whole lesson at most 6 minutes and its smoke run at most 30 s on a 2-core CPU.
 
+--judge-width W also reads each seed's translations (and the untranslated digits) with a second MNIST
+classifier of width W, trained here on the lesson's MNIST digits: label preservation depends on the
+judge (see the instructors' notes, lesson 08), and this measures by how much.
+
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_08_image_to_image.py --seeds 0 1 2 --threads 1
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_08_image_to_image.py --seeds 0 --judge-width 32
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_08_image_to_image.py --smoke --seeds 0
 """
 from __future__ import annotations
@@ -28,19 +33,39 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import torch  # noqa: E402
 from inprocess import assignments, notebook_parameters, run_notebook  # noqa: E402
 
+from helpers.classifier import DigitClassifier, classifier_predictions, train_classifier  # noqa: E402
+from helpers.image_to_image import sklearn_digits  # noqa: E402
+from helpers.images import to_float  # noqa: E402
+from helpers.mnist import load_images  # noqa: E402
+
 NOTEBOOK = ROOT / "solutions" / "08_image_to_image.ipynb"
 TARGETS = {"label_preservation": 0.90, "psnr_gap_db": 1.0, "lesson_seconds": 360.0, "smoke_seconds": 30.0}
 
 
 def run_seed(seed: int, smoke: bool, parameters: dict) -> dict:
-    """One run of the lesson at `seed` -> its summary.json plus the run's wall-clock and CPU seconds."""
+    """One run of the lesson at `seed` -> its summary.json, the run's wall-clock and CPU seconds, and its
+    translations (`translated` (N, 1, 28, 28) in [-1, 1], `labels` (N,) int64, as the lesson saved them)."""
     with tempfile.TemporaryDirectory() as runs:
         os.environ["GAN_COURSE_RUNS"] = runs
         start, cpu_start = time.perf_counter(), time.process_time()
         run_notebook(NOTEBOOK, parameters={"SEED": seed, **parameters}, smoke=smoke)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-        summary = json.loads((Path(runs) / "08_image_to_image" / "summary.json").read_text())
-    return dict(summary, lesson_seconds=seconds, lesson_cpu_seconds=cpu_seconds)
+        run_dir = Path(runs) / "08_image_to_image"
+        summary = json.loads((run_dir / "summary.json").read_text())
+        translated, labels = torch.load(run_dir / "cyclegan_translated.pt"), torch.load(run_dir / "cyclegan_labels.pt")
+    return dict(summary, lesson_seconds=seconds, lesson_cpu_seconds=cpu_seconds, translated=translated, labels=labels)
+
+
+def judge_readings(judge: DigitClassifier, images: dict[str, torch.Tensor], labels: torch.Tensor) -> dict:
+    """{name: (N, 1, 28, 28) digits in [-1, 1]} and their true labels (N,) -> {name: (share the judge reads
+    as the true label, [that share among each true digit 0-9])}."""
+    readings = {}
+    for name, batch in images.items():
+        if batch.shape[0] != labels.shape[0]:
+            raise ValueError(f"{name}: {batch.shape[0]} images but {labels.shape[0]} labels")
+        correct = (classifier_predictions(judge, batch) == labels).float()
+        readings[name] = (correct.mean().item(), [correct[labels == d].mean().item() for d in range(10)])
+    return readings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,11 +76,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch.set_num_threads (default: torch's own choice, as in the lesson)")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="override the lesson's parameters, e.g. --set CYCLE_STEPS=1600")
+    parser.add_argument("--judge-width", type=int, default=0,
+                        help="also read the translations with an MNIST classifier of this width (0: none)")
+    parser.add_argument("--judge-epochs", type=int, default=30, help="that classifier's passes over its digits")
     args = parser.parse_args(argv)
+    if args.judge_width < 0 or args.judge_epochs < 1:
+        parser.error(f"--judge-width must be >= 0 and --judge-epochs >= 1, got {args.judge_width} and "
+                     f"{args.judge_epochs}")
     if args.threads:
         torch.set_num_threads(args.threads)
     smoke = args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}
     overrides = assignments(notebook_parameters(NOTEBOOK), args.set)
+    judge = None
+    if args.judge_width:
+        judge = train_classifier(load_images("mnist", train=True), epochs=args.judge_epochs, width=args.judge_width)
+        untranslated = to_float(sklearn_digits(centre="mass").images)   # the lesson's domain A
     rows = []
     for seed in args.seeds:
         r = run_seed(seed, smoke, overrides)
@@ -69,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
               f"CycleGAN {r['cyclegan_seconds']:.0f} s; lesson {r['lesson_seconds']:.0f} s, "
               f"{r['lesson_cpu_seconds']:.0f} CPU-s, torch threads {torch.get_num_threads()} ({r['digits_source']})",
               flush=True)
+        if judge is not None:
+            readings = judge_readings(judge, {"no translation": untranslated, "CycleGAN": r["translated"]}, r["labels"])
+            r["judge_baseline"], r["judge_label_preservation"] = readings["no translation"][0], readings["CycleGAN"][0]
+            for name, (share, by_digit) in readings.items():
+                print(f"  width-{args.judge_width} judge ({judge.val_accuracy:.1%} held out): {name} {share:.1%}; "
+                      f"digits 0-9: {' / '.join(f'{100 * v:.0f}' for v in by_digit)}%", flush=True)
     keys = ("label_preservation", "label_preservation_no_cycle", "label_preservation_baseline",
             "pix2pix_l1_psnr", "pix2pix_gan_psnr", "pix2pix_l1_sharpness", "pix2pix_gan_sharpness",
             "lesson_seconds", "lesson_cpu_seconds")
@@ -78,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
           f"pix2pix PSNR L1 {median['pix2pix_l1_psnr']:.2f} / L1+GAN {median['pix2pix_gan_psnr']:.2f} dB, sharpness "
           f"{median['pix2pix_l1_sharpness']:.2f} / {median['pix2pix_gan_sharpness']:.2f} (real = 1); lesson "
           f"{median['lesson_seconds']:.0f} s ({median['lesson_cpu_seconds']:.0f} CPU-s)")
+    if judge is not None:
+        print(f"the width-{args.judge_width} judge, median: no translation "
+              f"{statistics.median(r['judge_baseline'] for r in rows):.1%}, CycleGAN "
+              f"{statistics.median(r['judge_label_preservation'] for r in rows):.1%} "
+              f"(the targets below use the course's judge)")
     sharper = sum(abs(1 - r["pix2pix_gan_sharpness"]) + 0.01 < abs(1 - r["pix2pix_l1_sharpness"])
                   and r["pix2pix_l1_psnr"] - r["pix2pix_gan_psnr"] <= TARGETS["psnr_gap_db"] for r in rows)
     time_limit = TARGETS["smoke_seconds" if smoke else "lesson_seconds"]

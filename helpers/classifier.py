@@ -101,8 +101,11 @@ def classifier_predictions(classifier: DigitClassifier, images: Tensor,
 
 
 def train_classifier(data: ImageData, epochs: int = 10, batch_size: int = 128,
-                     lr: float = 2e-3, seed: int = 0, verbose: bool = True) -> DigitClassifier:
-    """Train a DigitClassifier on ImageData (10% held out to measure accuracy); returns it in eval mode."""
+                     lr: float = 2e-3, seed: int = 0, width: int = 8, verbose: bool = True) -> DigitClassifier:
+    """Train a DigitClassifier of `width` on ImageData (10% held out to measure accuracy); returns it in eval mode.
+
+    The course's classifier (load_classifier) is width 8, 10 epochs; other widths are for comparing judges.
+    """
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
     generator = torch.Generator().manual_seed(seed)
@@ -112,8 +115,8 @@ def train_classifier(data: ImageData, epochs: int = 10, batch_size: int = 128,
     train_data = ImageData(data.images[train], data.labels[train], data.name, data.source)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = DigitClassifier(num_classes=len(data.classes) or 10,
-                                channels=data.image_shape[0]).to(data.device)
+        model = DigitClassifier(num_classes=len(data.classes) or 10, channels=data.image_shape[0],
+                                width=width).to(data.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     batches = ImageBatches(train_data, batch_size, generator=generator, labels=True)
     steps = int(epochs * batches.steps_per_epoch)

@@ -133,3 +133,47 @@ def test_bench_05_set_overrides_lesson_parameters(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         bench.main()
     assert "unknown data ['ring9']; the lesson's are ['ring8', 'grid25']" in capsys.readouterr().err
+
+
+class _PixelReader(torch.nn.Module):
+    """A stand-in judge: reads each image as the digit written in its top-left pixel, (digit / 5) - 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = {"channels": 1}
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # classifier_predictions finds the device here
+
+    def forward(self, images):
+        read = ((images[:, 0, 0, 0] + 1) * 5).round().long().clamp(0, 9)   # (N,)
+        return torch.nn.functional.one_hot(read, 10).float()               # (N, 10) logits
+
+
+def test_bench_08_judge_readings_count_true_labels_per_digit():
+    bench = bench_module("bench_08_image_to_image")
+    labels = torch.arange(10).repeat(2)                                    # (20,): two of each digit
+    def written(digits):
+        images = -torch.ones(len(digits), 1, 28, 28)
+        images[:, 0, 0, 0] = digits.float() / 5 - 1
+        return images
+    misread = labels.clone()
+    misread[labels == 7] = 1                                               # every 7 read as a 1
+    misread[0] = 6                                                         # and one of the two 0s as a 6
+    readings = bench.judge_readings(_PixelReader(), {"as drawn": written(labels), "misread": written(misread)}, labels)
+    assert readings["as drawn"] == (1.0, [1.0] * 10)
+    share, by_digit = readings["misread"]
+    assert share == pytest.approx(17 / 20)
+    assert by_digit == pytest.approx([0.5, 1, 1, 1, 1, 1, 1, 0, 1, 1])
+    with pytest.raises(ValueError, match="19 images but 20 labels"):
+        bench.judge_readings(_PixelReader(), {"short": written(labels[:19])}, labels)
+
+
+def test_bench_08_second_judge_reads_the_lessons_translations(capsys):
+    bench = bench_module("bench_08_image_to_image")
+    assert bench.main(["--smoke", "--seeds", "0", "--judge-width", "4", "--judge-epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "width-4 judge" in out and "no translation" in out and "CycleGAN" in out
+    lines = [line for line in out.splitlines() if line.startswith("  width-4 judge")]
+    assert len(lines) == 2 and all("digits 0-9:" in line for line in lines)  # untranslated, then translated
+    with pytest.raises(SystemExit):
+        bench.main(["--smoke", "--seeds", "0", "--judge-width", "-1"])
+    assert "--judge-width must be >= 0" in capsys.readouterr().err
