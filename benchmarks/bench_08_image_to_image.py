@@ -36,6 +36,7 @@ from inprocess import assignments, notebook_parameters, run_notebook  # noqa: E4
 from helpers.classifier import DigitClassifier, classifier_predictions, train_classifier  # noqa: E402
 from helpers.image_to_image import sklearn_digits  # noqa: E402
 from helpers.images import to_float  # noqa: E402
+from helpers.metrics import conditional_accuracy  # noqa: E402
 from helpers.mnist import load_images  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "08_image_to_image.ipynb"
@@ -63,8 +64,8 @@ def judge_readings(judge: DigitClassifier, images: dict[str, torch.Tensor], labe
     for name, batch in images.items():
         if batch.shape[0] != labels.shape[0]:
             raise ValueError(f"{name}: {batch.shape[0]} images but {labels.shape[0]} labels")
-        correct = (classifier_predictions(judge, batch) == labels).float()
-        readings[name] = (correct.mean().item(), [correct[labels == d].mean().item() for d in range(10)])
+        share, by_digit = conditional_accuracy(labels, classifier_predictions(judge, batch))
+        readings[name] = (share, by_digit.tolist())
     return readings
 
 
@@ -90,7 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     judge = None
     if args.judge_width:
         judge = train_classifier(load_images("mnist", train=True), epochs=args.judge_epochs, width=args.judge_width)
-        untranslated = to_float(sklearn_digits(centre="mass").images)   # the lesson's domain A
+
+        def print_readings(readings: dict) -> None:
+            for name, (share, by_digit) in readings.items():
+                print(f"  width-{args.judge_width} judge ({judge.val_accuracy:.1%} held out): {name} {share:.1%}; "
+                      f"digits 0-9: {' / '.join(f'{100 * v:.0f}' for v in by_digit)}%", flush=True)
+
+        digits = sklearn_digits(centre="mass")   # the lesson's domain A; the same for every seed, read once
+        untranslated = judge_readings(judge, {"no translation": to_float(digits.images)}, digits.labels)
+        print_readings(untranslated)
     rows = []
     for seed in args.seeds:
         r = run_seed(seed, smoke, overrides)
@@ -105,11 +114,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['lesson_cpu_seconds']:.0f} CPU-s, torch threads {torch.get_num_threads()} ({r['digits_source']})",
               flush=True)
         if judge is not None:
-            readings = judge_readings(judge, {"no translation": untranslated, "CycleGAN": r["translated"]}, r["labels"])
-            r["judge_baseline"], r["judge_label_preservation"] = readings["no translation"][0], readings["CycleGAN"][0]
-            for name, (share, by_digit) in readings.items():
-                print(f"  width-{args.judge_width} judge ({judge.val_accuracy:.1%} held out): {name} {share:.1%}; "
-                      f"digits 0-9: {' / '.join(f'{100 * v:.0f}' for v in by_digit)}%", flush=True)
+            readings = judge_readings(judge, {"CycleGAN": r["translated"]}, r["labels"])
+            r["judge_label_preservation"] = readings["CycleGAN"][0]
+            print_readings(readings)
     keys = ("label_preservation", "label_preservation_no_cycle", "label_preservation_baseline",
             "pix2pix_l1_psnr", "pix2pix_gan_psnr", "pix2pix_l1_sharpness", "pix2pix_gan_sharpness",
             "lesson_seconds", "lesson_cpu_seconds")
@@ -120,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{median['pix2pix_l1_sharpness']:.2f} / {median['pix2pix_gan_sharpness']:.2f} (real = 1); lesson "
           f"{median['lesson_seconds']:.0f} s ({median['lesson_cpu_seconds']:.0f} CPU-s)")
     if judge is not None:
-        print(f"the width-{args.judge_width} judge, median: no translation "
-              f"{statistics.median(r['judge_baseline'] for r in rows):.1%}, CycleGAN "
+        print(f"the width-{args.judge_width} judge: no translation "
+              f"{untranslated['no translation'][0]:.1%}, CycleGAN (median) "
               f"{statistics.median(r['judge_label_preservation'] for r in rows):.1%} "
               f"(the targets below use the course's judge)")
     sharper = sum(abs(1 - r["pix2pix_gan_sharpness"]) + 0.01 < abs(1 - r["pix2pix_l1_sharpness"])
