@@ -13,10 +13,11 @@ One module per concept:
     augment   small random moves of images (lesson 06's consistency term)
     models    generators and discriminators
     losses    GAN losses taught in later lessons
-    training  D step, G step, history, checkpoints, divergence guard, Ctrl-C safety, the progress bar
+    training  steps(): the one wrapper around a lesson's loop (progress, NaN stop, Ctrl-C, resume); History
+    checkpoints  save and load models, optimizers and a History, CRC-checked
     plotting  live plots, decision surfaces, image grids
     metrics   numbers that say how well a GAN is doing
-    checks    the check cells that follow each exercise
+    checks    the check cells that follow each exercise: helpers.checks.lessonNN, one module per lesson
     widgets   interactive controls for the lessons
     style_transfer  neural style transfer: images, VGG19 features, its three losses
     vae       variational autoencoders (lesson 07): model, reparameterised sample, KL, ELBO

@@ -21,7 +21,7 @@ from helpers.metrics import (class_coverage, class_fractions, frechet_distance_f
                              gaussian_statistics)
 from helpers.mnist import ImageData, ImageBatches, dataset_name, load_images, to_float
 from helpers.runtime import data_dir
-from helpers.training import CorruptCheckpoint, read_checkpoint, save_checkpoint
+from helpers.checkpoints import CorruptCheckpoint, read_checkpoint, save_checkpoint
 
 
 class DigitClassifier(nn.Module):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from helpers.training import read_checkpoint
+from helpers.checkpoints import read_checkpoint
 
 
 def _mlp(sizes: list[int], activation: type[nn.Module]) -> list[nn.Module]:

@@ -6,12 +6,15 @@ import json
 import os
 import random
 import sys
+import types
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from helpers.params import validate
 
 SMOKE_ENV = "GAN_COURSE_SMOKE"
 RUNS_ENV = "GAN_COURSE_RUNS"
@@ -180,14 +183,26 @@ def _base(env: str, name: str) -> Path:
 
 
 def run_dir(lesson: str) -> Path:
-    """runs/<lesson>/ (made if missing): where a lesson writes its results.
+    """runs/<lesson>/ (made if missing, checked writable): where a lesson writes its results.
 
     In a checkout this is <repo>/runs, elsewhere (Colab) ./runs; GAN_COURSE_RUNS overrides.
     """
     if not lesson or "/" in lesson or "\\" in lesson:
         raise ValueError(f"lesson must be a folder name like '01_harmonic_gan', got {lesson!r}")
-    path = _base(RUNS_ENV, "runs") / lesson
-    path.mkdir(parents=True, exist_ok=True)
+    base = _base(RUNS_ENV, "runs")
+    where = f"{RUNS_ENV}={os.environ[RUNS_ENV]!r}" if os.environ.get(RUNS_ENV) else "the runs folder"
+    if base.exists() and not base.is_dir():
+        raise NotADirectoryError(f"{where} points at {base}, which is a file: results need a folder. "
+                                 f"Set {RUNS_ENV} to a folder (or unset it to use ./runs).")
+    path = base / lesson
+    probe = path / ".writable"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"Cannot write results to {path} ({where}): {error.strerror or error}. "
+                              f"Set {RUNS_ENV} to a folder you can write to, then run again.") from error
     return path
 
 
@@ -209,3 +224,43 @@ def write_summary(lesson: str, headline: str, seed: int, **metrics: float) -> Pa
     path.write_text(json.dumps({"headline": headline, "smoke": smoke_mode(), "seed": int(seed), **clean},
                                indent=2))
     return path
+
+
+def _spec(name: str, value, rule) -> tuple:
+    """A start() rule as helpers.params.validate's spec: str, (kind, low, high) or (choices...)."""
+    if rule is str:
+        return (value, str)
+    if isinstance(rule, tuple) and rule and (isinstance(rule[0], type) or isinstance(rule[0], types.UnionType)):
+        return (value, *rule)
+    if isinstance(rule, tuple) and rule:
+        return (value, rule)
+    raise TypeError(f"{name}: a rule is str, (int|float, low, high) or a tuple of allowed values, got {rule!r}")
+
+
+def start(lesson: str, namespace: dict, rules: dict, smoke: dict | None = None) -> Path:
+    """The one call after a lesson's parameters cell: returns runs/<lesson>/, ready to write.
+
+        RUN_DIR = start("02_mnist_gan", globals(),
+                        rules=dict(STEPS=(int, 1, None), LR=(float, 1e-7, 1.0), DATASET=("mnist", "fashion")),
+                        smoke=dict(STEPS=150))
+
+    Checks every parameter named in `rules` (ParameterError naming each bad one), shrinks the
+    numbers named in `smoke` to at most those values when GAN_COURSE_SMOKE=1 (CI) and says so,
+    seeds everything with SEED when the lesson has one, and checks the runs folder can be written.
+    """
+    missing = [name for name in (*rules, *(smoke or {})) if name not in namespace]
+    if missing:
+        raise NameError(f"the parameters cell defines no {', '.join(missing)} (start() was asked to check it)")
+    validate(**{name: _spec(name, namespace[name], rule) for name, rule in rules.items()})
+    if smoke and smoke_mode():
+        changed = []
+        for name, small in smoke.items():
+            value = namespace[name]
+            new = small if value is None or not isinstance(small, (int, float)) else min(value, small)
+            if new != value:
+                namespace[name] = new
+                changed.append(f"{name} {value} -> {new}")
+        print("Smoke mode (GAN_COURSE_SMOKE=1): " + (", ".join(changed) or "nothing to shrink") + ".")
+    if "SEED" in namespace:
+        seed_everything(namespace["SEED"])
+    return run_dir(lesson)

@@ -6,14 +6,10 @@ below are the same two steps, offered to later lessons once they have been taugh
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import signal
-import zipfile
-from pathlib import Path, PurePath
 from typing import Iterable, Iterator
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
@@ -81,10 +77,12 @@ def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
 
 
 class History:
-    """What happened while training: named series of floats, each logged at a step."""
+    """What happened while training: named series of floats, each logged at a step, and how many
+    steps are done (steps() continues from there when its cell runs again)."""
 
     def __init__(self) -> None:
         self.series: dict[str, list[tuple[int, float]]] = {}
+        self.done = 0
 
     def log(self, step: int, **values: float) -> None:
         for name, value in values.items():
@@ -114,15 +112,19 @@ class History:
     def __len__(self) -> int:
         return max((len(v) for v in self.series.values()), default=0)
 
-    def state_dict(self) -> dict[str, list[list[float]]]:
-        return {k: [[s, v] for s, v in pairs] for k, pairs in self.series.items()}
+    def state_dict(self) -> dict:
+        return {"done": self.done, "series": {k: [[s, v] for s, v in pairs] for k, pairs in self.series.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        self.series = {k: [(int(s), float(v)) for s, v in pairs] for k, pairs in state.items()}
+        if not isinstance(state, dict) or set(state) != {"done", "series"}:
+            raise ValueError(f"expected a History.state_dict() with keys 'done' and 'series', "
+                             f"got {sorted(state) if isinstance(state, dict) else type(state).__name__}")
+        self.series = {k: [(int(s), float(v)) for s, v in pairs] for k, pairs in state["series"].items()}
+        self.done = int(state["done"])
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1][1]:.4g}" for k, v in self.series.items() if v)
-        return f"History({len(self)} entries; last: {last})"
+        return f"History({self.done} steps done; last: {last})"
 
 
 ADVICE = ("Usual causes: a learning rate that is too high, log(0) from a sigmoid output with plain "
@@ -300,116 +302,6 @@ def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
     return tqdm(iterable, **kwargs)
 
 
-class CorruptCheckpoint(ValueError):
-    """A saved file failed its integrity check (truncated, or bytes changed since it was written)."""
-
-
-# What torch.load(weights_only=True) can read back: anything else is refused when saving.
-_PLAIN = (Tensor, bool, int, float, str, type(None), torch.Size, torch.dtype, torch.device)
-
-
-def _state(obj):
-    return obj.state_dict() if hasattr(obj, "state_dict") else obj
-
-
-def _check_saveable(value, where: str) -> None:
-    """Raise unless `value` is made of what a weights-only load accepts (tensors, numbers, str, ...)."""
-    if isinstance(value, _PLAIN):
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, (str, int)):
-                raise ValueError(f"{where} has a key {key!r} of type {type(key).__name__}; "
-                                 "checkpoint keys must be str or int")
-            _check_saveable(item, f"{where}[{key!r}]")
-        return
-    if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _check_saveable(item, f"{where}[{i}]")
-        return
-    if isinstance(value, PurePath):
-        hint = "save str(path)"
-    elif isinstance(value, torch.Generator):
-        hint = "save generator.get_state() (a tensor)"
-    elif isinstance(value, np.ndarray):
-        hint = "save torch.from_numpy(array)"
-    elif isinstance(value, np.generic):
-        hint = "convert numpy numbers with int() or float()"
-    else:
-        hint = "save tensors, numbers, strings, or objects with a state_dict()"
-    name = type(value).__name__
-    raise ValueError(f"{where} is a {type(value).__module__}.{name}, which a weights-only load "
-                     f"refuses: {hint}")
-
-
-def save_checkpoint(path: str | Path, **objects) -> Path:
-    """Save models, optimizers, a History, tensors and plain numbers to one file.
-
-    save_checkpoint(path, generator=g, discriminator=d, g_optimizer=go, step=1200, history=h)
-    Values a weights-only load would refuse (numpy numbers, Path, torch.Generator) raise here.
-    """
-    if not objects:
-        raise ValueError("save_checkpoint needs at least one named object to save")
-    state = {name: _state(obj) for name, obj in objects.items()}
-    for name, value in state.items():
-        _check_saveable(value, name)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # an interrupted save never leaves a half-written checkpoint behind
-    return path
-
-
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The dictionary in a file written by torch.save, after checking every record's CRC-32.
-
-    torch.load does not check the CRCs its zip format stores, so flipped bytes would load as
-    wrong weights. Raises CorruptCheckpoint when the file is truncated or does not verify.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            damaged = archive.testzip()  # reads every record and compares its CRC-32
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise CorruptCheckpoint(f"{path} is not a readable checkpoint (truncated or damaged: {error})") from error
-    if damaged is not None:
-        raise CorruptCheckpoint(f"{path} is damaged: record {damaged!r} does not match its CRC-32")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        raise CorruptCheckpoint(f"{path} could not be read: {str(error).splitlines()[0]}") from error
-    if not isinstance(state, dict):
-        raise CorruptCheckpoint(f"{path} holds a {type(state).__name__}, not a checkpoint dictionary")
-    return state
-
-
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
-                    **objects) -> dict:
-    """Load a checkpoint written by save_checkpoint (CRCs checked; weights_only=True: no pickled code runs).
-
-    Objects passed by name (models, optimizers, a History) are restored in place, all or none:
-    if one fails, those already restored get their previous state back.
-    The whole dictionary is returned for the plain values (step, fixed_noise, ...).
-    """
-    state = read_checkpoint(path, map_location)
-    missing = [name for name in objects if name not in state]
-    if missing:
-        raise ValueError(f"checkpoint {path} has no {missing}; it holds {sorted(state)}")
-    previous = {}
-    try:
-        for name, obj in objects.items():
-            previous[name] = copy.deepcopy(obj.state_dict())
-            obj.load_state_dict(state[name])
-    except Exception:
-        for name, before in previous.items():
-            objects[name].load_state_dict(before)
-        raise
-    return state
-
-
 def every(step: int, interval: int, last_step: int | None = None) -> bool:
     """True on every `interval`-th step (and on the last one), for logging and plotting."""
     if interval <= 0:
@@ -436,3 +328,100 @@ def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
         ema_param.lerp_(param, 1.0 - decay)            # = decay * ema + (1 - decay) * param
     for ema_buffer, buffer in zip(ema_buffers, buffers):
         ema_buffer.copy_(buffer)
+
+
+class Step:
+    """One step of a loop run by steps(): its number, and where its losses are logged."""
+
+    def __init__(self, number: int, last: int, log_every: int, record) -> None:
+        self.number, self.last, self.log_every = number, last, log_every
+        self._record = record
+
+    def log(self, **values: Tensor | float) -> None:
+        """Log this step's numbers (one-number tensors are read back only every log_every steps)."""
+        self._record(self, values)
+
+    def every(self, interval: int) -> bool:
+        """True on every interval-th step and on the last one: when to evaluate or redraw."""
+        if not isinstance(interval, int) or interval <= 0:
+            raise ValueError(f"interval must be a positive number of steps, got {interval!r}")
+        return (self.number + 1) % interval == 0 or self.number == self.last
+
+    def __index__(self) -> int:
+        return self.number
+
+    def __repr__(self) -> str:
+        return f"Step({self.number} of {self.last + 1})"
+
+
+class _Loop:
+    """The state of one steps() loop: pending numbers, the NaN guard, the Ctrl-C flag, the bar."""
+
+    def __init__(self, history: History, cap: float | None, bar: tqdm) -> None:
+        self.history, self.bar = history, bar
+        self.guard = DivergenceGuard(cap=cap)
+        self.pending: dict[str, Tensor | float] = {}
+        self.stop_requested = False
+
+    def record(self, step: Step, values: dict) -> None:
+        self.guard.watch(step.number, **values)  # checks at once on the CPU, without a sync elsewhere
+        self.pending = values
+        if step.every(step.log_every) or self.stop_requested:
+            self.guard.check()  # the one host sync of the interval
+            numbers = {k: float(v) for k, v in self.pending.items()}
+            self.history.log(step.number, **numbers)
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in numbers.items()}, refresh=False)
+
+    def interrupt(self, signum, frame) -> None:
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+        print("Ctrl-C: stopping at the end of this step (press again to stop at once).")
+
+
+def steps(total: int, history: History, log_every: int = 100, cap: float | None = None,
+          desc: str = "training") -> Iterator[Step]:
+    """The steps of a training loop, from history.done up to `total`, with the course's safety around them.
+
+        for step in steps(STEPS, history, log_every=100):
+            ...                                    # the D step and the G step
+            step.log(d_loss=d_loss, g_loss=g_loss)
+
+    - a progress bar; every log_every steps (and at the last) the logged numbers go to `history`;
+    - a loss that turns NaN or inf stops training with TrainingDiverged and advice; with `cap`
+      (BCE_CAP), so does a loss pinned at BCELoss's cap of -log(0);
+    - Ctrl-C (Kernel > Interrupt) lets the current step finish, then ends the loop: the models,
+      optimizers and history keep what was trained, and running the cell again continues from there.
+    """
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise ValueError(f"total must be a number of steps (an int >= 0), got {total!r}")
+    if not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1:
+        raise ValueError(f"log_every must be a positive int, got {log_every!r}")
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a helpers.training.History, got {type(history).__name__}")
+    if history.done >= total:
+        print(f"{history.done} steps are done already (asked for {total}): nothing to train. "
+              "Raise the number of steps to train on, or build fresh models to start again.")
+        return
+    if history.done:
+        print(f"Continuing from step {history.done} of {total}.")
+    bar = progress(total=total, initial=history.done, desc=desc)
+    loop = _Loop(history, cap, bar)
+    try:
+        previous = signal.signal(signal.SIGINT, loop.interrupt)
+    except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
+        previous = None
+    try:
+        with loop.guard:  # BCELoss's own error on NaN inputs -> TrainingDiverged
+            for number in range(history.done, total):
+                yield Step(number, total - 1, log_every, loop.record)
+                history.done = number + 1
+                bar.update(1)
+                if loop.stop_requested:
+                    print(f"Stopped after step {history.done} of {total}: the models and the history keep "
+                          "what was trained. Run the cell again to continue.")
+                    break
+    finally:
+        bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

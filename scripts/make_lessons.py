@@ -9,6 +9,11 @@ Inside a code cell of a solution notebook, the lines between `### BEGIN SOLUTION
 
 at the indentation of the BEGIN line. Outputs and execution counts are dropped.
 
+A code cell whose first line is `# @save` (d2l's convention) holds code that later lessons,
+widgets, checks or benchmarks reuse: its code, solution regions included, is written to
+helpers/taught/lessonNN.py, the one copy they import (`from helpers.taught.lesson02 import ema_update`).
+Such a cell may use only the names the module's header imports and names its saved cells define.
+
     python scripts/make_lessons.py           # write lessons/
     python scripts/make_lessons.py --check   # exit 1 if lessons/ differs from what it would write
     python scripts/make_lessons.py --strip   # also clear outputs in solutions/ in place
@@ -24,6 +29,15 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
+SAVE = "# @save"
+TAUGHT_HEADER = '''"""What lesson {number} teaches and later lessons reuse: generated from solutions/{name}
+by scripts/make_lessons.py (its cells that start with `# @save`). Do not edit: edit the solution, then
+run `make lessons`."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+'''
 
 
 def stub_source(source: str, where: str) -> str:
@@ -73,6 +87,21 @@ def to_lesson(solution: Path) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def to_taught(solution: Path) -> str | None:
+    """helpers/taught/lessonNN.py's text: the solution's `# @save` cells, markers dropped; None if it has none."""
+    nb = nbformat.read(solution, as_version=4)
+    saved = []
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type == "code" and lines and lines[0].strip() == SAVE:
+            body = [line for line in lines[1:] if line.strip() not in (BEGIN, END)]
+            saved.append("\n".join(body).strip("\n"))
+    if not saved:
+        return None
+    header = TAUGHT_HEADER.format(number=solution.name[:2], name=solution.name)
+    return header + "\n\n" + "\n\n\n".join(saved) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
@@ -96,10 +125,31 @@ def main(argv: list[str] | None = None) -> int:
             lesson.parent.mkdir(exist_ok=True)
             lesson.write_text(text)
             print(f"wrote {lesson.relative_to(args.root)}")
+    taught_dir = args.root / "helpers" / "taught"
+    expected = {}
+    for solution in solutions:
+        text = to_taught(solution)
+        if text is not None:
+            expected[f"lesson{solution.name[:2]}.py"] = text
+    expected["__init__.py"] = '"""Code the lessons teach and later lessons reuse, generated from solutions/ (`# @save` cells)."""\n'
+    for name, text in expected.items():
+        target = taught_dir / name
+        if args.check:
+            if not target.exists() or target.read_text() != text:
+                stale.append(target.relative_to(args.root))
+        else:
+            taught_dir.mkdir(exist_ok=True)
+            target.write_text(text)
+    for old in taught_dir.glob("lesson*.py") if taught_dir.is_dir() else []:
+        if old.name not in expected:
+            if args.check:
+                stale.append(old.relative_to(args.root))
+            else:
+                old.unlink()
     extra = {p.name for p in (args.root / "lessons").glob("*.ipynb")} - {s.name for s in solutions}
     stale += [Path("lessons") / name for name in sorted(extra)] if args.check else []
     if stale:
-        print("lessons/ is out of date with solutions/ (run `make lessons`): "
+        print("lessons/ or helpers/taught/ is out of date with solutions/ (run `make lessons`): "
               + ", ".join(map(str, stale)), file=sys.stderr)
         return 1
     return 0

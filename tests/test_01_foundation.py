@@ -7,10 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import checks, metrics, models, plotting, runtime, toy_data, training, widgets
+from helpers import checkpoints, metrics, models, plotting, runtime, toy_data, training, widgets
 
 
 # --- runtime ----------------------------------------------------------------------------------
+from helpers.checks import lesson01
 
 def test_seed_everything_repeats_random_draws():
     runtime.seed_everything(3)
@@ -218,12 +219,12 @@ def test_checkpoint_round_trip(tmp_path):
     optimizer.step()
     history = training.History()
     history.log(3, d_loss=0.25)
-    path = training.save_checkpoint(tmp_path / "c.pt", generator=generator, g_optimizer=optimizer,
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", generator=generator, g_optimizer=optimizer,
                                     history=history, step=3, fixed_noise=torch.ones(2, 2))
     restored, _ = _pair()
     torch.nn.init.zeros_(restored.net[0].weight)
     new_history = training.History()
-    state = training.load_checkpoint(path, generator=restored, history=new_history)
+    state = checkpoints.load_checkpoint(path, generator=restored, history=new_history)
     assert torch.equal(restored.net[0].weight, generator.net[0].weight)
     assert state["step"] == 3 and torch.equal(state["fixed_noise"], torch.ones(2, 2))
     assert new_history.last("d_loss") == 0.25
@@ -238,10 +239,10 @@ def test_checkpoint_restores_the_optimizer_so_training_continues_exactly(tmp_pat
         optimizer.zero_grad()
         generator(batch).pow(2).sum().backward()
         optimizer.step()
-    path = training.save_checkpoint(tmp_path / "c.pt", generator=generator, g_optimizer=optimizer)
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", generator=generator, g_optimizer=optimizer)
     resumed, _ = _pair()
     resumed_optimizer = torch.optim.Adam(resumed.parameters(), lr=0.01)
-    training.load_checkpoint(path, generator=resumed, g_optimizer=resumed_optimizer)
+    checkpoints.load_checkpoint(path, generator=resumed, g_optimizer=resumed_optimizer)
     assert resumed_optimizer.state_dict()["state"][0]["step"] == 3
     for model, opt in ((generator, optimizer), (resumed, resumed_optimizer)):  # one more step each
         opt.zero_grad()
@@ -253,11 +254,11 @@ def test_checkpoint_restores_the_optimizer_so_training_continues_exactly(tmp_pat
 
 def test_checkpoint_errors_name_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
-        training.load_checkpoint(tmp_path / "missing.pt")
+        checkpoints.load_checkpoint(tmp_path / "missing.pt")
     generator, discriminator = _pair()
-    path = training.save_checkpoint(tmp_path / "c.pt", generator=generator)
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", generator=generator)
     with pytest.raises(ValueError, match=r"has no \['discriminator'\]"):
-        training.load_checkpoint(path, discriminator=discriminator)
+        checkpoints.load_checkpoint(path, discriminator=discriminator)
 
 
 def test_every():
@@ -342,8 +343,8 @@ def g_step(discriminator, generator, noise, g_optimizer, *, label=1.0, saturatin
 
 
 def test_check_steps_accept_the_right_answers(capsys):
-    checks.check_d_step(d_step)
-    checks.check_g_step(g_step)
+    lesson01.check_d_step(d_step)
+    lesson01.check_g_step(g_step)
     assert capsys.readouterr().out.count("✅") == 2
 
 
@@ -358,7 +359,7 @@ def test_check_steps_accept_the_right_answers(capsys):
 ])
 def test_check_d_step_explains_each_mistake(mistake, message):
     with pytest.raises(AssertionError, match=message):
-        checks.check_d_step(lambda *args: d_step(*args, **mistake))
+        lesson01.check_d_step(lambda *args: d_step(*args, **mistake))
 
 
 @pytest.mark.parametrize("mistake, message", [
@@ -371,7 +372,7 @@ def test_check_d_step_explains_each_mistake(mistake, message):
 ])
 def test_check_g_step_explains_each_mistake(mistake, message):
     with pytest.raises(AssertionError, match=message):
-        checks.check_g_step(lambda *args: g_step(*args, **mistake))
+        lesson01.check_g_step(lambda *args: g_step(*args, **mistake))
 
 
 def test_check_steps_name_an_unwritten_step_and_a_global():
@@ -381,30 +382,30 @@ def test_check_steps_name_an_unwritten_step_and_a_global():
     def uses_a_global(discriminator, generator, noise, g_optimizer):
         return undefined_optimizer.step()  # noqa: F821
     with pytest.raises(AssertionError, match="not written yet"):
-        checks.check_d_step(unwritten)
+        lesson01.check_d_step(unwritten)
     with pytest.raises(AssertionError, match="uses a name it is not given"):
-        checks.check_g_step(uses_a_global)
+        lesson01.check_g_step(uses_a_global)
 
 
 def test_check_discriminator():
-    checks.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(), nn.Linear(8, 1), nn.Sigmoid()))
+    lesson01.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(), nn.Linear(8, 1), nn.Sigmoid()))
     with pytest.raises(AssertionError, match="Sigmoid"):
-        checks.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(), nn.Linear(8, 1)))
+        lesson01.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(), nn.Linear(8, 1)))
     with pytest.raises(AssertionError, match=r"shape \(16, 1\)"):
-        checks.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.Sigmoid()))
+        lesson01.check_discriminator(lambda: nn.Sequential(nn.Linear(2, 8), nn.Sigmoid()))
 
     def unwritten():
         raise NotImplementedError
     with pytest.raises(AssertionError, match="not written yet"):
-        checks.check_discriminator(unwritten)
+        lesson01.check_discriminator(unwritten)
 
 
 def test_check_harmonic_gan_thresholds():
-    checks.check_harmonic_gan(0.02, 0.03, max_error=0.05, max_coverage=0.1)
+    lesson01.check_harmonic_gan(0.02, 0.03, max_error=0.05, max_coverage=0.1)
     with pytest.raises(AssertionError, match="mode collapse"):
-        checks.check_harmonic_gan(0.02, 0.9, max_error=0.05, max_coverage=0.1)
+        lesson01.check_harmonic_gan(0.02, 0.9, max_error=0.05, max_coverage=0.1)
     with pytest.raises(AssertionError, match="off the curve"):
-        checks.check_harmonic_gan(0.4, 0.03, max_error=0.05, max_coverage=0.1)
+        lesson01.check_harmonic_gan(0.4, 0.03, max_error=0.05, max_coverage=0.1)
 
 
 def test_generator_arrows_follow_the_gradient_of_log_d():

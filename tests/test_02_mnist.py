@@ -200,7 +200,8 @@ def test_scorer_sees_collapse(offline_mnist, small_classifier):
 
 from torch import nn  # noqa: E402
 
-from helpers import checks, training  # noqa: E402
+from helpers import training  # noqa: E402
+from helpers.checks import CheckFailed, lesson02
 from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
 
 
@@ -255,28 +256,28 @@ def ema(ema_model, model, decay, *, wrong_way=False, replace=False, move_model=F
 
 
 def test_checks_pass_good_answers(capsys):
-    checks.check_image_discriminator(good_discriminator)
-    checks.check_discriminator_loss(good_d_loss)
-    checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
-    checks.check_ema_update(ema)
-    checks.check_ema_update(training.ema_update)
+    lesson02.check_image_discriminator(good_discriminator)
+    lesson02.check_discriminator_loss(good_d_loss)
+    lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
+    lesson02.check_ema_update(ema)
+    lesson02.check_ema_update(training.ema_update)
     assert capsys.readouterr().out.count("✅") == 5
 
 
 def test_checks_catch_wrong_answers():
     no_flatten = lambda dropout=0.0, sigmoid=True: nn.Sequential(*list(good_discriminator(dropout, sigmoid))[1:])  # noqa: E731
-    with pytest.raises(checks.CheckFailed, match="Flatten"):
-        checks.check_image_discriminator(no_flatten)
+    with pytest.raises(CheckFailed, match="Flatten"):
+        lesson02.check_image_discriminator(no_flatten)
     summed = lambda *a: (2 * good_d_loss(*a)[0], *good_d_loss(*a)[1:])  # noqa: E731
-    with pytest.raises(checks.CheckFailed, match="twice"):
-        checks.check_discriminator_loss(summed)
+    with pytest.raises(CheckFailed, match="twice"):
+        lesson02.check_discriminator_loss(summed)
     no_smoothing = lambda d, r, f, c, real_label=1.0: good_d_loss(d, r, f, c, 1.0)  # noqa: E731
-    with pytest.raises(checks.CheckFailed, match="label smoothing"):
-        checks.check_discriminator_loss(no_smoothing)
-    with pytest.raises(checks.CheckFailed, match="labelled 0"):
-        checks.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
-    with pytest.raises(checks.CheckFailed, match="mode collapse"):
-        checks.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+    with pytest.raises(CheckFailed, match="label smoothing"):
+        lesson02.check_discriminator_loss(no_smoothing)
+    with pytest.raises(CheckFailed, match="labelled 0"):
+        lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
+    with pytest.raises(CheckFailed, match="mode collapse"):
+        lesson02.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
 
 
 @pytest.mark.parametrize("mistake, message", [
@@ -288,8 +289,8 @@ def test_checks_catch_wrong_answers():
     ({"buffers": False}, "buffers .* were not copied"),
 ])
 def test_check_ema_update_explains_each_mistake(mistake, message):
-    with pytest.raises(checks.CheckFailed, match=message):
-        checks.check_ema_update(lambda *args: ema(*args, **mistake))
+    with pytest.raises(CheckFailed, match=message):
+        lesson02.check_ema_update(lambda *args: ema(*args, **mistake))
 
 
 def test_widgets_call_the_lesson_back():

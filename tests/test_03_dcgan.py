@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 import helpers.faces as faces_module
-from helpers import checks, runtime
+from helpers import runtime
+from helpers.checks import CheckFailed, lesson03
 from helpers.batches import ImageBatches
 from helpers.download import file_digest
 from helpers.faces import Faces, find_images, lfw_faces, load_faces
@@ -98,7 +99,7 @@ def test_slerp_bad_input():
 
 
 def test_load_dcgan_generator_round_trip(tmp_path):
-    from helpers.training import save_checkpoint
+    from helpers.checkpoints import save_checkpoint
     generator = DCGANGenerator(16, 8, 3, 32)
     config = dict(latent_dim=16, feature_maps=8, channels=3, image_size=32)
     path = save_checkpoint(tmp_path / "generator.pt", generator=generator, config=config)
@@ -375,42 +376,42 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
 
 
 def test_checks_pass_on_right_answers(capsys):
-    checks.check_g_block(g_block)
-    checks.check_d_block(d_block)
-    checks.check_weights_init(dcgan_init)
-    checks.check_dcgan_train_step(train_step)
+    lesson03.check_g_block(g_block)
+    lesson03.check_d_block(d_block)
+    lesson03.check_weights_init(dcgan_init)
+    lesson03.check_dcgan_train_step(train_step)
     g, d = DCGANGenerator(100, 8, 3, 32), DCGANDiscriminator(8, 3, 32, sigmoid=False)
-    checks.check_dcgan_models(g, d, latent_dim=100, image_size=32)
+    lesson03.check_dcgan_models(g, d, latent_dim=100, image_size=32)
     assert capsys.readouterr().out.count("✅") == 5
 
 
 def test_checks_catch_wrong_answers():
-    with pytest.raises(checks.CheckFailed, match="BatchNorm"):
-        checks.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.ReLU()))
-    with pytest.raises(checks.CheckFailed, match="0.2"):
-        checks.check_d_block(lambda i, o, batch_norm=True: nn.Sequential(
+    with pytest.raises(CheckFailed, match="BatchNorm"):
+        lesson03.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.ReLU()))
+    with pytest.raises(CheckFailed, match="0.2"):
+        lesson03.check_d_block(lambda i, o, batch_norm=True: nn.Sequential(
             nn.Conv2d(i, o, 4, 2, 1, bias=False), *([nn.BatchNorm2d(o)] if batch_norm else []), nn.LeakyReLU(0.01)))
-    with pytest.raises(checks.CheckFailed, match="first discriminator layer"):
-        checks.check_d_block(lambda i, o, batch_norm=True: d_block(i, o, True))
-    with pytest.raises(checks.CheckFailed, match="not 0.2"):
-        checks.check_weights_init(lambda m: nn.init.normal_(m.weight, 0, 0.2)
+    with pytest.raises(CheckFailed, match="first discriminator layer"):
+        lesson03.check_d_block(lambda i, o, batch_norm=True: d_block(i, o, True))
+    with pytest.raises(CheckFailed, match="not 0.2"):
+        lesson03.check_weights_init(lambda m: nn.init.normal_(m.weight, 0, 0.2)
                                   if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None)
-    with pytest.raises(checks.CheckFailed, match="not written"):
-        checks.check_g_block(lambda i, o: (_ for _ in ()).throw(NotImplementedError()))
+    with pytest.raises(CheckFailed, match="not written"):
+        lesson03.check_g_block(lambda i, o: (_ for _ in ()).throw(NotImplementedError()))
 
     def saturating(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
         out = train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler)
         out["g_loss"] = -out["g_loss"]
         return out
-    with pytest.raises(checks.CheckFailed, match="g_loss"):
-        checks.check_dcgan_train_step(saturating)
+    with pytest.raises(CheckFailed, match="g_loss"):
+        lesson03.check_dcgan_train_step(saturating)
 
     def no_g_update(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
         out = train_step(generator, discriminator, torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0),
                          d_optimizer, real_images, noise, scaler)
         return out
-    with pytest.raises(checks.CheckFailed, match="generator"):
-        checks.check_dcgan_train_step(no_g_update)
+    with pytest.raises(CheckFailed, match="generator"):
+        lesson03.check_dcgan_train_step(no_g_update)
 
 
 # --- widgets ---------------------------------------------------------------------------------------

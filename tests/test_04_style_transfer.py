@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import helpers.download
-from helpers import checks
+from helpers.checks import CheckFailed, lesson04
 from helpers import style_transfer as st
 
 
@@ -164,20 +164,20 @@ def test_memory_guard(monkeypatch):
 
 
 def test_checks_pass_on_the_reference_and_explain_mistakes():
-    checks.check_gram_matrix(st.gram_matrix)
-    checks.check_tv_loss(st.tv_loss)
+    lesson04.check_gram_matrix(st.gram_matrix)
+    lesson04.check_tv_loss(st.tv_loss)
     with pytest.raises(AssertionError, match="divide by C\\*H\\*W"):
-        checks.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1] * f.shape[2] * f.shape[3])
+        lesson04.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1] * f.shape[2] * f.shape[3])
     with pytest.raises(AssertionError, match="divided by H\\*W only"):
-        checks.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1])
+        lesson04.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1])
     with pytest.raises(AssertionError, match="squared"):
-        checks.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean()
+        lesson04.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean()
                              + (x[..., 1:] - x[..., :-1]).pow(2).mean())
     with pytest.raises(AssertionError, match="sum of"):
-        checks.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).abs().sum()
+        lesson04.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).abs().sum()
                              + (x[..., 1:] - x[..., :-1]).abs().sum())
     with pytest.raises(AssertionError, match="not written yet"):
-        checks.check_tv_loss(lambda x: (_ for _ in ()).throw(NotImplementedError()))
+        lesson04.check_tv_loss(lambda x: (_ for _ in ()).throw(NotImplementedError()))
 
 
 def _closure_maker(zero=True, backward=True, returns=lambda loss: loss, evaluate_early=False):
@@ -197,7 +197,7 @@ def _closure_maker(zero=True, backward=True, returns=lambda loss: loss, evaluate
 
 
 def test_closure_check_passes_the_reference_and_names_each_mistake(capsys):
-    checks.check_lbfgs_closure(st.make_closure)
+    lesson04.check_lbfgs_closure(st.make_closure)
     assert "make_closure" in capsys.readouterr().out
     mistakes = {
         "accumulated": _closure_maker(zero=False),
@@ -209,8 +209,8 @@ def test_closure_check_passes_the_reference_and_names_each_mistake(capsys):
         "not written yet": lambda optimizer, loss_fn: (_ for _ in ()).throw(NotImplementedError()),
     }
     for message, make_closure in mistakes.items():
-        with pytest.raises(checks.CheckFailed, match=message):
-            checks.check_lbfgs_closure(make_closure)
+        with pytest.raises(CheckFailed, match=message):
+            lesson04.check_lbfgs_closure(make_closure)
 
 
 def test_make_closure_drives_lbfgs_and_adam_to_the_same_numbers_as_an_inline_closure():

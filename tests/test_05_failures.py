@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import checks, losses, metrics, toy_data
+from helpers import losses, metrics, toy_data
+from helpers.checks import CheckFailed, lesson05 as checks05
 from helpers.params import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,9 +144,9 @@ def test_gradient_penalty_uses_epsilon():
 # --- checks: pass on the reference, fail on the usual mistakes ------------------------------------
 
 def test_checks_pass_on_reference(capsys):
-    checks.check_gradient_penalty(losses.gradient_penalty)
-    checks.check_wgan_losses(losses.wgan_critic_loss, losses.wgan_generator_loss)
-    checks.check_mode_coverage(lambda p, c, s: (metrics.modes_covered(p, c, s), metrics.high_quality_share(p, c, s)))
+    checks05.check_gradient_penalty(losses.gradient_penalty)
+    checks05.check_wgan_losses(losses.wgan_critic_loss, losses.wgan_generator_loss)
+    checks05.check_mode_coverage(lambda p, c, s: (metrics.modes_covered(p, c, s), metrics.high_quality_share(p, c, s)))
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -164,13 +165,13 @@ def _penalty_no_graph(critic, real, fake, epsilon):
 @pytest.mark.parametrize("wrong, message", [(_penalty_squared_norm, "squared norm"),
                                             (_penalty_no_graph, "create_graph")])
 def test_gradient_penalty_check_explains(wrong, message):
-    with pytest.raises(checks.CheckFailed, match=message):
-        checks.check_gradient_penalty(wrong)
+    with pytest.raises(CheckFailed, match=message):
+        checks05.check_gradient_penalty(wrong)
 
 
 def test_wgan_check_catches_sign():
-    with pytest.raises(checks.CheckFailed, match="sign"):
-        checks.check_wgan_losses(lambda r, f: r.mean() - f.mean(), losses.wgan_generator_loss)
+    with pytest.raises(CheckFailed, match="sign"):
+        checks05.check_wgan_losses(lambda r, f: r.mean() - f.mean(), losses.wgan_generator_loss)
 
 
 def test_mode_check_catches_any_point_counts():
@@ -178,15 +179,15 @@ def test_mode_check_catches_any_point_counts():
         distance, nearest = torch.cdist(points, centres).min(dim=1)
         close = distance <= 3 * std
         return int(torch.bincount(nearest[close], minlength=len(centres)).gt(0).sum()), close.float().mean().item()
-    with pytest.raises(checks.CheckFailed, match="1%"):
-        checks.check_mode_coverage(lenient)
+    with pytest.raises(CheckFailed, match="1%"):
+        checks05.check_mode_coverage(lenient)
 
 
 def test_check_reports_unwritten_exercise():
     def stub(*args):
         raise NotImplementedError
-    with pytest.raises(checks.CheckFailed, match="not written yet"):
-        checks.check_mode_coverage(stub)
+    with pytest.raises(CheckFailed, match="not written yet"):
+        checks05.check_mode_coverage(stub)
 
 
 # --- pictures and widgets ------------------------------------------------------------------------

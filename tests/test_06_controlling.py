@@ -5,8 +5,9 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from helpers import augment, checks, losses, metrics, models, widgets
+from helpers import augment, losses, metrics, models, widgets
 
+from helpers.checks import lesson06
 SMALL = dict(hidden_dim=16, image_shape=(1, 8, 8))
 
 
@@ -231,9 +232,9 @@ def test_within_code_spread_rejects_bad_input(images, codes, message):
 # --- checks: they pass on the reference and fail, with a reason, on broken code ---------------
 
 def test_checks_pass_on_reference(capsys):
-    checks.check_label_conditioning(models.ConditionalGenerator, models.ConditionalDiscriminator)
-    checks.check_q_head(models.InfoDiscriminator)
-    checks.check_mutual_information_loss(losses.mutual_information_loss)
+    lesson06.check_label_conditioning(models.ConditionalGenerator, models.ConditionalDiscriminator)
+    lesson06.check_q_head(models.InfoDiscriminator)
+    lesson06.check_mutual_information_loss(losses.mutual_information_loss)
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -262,13 +263,13 @@ class _Stub(models.InfoDiscriminator):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: checks.check_label_conditioning(_IgnoresLabel, models.ConditionalDiscriminator), "ignores"),
-    (lambda: checks.check_label_conditioning(models.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
-    (lambda: checks.check_q_head(_SoftmaxQ), "probabilities"),
-    (lambda: checks.check_q_head(_Stub), "not written yet"),
-    (lambda: checks.check_mutual_information_loss(
+    (lambda: lesson06.check_label_conditioning(_IgnoresLabel, models.ConditionalDiscriminator), "ignores"),
+    (lambda: lesson06.check_label_conditioning(models.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
+    (lambda: lesson06.check_q_head(_SoftmaxQ), "probabilities"),
+    (lambda: lesson06.check_q_head(_Stub), "not written yet"),
+    (lambda: lesson06.check_mutual_information_loss(
         lambda l, c, p, s, w: F.cross_entropy(l.softmax(1), c) + w * F.mse_loss(p, s)), "softmax"),
-    (lambda: checks.check_mutual_information_loss(
+    (lambda: lesson06.check_mutual_information_loss(
         lambda l, c, p, s, w: F.cross_entropy(l, c) + F.mse_loss(p, s)), "continuous_weight"),
 ])
 def test_checks_fail_with_a_reason(call, message):

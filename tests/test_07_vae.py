@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import checks, metrics, vae, widgets
-from helpers.checks import CheckFailed
+from helpers import metrics, vae, widgets
+from helpers.checks import CheckFailed, lesson07
 
 
 # --- the model and the ELBO ------------------------------------------------------------------
@@ -122,9 +122,9 @@ def test_nearest_neighbours_rejects_mismatched_sizes():
 # --- checks: the right answer passes, each typical mistake fails with its hint -----------------
 
 def test_checks_pass_the_reference_answers(capsys):
-    checks.check_reparameterize(vae.reparameterize)
-    checks.check_gaussian_kl(vae.gaussian_kl)
-    checks.check_elbo_loss(vae.elbo_loss)
+    lesson07.check_reparameterize(vae.reparameterize)
+    lesson07.check_gaussian_kl(vae.gaussian_kl)
+    lesson07.check_elbo_loss(vae.elbo_loss)
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -138,7 +138,7 @@ def test_checks_pass_the_reference_answers(capsys):
 ])
 def test_check_reparameterize_explains_each_mistake(wrong, hint):
     with pytest.raises(CheckFailed) as failure:
-        checks.check_reparameterize(wrong)
+        lesson07.check_reparameterize(wrong)
     assert hint in str(failure.value)
 
 
@@ -151,7 +151,7 @@ def test_check_reparameterize_explains_each_mistake(wrong, hint):
 ])
 def test_check_gaussian_kl_explains_each_mistake(wrong, hint):
     with pytest.raises(CheckFailed) as failure:
-        checks.check_gaussian_kl(wrong)
+        lesson07.check_gaussian_kl(wrong)
     assert hint in str(failure.value)
 
 
@@ -179,17 +179,17 @@ def _elbo(reduce_rec, kl_reduce="sum", beta_used=True, sign=1.0, targets=lambda 
 ])
 def test_check_elbo_loss_explains_each_mistake(wrong, hint):
     with pytest.raises(CheckFailed) as failure:
-        checks.check_elbo_loss(wrong)
+        lesson07.check_elbo_loss(wrong)
     assert hint in str(failure.value)
 
 
 def test_check_vae_samples_needs_all_ten_digits(capsys):
-    checks.check_vae_samples(10, 0.07, 20.0, 8.0)
+    lesson07.check_vae_samples(10, 0.07, 20.0, 8.0)
     assert "✅" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match="only 9 of 10 digits"):
-        checks.check_vae_samples(9, 0.0, 20.0, 8.0)
+        lesson07.check_vae_samples(9, 0.0, 20.0, 8.0)
     with pytest.raises(CheckFailed, match="diverged"):
-        checks.check_vae_samples(10, 0.07, float("nan"), 8.0)
+        lesson07.check_vae_samples(10, 0.07, float("nan"), 8.0)
 
 
 # --- the β slider ----------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from helpers import checks, image_to_image as i2i
-from helpers.checks import CheckFailed
+from helpers import image_to_image as i2i
+from helpers.checks import CheckFailed, lesson08
 
 
 # --- the U-Net ---------------------------------------------------------------------------------
@@ -260,10 +260,10 @@ def good_cycle(real_a, real_b, fake_a, fake_b, g_ab, g_ba):
      "part of the round trip is cut off"),
 ])
 def test_check_cycle_loss(wrong, hint, capsys):
-    checks.check_cycle_loss(good_cycle)
+    lesson08.check_cycle_loss(good_cycle)
     assert "✅" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
-        checks.check_cycle_loss(wrong)
+        lesson08.check_cycle_loss(wrong)
 
 
 def good_unet(unet, x):
@@ -316,10 +316,10 @@ def skip_first(unet, x):
                                          (shallow_first, "deepest skip first"),
                                          (skip_first, "upsampled first")])
 def test_check_unet_forward(wrong, hint, capsys):
-    checks.check_unet_forward(good_unet)
+    lesson08.check_unet_forward(good_unet)
     assert "✅" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
-        checks.check_unet_forward(wrong)
+        lesson08.check_unet_forward(wrong)
 
 
 def good_size(size, specs):
@@ -349,16 +349,16 @@ def no_plus_one(size, specs):
 @pytest.mark.parametrize("wrong, hint", [(no_padding, "padding is missing"), (stride_only, "stride only"),
                                          (no_plus_one, r"\+ 1 is missing")])
 def test_check_patch_output_size(wrong, hint, capsys):
-    checks.check_patch_output_size(good_size)
+    lesson08.check_patch_output_size(good_size)
     assert "30×30" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
-        checks.check_patch_output_size(wrong)
+        lesson08.check_patch_output_size(wrong)
 
 
 def test_checks_say_when_the_exercise_is_not_written():
     def stub(*args):
         raise NotImplementedError
-    for check in (checks.check_cycle_loss, checks.check_unet_forward, checks.check_patch_output_size):
+    for check in (lesson08.check_cycle_loss, lesson08.check_unet_forward, lesson08.check_patch_output_size):
         with pytest.raises(CheckFailed, match="not written yet"):
             check(stub)
 

@@ -23,7 +23,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import checks, faces, metrics, style_transfer, toy_data, training
+from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training
+from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
 from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
 from helpers.models import DCGANDiscriminator
@@ -113,28 +114,28 @@ def _small_state():
 
 def test_checkpoint_with_flipped_bytes_is_refused(tmp_path):
     model, optimizer = _small_state()
-    path = training.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, step=3)
-    assert training.load_checkpoint(path, model=nn.Linear(200, 50))["step"] == 3
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", model=model, optimizer=optimizer, step=3)
+    assert checkpoints.load_checkpoint(path, model=nn.Linear(200, 50))["step"] == 3
     flip_bytes(path, count=8, start_fraction=0.3)
-    with pytest.raises(training.CorruptCheckpoint, match="does not match its CRC-32|not a readable"):
-        training.load_checkpoint(path, model=nn.Linear(200, 50))
+    with pytest.raises(checkpoints.CorruptCheckpoint, match="does not match its CRC-32|not a readable"):
+        checkpoints.load_checkpoint(path, model=nn.Linear(200, 50))
 
 
 def test_truncated_checkpoint_is_refused(tmp_path):
     model, _ = _small_state()
-    path = training.save_checkpoint(tmp_path / "c.pt", model=model)
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", model=model)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(training.CorruptCheckpoint, match="truncated or damaged"):
-        training.load_checkpoint(path)
+    with pytest.raises(checkpoints.CorruptCheckpoint, match="truncated or damaged"):
+        checkpoints.load_checkpoint(path)
 
 
 def test_checkpoint_restores_all_objects_or_none(tmp_path):
     model, optimizer = _small_state()
-    path = training.save_checkpoint(tmp_path / "c.pt", model=model, other=nn.Linear(3, 3))
+    path = checkpoints.save_checkpoint(tmp_path / "c.pt", model=model, other=nn.Linear(3, 3))
     target, wrong = nn.Linear(200, 50), nn.Linear(4, 4)  # `other` does not fit `wrong`
     before = target.weight.detach().clone()
     with pytest.raises(RuntimeError, match="size mismatch"):
-        training.load_checkpoint(path, model=target, other=wrong)
+        checkpoints.load_checkpoint(path, model=target, other=wrong)
     assert torch.equal(target.weight, before), "the first object was restored although the second failed"
 
 
@@ -143,7 +144,7 @@ def test_checkpoint_restores_all_objects_or_none(tmp_path):
                                          (torch.Generator(), "get_state")])
 def test_save_checkpoint_refuses_what_a_weights_only_load_cannot_read(tmp_path, value, hint):
     with pytest.raises(ValueError, match=f"value is a .* which a weights-only load refuses: .*{hint}"):
-        training.save_checkpoint(tmp_path / "c.pt", value=value)
+        checkpoints.save_checkpoint(tmp_path / "c.pt", value=value)
     assert not (tmp_path / "c.pt").exists()
 
 
@@ -315,9 +316,9 @@ def _lesson_01_discriminator(last: nn.Module):
 @pytest.mark.parametrize("last, message", [(nn.Softmax(dim=1), "same output"),
                                            (nn.ReLU(), "strictly between 0 and 1")])
 def test_lesson_01_check_rejects_a_discriminator_that_cannot_output_probabilities(last, message):
-    checks.check_discriminator(_lesson_01_discriminator(nn.Sigmoid()))
-    with pytest.raises(checks.CheckFailed, match=message):
-        checks.check_discriminator(_lesson_01_discriminator(last))
+    lesson01.check_discriminator(_lesson_01_discriminator(nn.Sigmoid()))
+    with pytest.raises(CheckFailed, match=message):
+        lesson01.check_discriminator(_lesson_01_discriminator(last))
 
 
 def test_lesson_02_check_rejects_leaky_relu_with_the_default_slope():
@@ -325,8 +326,8 @@ def test_lesson_02_check_rejects_leaky_relu_with_the_default_slope():
         layers = [nn.Flatten(), nn.Linear(784, 256), nn.LeakyReLU(0.01), nn.Linear(256, 256), nn.LeakyReLU(0.01)]
         layers += [nn.Dropout(dropout)] if dropout > 0 else []
         return nn.Sequential(*layers, nn.Linear(256, 1), *([nn.Sigmoid()] if sigmoid else []))
-    with pytest.raises(checks.CheckFailed, match=r"LeakyReLU slopes are \[0.01, 0.01\]"):
-        checks.check_image_discriminator(make)
+    with pytest.raises(CheckFailed, match=r"LeakyReLU slopes are \[0.01, 0.01\]"):
+        lesson02.check_image_discriminator(make)
 
 
 def test_lesson_02_check_explains_a_hard_coded_bce_loss_instead_of_crashing():
@@ -334,8 +335,8 @@ def test_lesson_02_check_explains_a_hard_coded_bce_loss_instead_of_crashing():
         d_real, d_fake = discriminator(real), discriminator(fake)
         bce = nn.BCELoss()
         return (bce(d_real, torch.full_like(d_real, real_label)) + bce(d_fake, torch.zeros_like(d_fake))) / 2, d_real, d_fake
-    with pytest.raises(checks.CheckFailed, match="Use the `criterion` passed in"):
-        checks.check_discriminator_loss(hard_coded)
+    with pytest.raises(CheckFailed, match="Use the `criterion` passed in"):
+        lesson02.check_discriminator_loss(hard_coded)
 
 
 def test_lesson_01_smoke_thresholds_fail_an_untrained_generator():
@@ -347,8 +348,8 @@ def test_lesson_01_smoke_thresholds_fail_an_untrained_generator():
                               nn.Linear(64, 2))
     with torch.no_grad():  # lesson 01's untrained G, its points mapped to curve coordinates
         points = generator(torch.randn(10_000, 2)) * torch.tensor([math.pi, 1.0]) + torch.tensor([math.pi, 0.0])
-    with pytest.raises(checks.CheckFailed):
-        checks.check_harmonic_gan(metrics.curve_error(points), metrics.curve_coverage(points),
+    with pytest.raises(CheckFailed):
+        lesson01.check_harmonic_gan(metrics.curve_error(points), metrics.curve_coverage(points),
                                   max_error=max_error, max_coverage=max_coverage)
 
 

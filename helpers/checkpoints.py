@@ -1,0 +1,124 @@
+"""Checkpoints: models, optimizers, a History and plain values in one file, checked on load.
+
+torch.load does not check the CRC-32 its zip format stores for every record, so a damaged file
+could load as wrong weights; read_checkpoint checks them first and names the file.
+"""
+from __future__ import annotations
+
+import copy
+import zipfile
+from pathlib import Path, PurePath
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+class CorruptCheckpoint(ValueError):
+    """A saved file failed its integrity check (truncated, or bytes changed since it was written)."""
+
+
+# What torch.load(weights_only=True) can read back: anything else is refused when saving.
+_PLAIN = (Tensor, bool, int, float, str, type(None), torch.Size, torch.dtype, torch.device)
+
+
+def _state(obj):
+    return obj.state_dict() if hasattr(obj, "state_dict") else obj
+
+
+def _check_saveable(value, where: str) -> None:
+    """Raise unless `value` is made of what a weights-only load accepts (tensors, numbers, str, ...)."""
+    if isinstance(value, _PLAIN):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int)):
+                raise ValueError(f"{where} has a key {key!r} of type {type(key).__name__}; "
+                                 "checkpoint keys must be str or int")
+            _check_saveable(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_saveable(item, f"{where}[{i}]")
+        return
+    if isinstance(value, PurePath):
+        hint = "save str(path)"
+    elif isinstance(value, torch.Generator):
+        hint = "save generator.get_state() (a tensor)"
+    elif isinstance(value, np.ndarray):
+        hint = "save torch.from_numpy(array)"
+    elif isinstance(value, np.generic):
+        hint = "convert numpy numbers with int() or float()"
+    else:
+        hint = "save tensors, numbers, strings, or objects with a state_dict()"
+    name = type(value).__name__
+    raise ValueError(f"{where} is a {type(value).__module__}.{name}, which a weights-only load "
+                     f"refuses: {hint}")
+
+
+def save_checkpoint(path: str | Path, **objects) -> Path:
+    """Save models, optimizers, a History, tensors and plain numbers to one file.
+
+    save_checkpoint(path, generator=g, discriminator=d, g_optimizer=go, step=1200, history=h)
+    Values a weights-only load would refuse (numpy numbers, Path, torch.Generator) raise here.
+    """
+    if not objects:
+        raise ValueError("save_checkpoint needs at least one named object to save")
+    state = {name: _state(obj) for name, obj in objects.items()}
+    for name, value in state.items():
+        _check_saveable(value, name)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # an interrupted save never leaves a half-written checkpoint behind
+    return path
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """The dictionary in a file written by torch.save, after checking every record's CRC-32.
+
+    torch.load does not check the CRCs its zip format stores, so flipped bytes would load as
+    wrong weights. Raises CorruptCheckpoint when the file is truncated or does not verify.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()  # reads every record and compares its CRC-32
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CorruptCheckpoint(f"{path} is not a readable checkpoint (truncated or damaged: {error})") from error
+    if damaged is not None:
+        raise CorruptCheckpoint(f"{path} is damaged: record {damaged!r} does not match its CRC-32")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        raise CorruptCheckpoint(f"{path} could not be read: {str(error).splitlines()[0]}") from error
+    if not isinstance(state, dict):
+        raise CorruptCheckpoint(f"{path} holds a {type(state).__name__}, not a checkpoint dictionary")
+    return state
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    **objects) -> dict:
+    """Load a checkpoint written by save_checkpoint (CRCs checked; weights_only=True: no pickled code runs).
+
+    Objects passed by name (models, optimizers, a History) are restored in place, all or none:
+    if one fails, those already restored get their previous state back.
+    The whole dictionary is returned for the plain values (step, fixed_noise, ...).
+    """
+    state = read_checkpoint(path, map_location)
+    missing = [name for name in objects if name not in state]
+    if missing:
+        raise ValueError(f"checkpoint {path} has no {missing}; it holds {sorted(state)}")
+    previous = {}
+    try:
+        for name, obj in objects.items():
+            previous[name] = copy.deepcopy(obj.state_dict())
+            obj.load_state_dict(state[name])
+    except Exception:
+        for name, before in previous.items():
+            objects[name].load_state_dict(before)
+        raise
+    return state

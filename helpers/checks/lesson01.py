@@ -1,0 +1,184 @@
+"""Checks for lesson 01, the harmonic-curve GAN."""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from helpers.checks import call_exercise, check_probabilities, fail, fail_unless_one_number, is_close, passed
+
+
+def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
+    """Lesson 01: D maps (N, 2) points to (N, 1) probabilities and has something to learn."""
+    torch.manual_seed(0)
+    discriminator = call_exercise(make_discriminator, name="make_discriminator")
+    if not isinstance(discriminator, nn.Module):
+        fail(f"make_discriminator() should return an nn.Module, got {type(discriminator).__name__}.")
+    points = torch.randn(16, 2)
+    with torch.no_grad():
+        out = discriminator(points)
+        far = discriminator(torch.randn(256, 2) * 10)  # points far from the data: still probabilities
+    if tuple(out.shape) != (16, 1):
+        fail(f"D(points) for points of shape (16, 2) should have shape (16, 1), got {tuple(out.shape)}.",
+             "the last Linear layer needs out_features=1.")
+    check_probabilities(torch.cat([out, far]), "D")
+    hidden = [m for m in discriminator.modules() if isinstance(m, nn.Linear)]
+    if len(hidden) < 2:
+        fail(f"D has {len(hidden)} Linear layer(s); a single layer can only draw a straight "
+             "boundary, but real points lie on a curve.", "use at least one hidden layer.")
+    passed(f"Discriminator: (16, 2) -> (16, 1) probabilities, {len(hidden)} linear layers.")
+
+
+def _tiny_harmonic_gan(stale_grads: str) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
+    """A fixed 2-D G (Linear) and D (Linear + Sigmoid), a batch of 8 points and 8 noise vectors.
+
+    `stale_grads` ("discriminator" or "generator") gets a leftover gradient of 1 in every .grad, as
+    the other player's step leaves there: an update that forgets to zero it moves by lr too far.
+    """
+    torch.manual_seed(0)
+    generator = nn.Linear(2, 2)
+    discriminator = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    for param in (discriminator if stale_grads == "discriminator" else generator).parameters():
+        param.grad = torch.ones_like(param)
+    return generator, discriminator, torch.randn(8, 2), torch.randn(8, 2)
+
+
+def _flat(module: nn.Module) -> Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()])
+
+
+def _flat_grad(module: nn.Module) -> Tensor:
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
+                      for p in module.parameters()])
+
+
+def _call_step(step: Callable, *args, name: str, given: str):
+    try:
+        return call_exercise(step, *args, name=name)
+    except NameError as error:
+        fail(f"{name} uses a name it is not given: {error}.",
+             f"use only its arguments ({given}) and `criterion`; the check runs it on its own small networks.")
+    except RuntimeError as error:
+        if "does not require grad" not in str(error):
+            raise
+        fail(f"{name}'s loss has no gradient to follow: {str(error).splitlines()[0]}",
+             "the generator's step needs the gradient to flow through D into G: do not detach its fakes.")
+
+
+def _three(out, name: str, names: str, n: int) -> tuple[Tensor, ...]:
+    if not isinstance(out, tuple) or len(out) != len(names.split(", ")):
+        fail(f"{name} should return ({names}), got {type(out).__name__}.",
+             f"end with `return {names}`.")
+    loss, *outputs = out
+    fail_unless_one_number(loss, f"{name}'s first result should be the loss, a single-number tensor, "
+                            f"got {loss!r}.")
+    for output in outputs:
+        if not isinstance(output, Tensor) or tuple(output.shape) != (n, 1):
+            fail(f"{name} should return D's outputs of shape ({n}, 1), got "
+                 f"{getattr(output, 'shape', output)!r}.", "return D's outputs, not their mean.")
+    return out
+
+
+def check_d_step(d_step: Callable) -> None:
+    """Lesson 01: one D update, minimising mean(-log D(x)) + mean(-log(1 - D(G(z)))); G untouched."""
+    generator, discriminator, real, noise = _tiny_harmonic_gan(stale_grads="discriminator")
+    lr = 0.1
+    with torch.enable_grad():  # the reference answer, on a copy
+        ref = copy.deepcopy(discriminator)
+        d_real, d_fake = ref(real), ref(generator(noise).detach())
+        expected = (-torch.log(d_real)).mean() + (-torch.log(1 - d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=lr)
+    out = _call_step(d_step, discriminator, generator, real, noise, d_optimizer, name="d_step",
+                     given="discriminator, generator, real_points, noise, d_optimizer")
+    d_loss, _, _ = _three(out, "d_step", "d_loss, d_real, d_fake", 8)
+    swapped = (-torch.log(1 - d_real)).mean() + (-torch.log(d_fake)).mean()
+    if is_close(d_loss, swapped):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: the labels are swapped.",
+             "D wants to call reals real and fakes fake: reals get label 1, fakes label 0.")
+    if is_close(d_loss, expected / 2):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f}: that is half of it.",
+             "this lesson adds the two BCE terms (each a batch mean), as V does; it does not average them.")
+    if not is_close(d_loss, expected):
+        fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(x)) "
+             "+ mean(-log(1 - D(G(z)))).",
+             "criterion(D(real), ones) + criterion(D(fake), zeros), computed before the update.")
+    if not torch.equal(_flat(generator), g_before):
+        fail("the D step changed G's weights.", "only d_optimizer steps in the D step; G is the other player.")
+    if _flat_grad(generator).abs().sum() > 0:
+        fail("after the D step, G's parameters hold gradients: d_loss was backpropagated into G.",
+             "detach the fakes (generator(noise).detach()) before D sees them: D's loss must stop at D.")
+    moved = _flat(discriminator) - d_before
+    if moved.abs().max() < 1e-8:
+        fail("the D step did not change D's weights.",
+             "zero the gradients, then d_loss.backward(), then d_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("D moved by its gradient plus a leftover: .grad still held what an earlier backward put there "
+             "(the G step also writes into D's .grad).",
+             "call d_optimizer.zero_grad() before d_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("D's update is not one optimiser step on d_loss.",
+             "one d_optimizer.zero_grad(), one d_loss.backward(), one d_optimizer.step().")
+    passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, terms summed), fakes detached, "
+           "gradients zeroed, only D moved.")
+
+
+def check_g_step(g_step: Callable) -> None:
+    """Lesson 01: one G update on the non-saturating loss mean(-log D(G(z))); D untouched."""
+    generator, discriminator, _, noise = _tiny_harmonic_gan(stale_grads="generator")
+    lr = 0.1
+    with torch.enable_grad():
+        ref = copy.deepcopy(generator)
+        d_fake = discriminator(ref(noise))
+        expected = (-torch.log(d_fake)).mean()
+        grad = torch.cat([g.flatten() for g in torch.autograd.grad(expected, list(ref.parameters()))])
+    d_fake = d_fake.detach()
+    g_before, d_before = _flat(generator), _flat(discriminator)
+    g_optimizer = torch.optim.SGD(generator.parameters(), lr=lr)
+    out = _call_step(g_step, discriminator, generator, noise, g_optimizer, name="g_step",
+                     given="discriminator, generator, noise, g_optimizer")
+    g_loss, _ = _three(out, "g_step", "g_loss, d_fake", 8)
+    if is_close(g_loss, torch.log(1 - d_fake).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: that is the saturating loss log(1 - D(G(z))).",
+             "it has almost no gradient while D rejects the fakes; minimise -log D(G(z)) = BCE(D(G(z)), 1).")
+    if is_close(g_loss, (-torch.log(1 - d_fake)).mean()):
+        fail(f"g_loss = {g_loss.item():.4f}: the fakes were labelled 0, so G would help D reject them.",
+             "the generator wants D to call its fakes real: label them 1.")
+    if not is_close(g_loss, expected):
+        fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(G(z))).",
+             "criterion(D(G(noise)), ones), computed before the update.")
+    if not torch.equal(_flat(discriminator), d_before):
+        fail("the G step changed D's weights.", "only g_optimizer steps in the G step; D is the other player.")
+    moved = _flat(generator) - g_before
+    if moved.abs().max() < 1e-8:
+        if _flat_grad(generator).abs().sum() == 0:
+            fail("the G step left G unchanged and without a gradient: the fakes were detached.",
+                 "in the G step the gradient must flow through D into G: do not detach here.")
+        fail("the G step did not change G's weights.",
+             "zero the gradients, then g_loss.backward(), then g_optimizer.step(), in that order.")
+    if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
+        fail("G moved by its gradient plus a leftover: .grad still held what an earlier backward put there.",
+             "call g_optimizer.zero_grad() before g_loss.backward(): PyTorch adds gradients up.")
+    if not torch.allclose(moved, -lr * grad, atol=1e-5):
+        fail("G's update is not one optimiser step on g_loss.",
+             "one g_optimizer.zero_grad(), one g_loss.backward(), one g_optimizer.step().")
+    passed(f"G step: g_loss {g_loss.item():.4f} (non-saturating, fakes labelled 1), gradients zeroed, "
+           "only G moved.")
+
+
+def check_harmonic_gan(curve_error: float, coverage: float,
+                       max_error: float = 0.1, max_coverage: float = 0.3) -> None:
+    """Lesson 01: after training, points near the curve and spread along all of it."""
+    if not (math.isfinite(curve_error) and math.isfinite(coverage)):
+        fail(f"the metrics are not finite (curve error {curve_error}, coverage {coverage}).")
+    if curve_error > max_error:
+        fail(f"curve error {curve_error:.3f} is above {max_error}: generated points are off the curve.",
+             "check the G step (fakes labelled 1) and that D sees detached fakes in the D step.")
+    if coverage > max_coverage:
+        fail(f"coverage distance {coverage:.3f} is above {max_coverage}: points bunch on part of the curve.",
+             "this is mode collapse; see the 'break it' section.")
+    passed(f"Trained GAN: curve error {curve_error:.3f} ≤ {max_error}, coverage {coverage:.3f} ≤ {max_coverage}.")

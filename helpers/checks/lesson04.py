@@ -1,0 +1,127 @@
+"""Checks for lesson 04, neural style transfer."""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from helpers.checks import call_exercise, fail, fail_unless_one_number, is_close, passed
+
+
+def _ratio_hint(got: float, expected: float, known: dict[str, float]) -> str:
+    """Name the normalisation mistake whose factor explains got / expected, if one does."""
+    for hint, factor in known.items():
+        if is_close(got, expected * factor, tol=1e-3):
+            return hint
+    return ""
+
+
+def check_gram_matrix(gram_fn: Callable) -> None:
+    """Lesson 04: (N, C, H, W) -> (N, C, C), F F^T divided by C*H*W."""
+    torch.manual_seed(0)
+    n, c, h, w = 2, 3, 4, 5
+    features = torch.rand(n, c, h, w)
+    expected = torch.einsum("nchw,ndhw->ncd", features, features) / (c * h * w)
+    got = call_exercise(gram_fn, features, name="gram_matrix")
+    if not isinstance(got, Tensor):
+        fail(f"gram_matrix should return a tensor, got {type(got).__name__}.")
+    if tuple(got.shape) != (n, c, c):
+        hint = ("reshape to (N, C, H*W) and multiply by its transpose: (N, C, HW) @ (N, HW, C)."
+                if tuple(got.shape) != (n, h * w, h * w) else
+                "that is (N, HW, HW): you multiplied F^T F; the Gram matrix is F F^T, channel by channel.")
+        fail(f"for features of shape {(n, c, h, w)} the Gram matrices should have shape {(n, c, c)}, "
+             f"got {tuple(got.shape)}.", hint)
+    if torch.allclose(got, expected, rtol=1e-4, atol=1e-6):
+        passed(f"gram_matrix: {(n, c, h, w)} -> {(n, c, c)}, divided by C*H*W = {c * h * w}.")
+        return
+    ratio_hint = _ratio_hint(got[0, 0, 0].item(), expected[0, 0, 0].item(), {
+        f"it is C*H*W = {c * h * w} times too big: divide by C*H*W.": c * h * w,
+        f"it is C = {c} times too big: you divided by H*W only; divide by C*H*W.": c,
+        f"it is H*W = {h * w} times too big: you divided by C only; divide by C*H*W.": h * w,
+        f"it is N = {n} times too small: divide by C*H*W, not N*C*H*W (each image has its own Gram).": 1 / n,
+    })
+    if torch.allclose(got[0], got[1]) and not torch.allclose(expected[0], expected[1]):
+        ratio_hint = "both images got the same Gram matrix: keep the batch dimension (use torch.bmm)."
+    fail(f"gram_matrix values are wrong: got {got[0, 0, 0].item():.5f} for entry [0, 0, 0], "
+         f"expected {expected[0, 0, 0].item():.5f}.",
+         ratio_hint or "G[n] = F[n] @ F[n].T / (C*H*W) with F[n] of shape (C, H*W).")
+
+
+def check_tv_loss(tv_loss_fn: Callable) -> None:
+    """Lesson 04: TV = mean |vertical neighbour difference| + mean |horizontal neighbour difference|."""
+    image = torch.tensor([[[[0.0, 0.5, 1.0],
+                            [0.0, 0.0, 1.0]]]])  # (1, 1, 2, 3)
+    vertical = (image[:, :, 1:, :] - image[:, :, :-1, :]).abs()    # (1, 1, 1, 3): 0, 0.5, 0
+    horizontal = (image[:, :, :, 1:] - image[:, :, :, :-1]).abs()  # (1, 1, 2, 2): 0.5, 0.5, 0, 1
+    expected = vertical.mean() + horizontal.mean()                  # 1/6 + 1/2
+    got = call_exercise(tv_loss_fn, image, name="tv_loss")
+    fail_unless_one_number(got, f"tv_loss should return a single-number tensor, got {got!r}.")
+    if is_close(got, expected):
+        passed(f"tv_loss: {got.item():.4f} = 1/6 (vertical) + 1/2 (horizontal) on the 2x3 test image.")
+        return
+    hints = {
+        vertical.sum() + horizontal.sum(): "that is a sum of |differences|: take the mean of each direction.",
+        vertical.pow(2).mean() + horizontal.pow(2).mean(): "those are squared differences: this lesson's TV "
+                                                           "uses absolute values (.abs()).",
+        vertical.mean(): "only the vertical differences counted: add the horizontal ones.",
+        horizontal.mean(): "only the horizontal differences counted: add the vertical ones.",
+        (vertical.sum() + horizontal.sum()) / image.numel(): "that divides both sums by the number of pixels: "
+                                                             "take each direction's own mean.",
+        torch.cat([vertical.flatten(), horizontal.flatten()]).mean(): "that averages all differences together: "
+                                                                      "take each direction's mean, then add them.",
+    }
+    hint = next((text for value, text in hints.items() if is_close(got, value)), "")
+    fail(f"tv_loss gave {got.item():.4f} on a 2x3 test image, expected {expected.item():.4f} (= 1/6 + 1/2).",
+         hint or "(x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean().")
+
+
+def check_lbfgs_closure(make_closure_fn: Callable) -> None:
+    """Lesson 04: closure() zeroes the gradients, evaluates the loss once, backpropagates, returns the loss tensor."""
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    made: list[Tensor] = []
+
+    def loss_fn() -> Tensor:
+        made.append((w ** 2).sum())  # loss 5 at w = (1, -2), gradient 2w
+        return made[-1]
+
+    closure = call_exercise(make_closure_fn, torch.optim.SGD([w], lr=0.1), loss_fn, name="make_closure")
+    if not callable(closure):
+        fail(f"make_closure should return the closure (a function), got {type(closure).__name__}.",
+             "define closure() inside make_closure and return it without calling it: `return closure`.")
+    if made:
+        fail("make_closure evaluated the loss when the closure was made.",
+             "call loss_fn() inside closure(): L-BFGS calls the closure again at every trial point.")
+    w.grad = torch.full_like(w, 5.0)  # a stale gradient, left by an earlier evaluation
+    loss = call_exercise(closure, name="closure")
+    if len(made) != 1:
+        fail(f"one call of closure() evaluated the loss {len(made)} times, expected once.",
+             "call loss_fn() once and reuse its result for backward() and the return value.")
+    if w.grad is None:
+        fail("after closure() the parameters have no gradient.", "call loss.backward() after evaluating the loss.")
+    if torch.allclose(w.grad, torch.full_like(w, 5.0)):
+        fail("closure() left the gradients as they were.",
+             "call loss.backward(): the optimiser steps along the gradients the closure leaves in .grad.")
+    if torch.allclose(w.grad, 2 * w.detach() + 5.0):
+        fail("the gradients accumulated: .grad holds this evaluation's gradient plus the previous one.",
+             "call optimizer.zero_grad() first: backward() adds to .grad, and L-BFGS evaluates several "
+             "times per step.")
+    if not torch.allclose(w.grad, 2 * w.detach()):
+        fail(f"after closure() the gradient is {w.grad.tolist()}, expected {(2 * w.detach()).tolist()}.",
+             "zero the gradients, evaluate loss_fn(), call backward() on it, once each.")
+    if not isinstance(loss, Tensor):
+        fail(f"closure() returned a {type(loss).__name__}, not the loss tensor.",
+             "return the tensor loss_fn() gave, not loss.item(): PyTorch's contract is that the closure "
+             "returns the loss, and step(closure) hands it back.")
+    if loss is not made[-1]:
+        fail("closure() returned a copy of the loss (detached or recomputed), not the loss tensor itself.",
+             "return loss_fn()'s tensor as it is (no .detach(), no torch.tensor(...)).")
+    target = torch.tensor([3.0, 0.5])
+    x = torch.zeros(2, requires_grad=True)
+    lbfgs = torch.optim.LBFGS([x], max_iter=20, line_search_fn="strong_wolfe")
+    lbfgs.step(make_closure_fn(lbfgs, lambda: ((x - target) ** 2).sum()))
+    if not torch.allclose(x.detach(), target, atol=1e-3):
+        fail(f"one L-BFGS step with your closure ended at {x.detach().tolist()}, not the minimum {target.tolist()}.",
+             "zero the gradients, evaluate, backward, return the loss: in that order.")
+    passed("make_closure: zeroes the gradients, evaluates once, backpropagates and returns the loss; "
+           "one L-BFGS step with it finds the minimum of a quadratic.")

@@ -1,0 +1,137 @@
+"""Checks for lesson 05, why GANs fail, and how to fix them."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from helpers import losses, metrics
+from helpers.checks import (call_exercise, fail, fail_unless_gradient_reaches, fail_unless_one_number,
+                            is_close, passed)
+
+
+def _toy_critic() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+
+
+def check_gradient_penalty(penalty_fn: Callable) -> None:
+    """Lesson 05: penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
+    critic = _toy_critic()
+    gen = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(8, 2, generator=gen), torch.randn(8, 2, generator=gen) + 1
+    epsilon = torch.rand(8, 1, generator=gen)
+    expected = losses.gradient_penalty(critic, real, fake, epsilon).detach()
+    got = call_exercise(penalty_fn, critic, real, fake, epsilon, name="gradient_penalty")
+    fail_unless_one_number(got, f"gradient_penalty should return a single-number tensor, got {got!r}.")
+    if not got.requires_grad:
+        fail("the penalty carries no gradient back to the critic's weights, so it cannot train the critic.",
+             "pass create_graph=True to torch.autograd.grad.")
+    value = got.detach()
+    if is_close(value, expected.detach()):
+        fail_unless_gradient_reaches(got, critic,
+                                      "backward() through the penalty leaves the critic's gradients at zero.",
+                                      "take the gradient with create_graph=True and do not detach it.")
+        passed(f"Gradient penalty: {value.item():.4f} matches mean (‖∇C(x̂)‖₂ - 1)².")
+        return
+    mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed)
+    norms = grad.norm(2, dim=1)
+    flipped = ((1 - epsilon) * real + epsilon * fake).requires_grad_(True)
+    grad_flipped, = torch.autograd.grad(critic(flipped).sum(), flipped)
+    if is_close(value, ((grad_flipped.norm(2, dim=1) - 1) ** 2).mean()):
+        passed(f"Gradient penalty: {value.item():.4f} (you used (1-ε)·x + ε·G(z); as ε is uniform, that is the same penalty).")
+        return
+    if is_close(value, ((grad.pow(2).sum(1) - 1) ** 2).mean()):
+        fail(f"got {value.item():.4f}, expected {expected.item():.4f}: you used the squared norm ‖∇C‖².",
+             "take the plain L2 norm, grad.norm(2, dim=1), before subtracting 1.")
+    if is_close(value, (norms.mean() - 1) ** 2):
+        fail(f"got {value.item():.4f}, expected {expected.item():.4f}: the mean is taken before squaring.",
+             "square (‖∇C(x̂)‖ - 1) for each point first, then average over the batch.")
+    if is_close(value, ((grad.norm(2, dim=0) - 1) ** 2).mean()):
+        fail(f"got {value.item():.4f}, expected {expected.item():.4f}: the norm runs over the batch.",
+             "each point has its own gradient: take the norm over dim=1 (the coordinates).")
+    for name, pts in (("real points", real), ("fake points", fake)):
+        at = pts.clone().requires_grad_(True)
+        g, = torch.autograd.grad(critic(at).sum(), at)
+        if is_close(value, ((g.norm(2, dim=1) - 1) ** 2).mean()):
+            fail(f"got {value.item():.4f}: the gradient was taken at the {name}, not between them.",
+                 "interpolate: x̂ = ε·real + (1 - ε)·fake, with the given ε.")
+    fail(f"got {value.item():.4f}, expected {expected.item():.4f}.",
+         "x̂ = ε·real + (1-ε)·fake with requires_grad; torch.autograd.grad(critic(x̂).sum(), x̂, "
+         "create_graph=True); then ((grad.norm(2, dim=1) - 1) ** 2).mean().")
+
+
+def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
+                      generator_loss_fn: Callable[[Tensor], Tensor]) -> None:
+    """Lesson 05: critic loss mean C(G(z)) - mean C(x); generator loss -mean C(G(z))."""
+    critic_real = torch.tensor([[2.0], [0.5], [1.5]])
+    critic_fake = torch.tensor([[-1.0], [0.25], [-0.5]])
+    expected_c = critic_fake.mean() - critic_real.mean()
+    expected_g = -critic_fake.mean()
+    got_c = call_exercise(critic_loss_fn, critic_real, critic_fake, name="critic_loss")
+    fail_unless_one_number(got_c, f"critic_loss should return a single-number tensor, got {got_c!r}.")
+    if is_close(got_c, -expected_c):
+        fail(f"critic loss {got_c.item():.4f} has the wrong sign (expected {expected_c.item():.4f}).",
+             "the critic wants high scores on reals: minimise mean C(G(z)) - mean C(x).")
+    if any(is_close(got_c, v) for v in (nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real))
+                                      + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake)),)):
+        fail("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.",
+             "no sigmoid and no log: critic_fake.mean() - critic_real.mean().")
+    if not is_close(got_c, expected_c):
+        fail(f"critic loss {got_c.item():.4f}, expected {expected_c.item():.4f} for C(x) = "
+             f"{critic_real.flatten().tolist()}, C(G(z)) = {critic_fake.flatten().tolist()}.",
+             "critic_fake.mean() - critic_real.mean().")
+    got_g = call_exercise(generator_loss_fn, critic_fake, name="generator_loss")
+    fail_unless_one_number(got_g, f"generator_loss should return a single-number tensor, "
+                            f"got {got_g!r}.")
+    if is_close(got_g, -expected_g):
+        fail(f"generator loss {got_g.item():.4f} has the wrong sign (expected {expected_g.item():.4f}).",
+             "the generator wants the critic to score its fakes high: minimise -mean C(G(z)).")
+    if not is_close(got_g, expected_g):
+        fail(f"generator loss {got_g.item():.4f}, expected {expected_g.item():.4f}.", "-critic_fake.mean().")
+    passed(f"WGAN losses: critic {got_c.item():.4f} = mean C(G(z)) - mean C(x), "
+           f"generator {got_g.item():.4f} = -mean C(G(z)).")
+
+
+def check_mode_coverage(coverage_fn: Callable) -> None:
+    """Lesson 05: coverage_fn(points, centres, std) -> (modes covered, high-quality share)."""
+    gen = torch.Generator().manual_seed(0)
+    angles = torch.arange(8) * 2 * math.pi / 8
+    centres = 2 * torch.stack([angles.cos(), angles.sin()], dim=1)  # (8, 2)
+    std = 0.02
+    # 3 modes well covered, 1 mode with 5 stragglers (0.5%: not enough), points 4σ away, junk.
+    parts = [centres[i] + std * torch.randn(300, 2, generator=gen) for i in (0, 2, 5)]
+    parts.append(centres[6] + std * torch.randn(5, 2, generator=gen))
+    parts.append(centres[1] + torch.tensor([4 * std, 0.0]) + 0.001 * torch.randn(45, 2, generator=gen))
+    parts.append(torch.rand(50, 2, generator=gen) * 0.4 - 0.2)  # near the middle of the ring
+    points = torch.cat(parts)  # (1000, 2)
+    expected_modes = metrics.modes_covered(points, centres, std)
+    expected_hq = metrics.high_quality_share(points, centres, std)
+    got = call_exercise(coverage_fn, points, centres, std, name="mode_coverage")
+    if not isinstance(got, tuple) or len(got) != 2:
+        fail(f"mode_coverage should return a pair (modes covered, high-quality share), got {got!r}.")
+    modes, hq = int(got[0]), float(got[1])
+    if modes == 4:
+        fail("4 modes counted, expected 3: a mode with 5 of 1000 points (0.5%) is not covered.",
+             "count a mode only when at least 1% of all samples lie within 3σ of it.")
+    if modes == 8:
+        fail("all 8 modes counted: every mode has a nearest point, but most have none close to it.",
+             "count only points within 3·std of the centre.")
+    if modes != expected_modes:
+        fail(f"{modes} modes counted, expected {expected_modes}.",
+             "distance to the nearest centre ≤ 3·std, then count per centre, then ≥ 1% of the samples.")
+    if is_close(hq, expected_hq, tol=1e-3):
+        passed(f"Mode coverage: {modes} of 8 modes, {hq:.1%} high-quality samples.")
+        return
+    if hq > expected_hq + 0.03:
+        fail(f"high-quality share {hq:.3f}, expected {expected_hq:.3f}: points 4σ away were counted.",
+             "use 3·std, not a wider radius.")
+    if hq < expected_hq - 0.1:
+        fail(f"high-quality share {hq:.3f}, expected {expected_hq:.3f}: too few points counted.",
+             "use 3·std as the radius (not 1·std), and count points near any mode, "
+             "also those of modes that are not 'covered'.")
+    fail(f"high-quality share {hq:.3f}, expected {expected_hq:.3f}.",
+         "the share of all points whose nearest centre is within 3·std.")

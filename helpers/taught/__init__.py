@@ -1,0 +1,1 @@
+"""Code the lessons teach and later lessons reuse, generated from solutions/ (`# @save` cells)."""
