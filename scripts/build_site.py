@@ -22,7 +22,6 @@ import argparse
 import ast
 import copy
 import html
-import json
 import os
 import posixpath
 import re
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.runtime import read_summary
 from make_lessons import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,12 +258,17 @@ def find_lessons(runs: Path) -> list[Lesson]:
         nb = nbformat.read(notebook, as_version=4)
         papermill = nb.metadata.get("papermill", {})
         summary_path = runs / solution.stem / "summary.json"
-        summary = json.loads(summary_path.read_text()) if executed.is_file() and summary_path.is_file() else {}
+        problem = None
+        try:
+            summary = read_summary(summary_path) if executed.is_file() and summary_path.is_file() else {}
+        except ValueError as error:
+            summary, problem = {}, str(error)
+            print(f"{solution.stem}: {problem}")
         exception = papermill.get("exception")
         lessons.append(Lesson(stem=solution.stem, title=lesson_title(nb, str(notebook)), notebook=notebook,
                               executed=executed.is_file(), seconds=papermill.get("duration"),
                               headline=summary.get("headline"), smoke=bool(summary.get("smoke")),
-                              failed="stopped at an error" if exception else None))
+                              failed="stopped at an error" if exception else problem))
     return lessons
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -223,3 +224,33 @@ def test_the_course_is_within_its_size_limits():
     print(result.stdout)
     assert not stats["problems"], "over the limits:\n" + "\n".join(stats["problems"])
     assert result.returncode == 0
+
+
+# --- summary.json and the runs folder as the scripts read them --------------------------------------
+
+@pytest.mark.parametrize("text, message", [("{not json", "not a readable summary.json"), ("[1, 2]", "JSON list")])
+def test_a_damaged_summary_is_named(tmp_path, text, message):
+    path = tmp_path / "summary.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        runtime.read_summary(path)
+    assert str(path) in str(error.value)
+
+
+def test_the_site_names_a_damaged_summary_and_goes_on(tmp_path, capsys):
+    import build_site
+    lesson = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))[0].stem
+    (tmp_path / lesson).mkdir()
+    shutil.copy(ROOT / "solutions" / f"{lesson}.ipynb", tmp_path / lesson / "executed.ipynb")
+    (tmp_path / lesson / "summary.json").write_text("{oops")
+    found = {entry.stem: entry for entry in build_site.find_lessons(tmp_path)}
+    assert "not a readable summary.json" in found[lesson].failed
+    assert f"{lesson}: " in capsys.readouterr().out
+
+
+def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("")
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"], capture_output=True,
+                            text=True, cwd=ROOT, env=dict(os.environ, GAN_COURSE_RUNS=str(target), PYTHONPATH=str(ROOT)))
+    assert result.returncode == 2 and "GAN_COURSE_RUNS" in result.stderr and "is a file" in result.stderr
