@@ -365,6 +365,7 @@ class _Loop:
         self.stop_requested = False
 
     def record(self, step: Step, values: dict) -> None:
+        values = {k: v.detach() if isinstance(v, Tensor) else v for k, v in values.items()}  # no graph kept
         self.guard.watch(step.number, **values)  # checks at once on the CPU, without a sync elsewhere
         self.pending, self.pending_step = values, step.number
         if step.every(step.log_every) or self.stop_requested:
