@@ -1,21 +1,19 @@
-"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, and data.
+"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, data, scores.
 
-pix2pix (Isola et al., 2017) learns a mapping from paired examples: a U-Net generator (an
-encoder-decoder whose mirrored layers are joined by skip connections) and a PatchGAN
-discriminator that judges overlapping patches of (input, output) pairs. CycleGAN (Zhu et al.,
-2017) learns two mappings from unpaired sets, tied by cycle consistency.
+pix2pix (Isola et al., 2017) learns a mapping from paired examples with a U-Net generator and a
+PatchGAN discriminator that judges overlapping patches; CycleGAN (Zhu et al., 2017) learns two
+mappings from unpaired sets, tied by cycle consistency.
 
     generator = UNet(3, 3, features=16, depth=4, skip_forward=unet_forward)  # (N,3,32,32) -> (N,3,32,32)
     discriminator = PatchGAN(in_channels=6, features=64, layers=3)            # (N,6,256,256) -> (N,1,30,30)
     receptive_field(discriminator.conv_specs())                              # 70: pix2pix's 70×70 patches
-    train, test = photo_pairs(size=32)                                       # low resolution -> photo crops
+    train, test = load_pairs("auto", device)                                 # CMP Facades, or photo crops
     digits = sklearn_digits()                                                 # 1,797 (N,1,28,28) uint8
 
-Data (offline, no download): the colour photos that scikit-image and scikit-learn ship, cut into
-random crops, the bottom quarter of every photo kept apart for evaluation (the input: the same crop
-at 4× lower resolution); the 8×8 digits of scikit-learn's `load_digits`, upsampled into MNIST's
-20×20 box and centred by their centre of mass as MNIST's digits are. Online: the CMP Facades pairs
-from the pix2pix authors' server.
+Offline data: crops of the colour photos that scikit-image and scikit-learn ship (input: the crop
+at 4× lower resolution; the bottom quarter of every photo held out), and scikit-learn's 8×8 digits
+upsampled into MNIST's 20×20 box, centred by their centre of mass as MNIST's are. Online: the CMP
+Facades pairs from the pix2pix authors' server.
 """
 from __future__ import annotations
 
@@ -51,7 +49,7 @@ FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.g
 # Its authors publish no checksum: the archive is verified by its structure (the counts below,
 # 256×512 JPEG pairs) until a SHA-256 is pinned here (print(helpers.download.file_digest(path))).
 FACADES_SHA256: str | None = None
-FACADES_COUNTS = {"train": 400, "val": 100, "test": 106}
+FACADES_COUNTS = {"train": 400, "test": 106}
 
 
 # --- Networks ----------------------------------------------------------------------------------
@@ -209,13 +207,9 @@ class ImageBuffer:
     """
 
     def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ValueError(f"size must be an int ≥ 0 (0: no pool), got {size!r}")
         self.size, self.generator, self.images = size, generator, []
 
     def mix(self, fakes: Tensor) -> Tensor:
-        if self.size == 0:
-            return fakes.detach()
         out = []
         for fake in fakes.detach():
             if len(self.images) < self.size:
@@ -234,7 +228,7 @@ class ImageBuffer:
 
 @dataclass
 class PairedImages:
-    """Pairs for pix2pix: inputs (N, Ci, S, S) and targets (N, 3, S, S), uint8, with where they came from."""
+    """Pairs for pix2pix: inputs and targets (N, 3, S, S), uint8, with where they came from."""
     inputs: Tensor
     targets: Tensor
     source: str
@@ -320,7 +314,7 @@ def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
     """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8.
 
     Downloads facades.tar.gz (about 30 MB) from the pix2pix authors' server into data/ once
-    (resumed if cut), checks it (SHA-256 when pinned, else 400/100/106 512×256 pairs), unpacks it.
+    (resumed if cut), checks it (SHA-256 when pinned, else 400 and 106 512×256 pairs), unpacks it.
     """
     archive = data_dir() / "facades.tar.gz"
     root = data_dir() / "facades"
