@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export MPLBACKEND := Agg
 
-.PHONY: run site test test-widgets7 lab lessons check-lessons benchmarks clean setup
+.PHONY: run site test lab lessons check-lessons benchmarks clean setup
 
 $(VENV)/.ready: requirements.txt pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -27,31 +27,22 @@ SITE ?= site
 site: $(VENV)/.ready  ## the website in $(SITE)/html (open: python -m http.server -d $(SITE)/html)
 	$(PY) scripts/build_site.py --out $(SITE)
 
-test: $(VENV)/.ready  ## the whole test suite (what .ci/run calls)
-	$(PY) scripts/make_lessons.py --check
-	@# tests/test_notebooks.py executes every solution once, in smoke mode, with injected parameters,
-	@# writing to a scratch folder (what `make run` left in runs/ is not touched).
-	$(PY) -m pytest -q tests
-	$(MAKE) test-widgets7
-
-# Colab's front end speaks ipywidgets 7 (7.7.1, with ipykernel 6.17.1): the widget tests and the
-# lessons with widgets run again with those versions first on the path (the kernel's too), from a
-# folder beside the venv, so the venv keeps ipywidgets 8.
+# Colab's front end speaks ipywidgets 7 (7.7.1, with ipykernel 6.17.1). `make test` puts those versions first
+# on the path (the kernels' too), from a folder beside the venv, so that every lesson is executed once, in smoke
+# mode, with what Colab runs; the venv keeps ipywidgets 8 for JupyterLab 4, which tests/test_browser.py drives.
 WIDGETS7 := .ipywidgets7
 WIDGETS7_PACKAGES := ipywidgets==7.7.1 widgetsnbextension==3.6.10 jupyterlab_widgets==3.0.16 ipykernel==6.17.1 ipython_genutils==0.2.0
-WIDGET_TESTS := widget or controls or picker or explorer or live_plot
-WIDGET_LESSONS ?= $(sort $(wildcard solutions/[0-9][0-9]_*.ipynb))  # every lesson has widgets
 
 $(WIDGETS7)/.ready: Makefile
 	rm -rf $(WIDGETS7)
 	$(PY) -m pip install --quiet --no-deps --target $(WIDGETS7) $(WIDGETS7_PACKAGES)
 	@touch $@
 
-test-widgets7: $(VENV)/.ready $(WIDGETS7)/.ready  ## widget tests and widget lessons (smoke) under ipywidgets 7.7.1
-	PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests/test_widgets.py tests/test_0*.py -k "$(WIDGET_TESTS)"
-	runs=$$(mktemp -d) && PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) GAN_COURSE_SMOKE=1 GAN_COURSE_RUNS=$$runs \
-	$(PY) -m pytest -q --nbval-lax --nbval-kernel-startup-timeout=300 -p no:cacheprovider $(WIDGET_LESSONS); \
-	status=$$?; rm -rf "$$runs"; exit $$status
+test: $(VENV)/.ready $(WIDGETS7)/.ready  ## the whole test suite (what .ci/run calls)
+	$(PY) scripts/make_lessons.py --check
+	@# tests/test_notebooks.py executes every solution once, in smoke mode, with injected parameters,
+	@# writing to a scratch folder (what `make run` left in runs/ is not touched).
+	PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests
 
 lab: $(VENV)/.ready  ## JupyterLab on the lessons
 	$(VENV)/bin/jupyter lab lessons

@@ -226,6 +226,18 @@ def write_summary(lesson: str, headline: str, seed: int, **metrics: float) -> Pa
     return path
 
 
+def read_summary(path: str | Path) -> dict:
+    """A lesson's summary.json as a dict; ValueError naming the file when it is not a JSON object."""
+    path = Path(path)
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a readable summary.json ({error}); run the lesson again to rewrite it") from error
+    if not isinstance(summary, dict):
+        raise ValueError(f"{path} holds a JSON {type(summary).__name__}, not the object a lesson writes; "
+                         "run the lesson again to rewrite it")
+    return summary
+
 def _spec(name: str, value, rule) -> tuple:
     """A start() rule as helpers.params.validate's spec: str, (kind, low, high) or (choices...)."""
     if rule is str:

@@ -361,16 +361,24 @@ class _Loop:
         self.history, self.bar = history, bar
         self.guard = DivergenceGuard(cap=cap)
         self.pending: dict[str, Tensor | float] = {}
+        self.pending_step = -1
         self.stop_requested = False
 
     def record(self, step: Step, values: dict) -> None:
         self.guard.watch(step.number, **values)  # checks at once on the CPU, without a sync elsewhere
-        self.pending = values
+        self.pending, self.pending_step = values, step.number
         if step.every(step.log_every) or self.stop_requested:
-            self.guard.check()  # the one host sync of the interval
-            numbers = {k: float(v) for k, v in self.pending.items()}
-            self.history.log(step.number, **numbers)
-            self.bar.set_postfix({k: f"{v:.3g}" for k, v in numbers.items()}, refresh=False)
+            self.flush()
+
+    def flush(self) -> None:
+        """Read the last logged numbers back (the one host sync of the interval) into the history."""
+        if not self.pending:
+            return
+        self.guard.check()
+        numbers = {k: float(v) for k, v in self.pending.items()}
+        self.history.log(self.pending_step, **numbers)
+        self.bar.set_postfix({k: f"{v:.3g}" for k, v in numbers.items()}, refresh=False)
+        self.pending = {}
 
     def interrupt(self, signum, frame) -> None:
         if self.stop_requested:
@@ -418,6 +426,7 @@ def steps(total: int, history: History, log_every: int = 100, cap: float | None 
                 history.done = number + 1
                 bar.update(1)
                 if loop.stop_requested:
+                    loop.flush()
                     print(f"Stopped after step {history.done} of {total}: the models and the history keep "
                           "what was trained. Run the cell again to continue.")
                     break

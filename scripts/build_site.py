@@ -10,7 +10,8 @@ Prepares Sphinx sources (MyST-NB, the book theme) in <out>/source, then builds H
   ended; for controls, a note saying what the control does and what its output area showed), links
   to Colab and to the notebooks on GitHub. A lesson with no run yet is rendered from solutions/
   without outputs, and the build says so;
-- the instructors' notes (benchmarks/INSTRUCTORS.md) and the README's Benchmarks section.
+- the instructors' guide (benchmarks/INSTRUCTORS.md), the benchmark results (benchmarks/README.md) and the
+  experiment record (benchmarks/EXPERIMENTS.md).
 
     python scripts/build_site.py                      # reads $GAN_COURSE_RUNS or runs/, writes site/
     python scripts/build_site.py --runs /tmp/runs --out /tmp/site
@@ -21,7 +22,6 @@ import argparse
 import ast
 import copy
 import html
-import json
 import os
 import posixpath
 import re
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.runtime import read_summary
 from make_lessons import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,12 +258,17 @@ def find_lessons(runs: Path) -> list[Lesson]:
         nb = nbformat.read(notebook, as_version=4)
         papermill = nb.metadata.get("papermill", {})
         summary_path = runs / solution.stem / "summary.json"
-        summary = json.loads(summary_path.read_text()) if executed.is_file() and summary_path.is_file() else {}
+        problem = None
+        try:
+            summary = read_summary(summary_path) if executed.is_file() and summary_path.is_file() else {}
+        except ValueError as error:
+            summary, problem = {}, str(error)
+            print(f"{solution.stem}: {problem}")
         exception = papermill.get("exception")
         lessons.append(Lesson(stem=solution.stem, title=lesson_title(nb, str(notebook)), notebook=notebook,
                               executed=executed.is_file(), seconds=papermill.get("duration"),
                               headline=summary.get("headline"), smoke=bool(summary.get("smoke")),
-                              failed="stopped at an error" if exception else None))
+                              failed="stopped at an error" if exception else problem))
     return lessons
 
 
@@ -346,8 +352,9 @@ folded. Open a lesson in Colab (the badge on its page) to run it and to use its 
 
 Run time: the wall-clock time of the run that produced these pages (`make run`; "smoke" marks a
 small run made for testing, whose numbers say little). For teachers: the
-[instructors' notes](benchmarks/INSTRUCTORS.md) (how each lesson's settings were chosen) and the
-[benchmark results](benchmarks/results.md).
+[instructors' guide](benchmarks/INSTRUCTORS.md) (a class plan for each lesson), the
+[benchmark results](benchmarks/results.md) and the [experiment record](benchmarks/EXPERIMENTS.md)
+(what decided each setting).
 
 ```{{toctree}}
 :hidden:
@@ -362,6 +369,7 @@ small run made for testing, whose numbers say little). For teachers: the
 
 benchmarks/INSTRUCTORS
 benchmarks/results
+benchmarks/EXPERIMENTS
 ```
 """
 
@@ -374,7 +382,8 @@ def prepare(runs: Path, source: Path) -> list[Lesson]:
     lessons = find_lessons(runs)
     readme = (ROOT / "README.md").read_text()
     teaches = what_each_teaches(readme)
-    pages = {"README.md": "index.md", "benchmarks/INSTRUCTORS.md": "benchmarks/INSTRUCTORS.md"}
+    pages = {"README.md": "index.md", "benchmarks/INSTRUCTORS.md": "benchmarks/INSTRUCTORS.md",
+             "benchmarks/README.md": "benchmarks/results.md", "benchmarks/EXPERIMENTS.md": "benchmarks/EXPERIMENTS.md"}
     for lesson in lessons:
         pages[f"lessons/{lesson.stem}.ipynb"] = pages[f"solutions/{lesson.stem}.ipynb"] = \
             f"lessons/{lesson.stem}.ipynb"
@@ -393,12 +402,11 @@ def prepare(runs: Path, source: Path) -> list[Lesson]:
         for line in prepare_lesson(lesson, source, docs, pages):
             print(line)
     (source / "index.md").write_text(home_page(lessons, readme, teaches, pages))
-    notes = (ROOT / "benchmarks" / "INSTRUCTORS.md").read_text()
     (source / "benchmarks").mkdir(exist_ok=True)
-    (source / "benchmarks" / "INSTRUCTORS.md").write_text(
-        rewrite_links(notes, "benchmarks/INSTRUCTORS.md", "benchmarks/INSTRUCTORS.md", pages))
-    results = rewrite_links(readme_section(readme, "Benchmarks"), "README.md", "benchmarks/results.md", pages)
-    (source / "benchmarks" / "results.md").write_text(f"# Benchmark results\n\n{results}\n")
+    for name in ("INSTRUCTORS.md", "README.md", "EXPERIMENTS.md"):
+        origin = f"benchmarks/{name}"
+        text = rewrite_links((ROOT / origin).read_text(), origin, pages[origin], pages)
+        (source / pages[origin]).write_text(text)
     return lessons
 
 

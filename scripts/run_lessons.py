@@ -11,7 +11,6 @@ itself writes there; the lesson's runs/NN_topic/summary.json gives the table's m
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -19,9 +18,11 @@ from pathlib import Path
 
 import nbclient.output_widget
 
+from helpers.runtime import read_summary
+
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds to wait for a notebook's kernel to start (papermill's default is 60). A cold kernel on a
-# busy 2-core machine once took longer and failed CI; the tests and the Makefile's nbval run use this too.
+# busy 2-core machine can take longer than that; the notebook tests use this too.
 KERNEL_START_TIMEOUT = 300
 # The kernel's own start-up log (ipykernel 7 warns that a local kernel talks over unencrypted TCP)
 # would break each progress line; cells' errors still come back through papermill.
@@ -54,6 +55,10 @@ def main(argv: list[str]) -> int:
             return 2
     # The lessons write under GAN_COURSE_RUNS (default runs/); the executed notebooks go there too.
     runs = Path(os.environ.setdefault("GAN_COURSE_RUNS", str(ROOT / "runs")))
+    if runs.exists() and not runs.is_dir():
+        print(f"GAN_COURSE_RUNS={str(runs)!r} is a file: the lessons need a folder to write to. "
+              "Set GAN_COURSE_RUNS to a folder, or unset it to use runs/.", file=sys.stderr)
+        return 2
     # The kernel draws with Jupyter's inline backend, as in a student's notebook, so that the executed
     # notebooks keep their figures (the site shows them); the Makefile's MPLBACKEND=Agg would drop them.
     os.environ.pop("MPLBACKEND", None)
@@ -73,7 +78,10 @@ def main(argv: list[str]) -> int:
             status, failed = f"FAILED: {str(error).strip().splitlines()[-1][:120]}", True
         seconds = time.perf_counter() - start
         summary = out_dir / "summary.json"
-        headline = json.loads(summary.read_text()).get("headline", "") if summary.exists() else ""
+        try:
+            headline = str(read_summary(summary).get("headline", "")) if summary.exists() else ""
+        except ValueError as error:
+            headline = f"summary.json unreadable: {error}"
         print(f"{label} {status} in {seconds:.0f} s", flush=True)
         rows.append((nb.stem, seconds, headline if status == "ok" else status))
     width = max(len(r[0]) for r in rows)

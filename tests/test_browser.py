@@ -76,7 +76,10 @@ def lab(tmp_path_factory):
     port, token = free_port(), "gan-course-browser-test"
     env = {**os.environ, "GAN_COURSE_SMOKE": "1", "GAN_COURSE_RUNS": str(home / "runs"),
            "GAN_COURSE_DATA": os.environ.get("GAN_COURSE_DATA", str(ROOT / "data")),
-           "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
+           # `make test` puts Colab's ipywidgets 7.7.1 (.ipywidgets7) first on the path; JupyterLab 4 and its
+           # kernel need the venv's ipywidgets 8, so that folder is left out here.
+           "PYTHONPATH": os.pathsep.join(p for p in (*os.environ.get("PYTHONPATH", "").split(os.pathsep), str(ROOT))
+                                         if p and Path(p).name != ".ipywidgets7")}
     env.pop("MPLBACKEND", None)  # the kernel's inline backend, as in a student's notebook
     # The kernel's ipywidgets (7.7.1 under `make test-widgets7`), in the screenshots' names.
     version = subprocess.run([sys.executable, "-c", "import ipywidgets; print(ipywidgets.__version__)"],

@@ -87,8 +87,8 @@ def test_lesson_layout(path):
     names = {line.split("=")[0].strip() for line in params.splitlines() if "=" in line and not line.startswith("#")}
     assert REQUIRED_PARAMETERS <= names and names & {"EPOCHS", "STEPS"}, \
         f"parameters cell needs EPOCHS or STEPS, BATCH_SIZE and SEED; has {sorted(names)}"
-    assert "GAN_COURSE_SMOKE" in cells[tagged[0] + 1].source or "smoke_mode()" in cells[tagged[0] + 1].source, \
-        "the cell after `parameters` shrinks the run in smoke mode"
+    assert "runtime.start(" in cells[tagged[0] + 1].source and "smoke=" in cells[tagged[0] + 1].source, \
+        "the cell after `parameters` is one helpers.runtime.start(..., smoke=...) call: checks and smoke sizes"
     checks = sum("helpers.checks.check_" in c.source or "checks.check_" in c.source for c in cells)
     assert checks >= 3, f"{path.name} has {checks} check cells; each exercise needs one (at least 3)"
 

@@ -122,6 +122,18 @@ def test_a_lesson_without_a_run_is_named_and_shown_without_outputs(tmp_path, cap
     assert (tmp_path / "source" / "index.md").read_text().count("not run yet") == len(SOLUTIONS)
 
 
+def test_the_benchmark_pages_come_from_the_benchmarks_folder(tmp_path):
+    """benchmarks/README.md becomes the results page, with INSTRUCTORS.md and EXPERIMENTS.md beside it, links
+    between them pointing at site pages."""
+    build_site.prepare(tmp_path / "no-runs", tmp_path / "source")
+    pages = tmp_path / "source" / "benchmarks"
+    results = (pages / "results.md").read_text()
+    assert "bench_01_harmonic.py" in results and "(EXPERIMENTS.md#lesson-08)" in results
+    assert "## Lesson 05" in (pages / "EXPERIMENTS.md").read_text()
+    assert "## Lesson 02" in (pages / "INSTRUCTORS.md").read_text()
+    assert "benchmarks/EXPERIMENTS" in (tmp_path / "source" / "index.md").read_text()
+
+
 # --- the site in a browser ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
