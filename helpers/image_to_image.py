@@ -1,39 +1,39 @@
-"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, and data.
+"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, data, scores.
 
-pix2pix (Isola et al., 2017) learns a mapping from paired examples: a U-Net generator (an
-encoder-decoder whose mirrored layers are joined by skip connections) and a PatchGAN
-discriminator that judges overlapping patches of (input, output) pairs. CycleGAN (Zhu et al.,
-2017) learns two mappings from unpaired sets, tied by cycle consistency.
+pix2pix (Isola et al., 2017) learns a mapping from paired examples with a U-Net generator and a
+PatchGAN discriminator that judges overlapping patches; CycleGAN (Zhu et al., 2017) learns two
+mappings from unpaired sets, tied by cycle consistency.
 
-    generator = UNet(in_channels=3, out_channels=3, features=16, depth=4)     # (N,3,32,32) -> (N,3,32,32)
+    generator = UNet(3, 3, features=16, depth=4, skip_forward=unet_forward)  # (N,3,32,32) -> (N,3,32,32)
     discriminator = PatchGAN(in_channels=6, features=64, layers=3)            # (N,6,256,256) -> (N,1,30,30)
     receptive_field(discriminator.conv_specs())                              # 70: pix2pix's 70×70 patches
-    train, test = photo_pairs("lowres", size=32)                             # low resolution -> photo crops
+    train, test = load_pairs("auto", device)                                 # CMP Facades, or photo crops
     digits = sklearn_digits()                                                 # 1,797 (N,1,28,28) uint8
 
-Data (offline, no download): the colour photos that scikit-image and scikit-learn ship, cut into
-random crops, the bottom quarter of every photo kept apart for evaluation (the input: the same crop
-at 4× lower resolution, or its Canny edges); the 8×8 digits of
-scikit-learn's `load_digits`, upsampled into MNIST's 20×20 box and centred by their centre of mass
-as MNIST's digits are. Online: the CMP Facades pairs from the pix2pix authors' server.
+Offline data: crops of the colour photos that scikit-image and scikit-learn ship (input: the crop
+at 4× lower resolution; the bottom quarter of every photo held out), and scikit-learn's 8×8 digits
+upsampled into MNIST's 20×20 box, centred by their centre of mass as MNIST's are. Online: the CMP
+Facades pairs from the pix2pix authors' server.
 """
 from __future__ import annotations
 
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import skimage.data
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from skimage.feature import canny
 from sklearn.datasets import load_digits, load_sample_image
 from torch import Tensor, nn
 
-from helpers.download import download
+from helpers.classifier import DigitClassifier, classifier_predictions
+from helpers.download import download, online
 from helpers.images import to_uint8
+from helpers.metrics import conditional_accuracy, sharpness
 from helpers.mnist import ImageData
 from helpers.runtime import data_dir
 
@@ -46,16 +46,10 @@ PHOTOS = {
 HELD_OUT_FRACTION = 0.25  # the bottom quarter of every photo: evaluation crops only
 
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
-# No checksum of facades.tar.gz is published by its authors, and this course was built offline:
-# the archive is verified by its structure (the counts below, 256×512 JPEG pairs) until a SHA-256
-# is pinned here on the first online run (print(helpers.download.file_digest(path))).
+# Its authors publish no checksum: the archive is verified by its structure (the counts below,
+# 256×512 JPEG pairs) until a SHA-256 is pinned here (print(helpers.download.file_digest(path))).
 FACADES_SHA256: str | None = None
-FACADES_COUNTS = {"train": 400, "val": 100, "test": 106}
-
-
-def _positive_int(value, name: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+FACADES_COUNTS = {"train": 400, "test": 106}
 
 
 # --- Networks ----------------------------------------------------------------------------------
@@ -63,27 +57,24 @@ def _positive_int(value, name: str) -> None:
 class UNet(nn.Module):
     """pix2pix's U-Net: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1]; H, W divisible by 2**depth.
 
-    `depth` stride-2 convolutions halve the image down to the bottleneck, as many transposed
-    convolutions double it back; decoder layer i receives the encoder's output of the same size,
-    concatenated on the channel axis (the skip connection). skips=False drops them (an
-    encoder-decoder: everything passes through the bottleneck). residual=True (in_channels ==
-    out_channels) predicts a change to the input instead, G(x) = tanh(atanh(0.99·x) + r(x)), r's last
-    layer starting at zero, as super-resolution networks add the missing detail to the enlarged
-    image (Kim et al. 2016).
+    `depth` stride-2 convolutions (`downs`) halve the image down to the bottleneck, as many
+    transposed convolutions (`ups`) double it back; decoder layer i also takes the encoder's output
+    of the same size, concatenated on the channel axis. `skip_forward(unet, x)` runs the layers
+    with those skip connections: the lesson's exercise, passed in. residual=True (in_channels ==
+    out_channels) predicts a change to the input, G(x) = tanh(atanh(0.99·x) + r(x)), r's last layer
+    starting at zero, as super-resolution networks add the missing detail to the enlarged image
+    (Kim et al. 2016).
     """
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 3, features: int = 32, depth: int = 4,
-                 skips: bool = True, residual: bool = False) -> None:
+    def __init__(self, in_channels: int, out_channels: int, features: int, depth: int,
+                 skip_forward: Callable[[nn.Module, Tensor], Tensor], residual: bool = False) -> None:
         super().__init__()
-        for name, value in dict(in_channels=in_channels, out_channels=out_channels, features=features,
-                                depth=depth).items():
-            _positive_int(value, name)
         if depth < 2:
             raise ValueError(f"depth must be at least 2 (one inner layer), got {depth}")
         if residual and in_channels != out_channels:
             raise ValueError(f"residual=True adds the output to the input, so in_channels ({in_channels}) "
                              f"must equal out_channels ({out_channels})")
-        self.depth, self.skips, self.residual = depth, skips, residual
+        self.depth, self.residual, self.skip_forward = depth, residual, skip_forward
         widths = [features * min(2 ** i, 8) for i in range(depth)]         # 32, 64, 128, 256 (capped at 8×)
         self.downs = nn.ModuleList()
         for i, width in enumerate(widths):
@@ -94,7 +85,7 @@ class UNet(nn.Module):
             self.downs.append(nn.Sequential(*layers))
         self.ups = nn.ModuleList()
         for i in reversed(range(depth)):
-            incoming = widths[i] * (1 if i == depth - 1 or not skips else 2)  # upsampled + skip channels
+            incoming = widths[i] * (1 if i == depth - 1 else 2)          # upsampled + skip channels
             if i == 0:
                 last = nn.ConvTranspose2d(incoming, out_channels, 4, 2, 1)                      # (N, out, H, W)
                 if residual:
@@ -109,17 +100,8 @@ class UNet(nn.Module):
         if x.ndim != 4 or x.shape[-1] % 2 ** self.depth or x.shape[-2] % 2 ** self.depth:
             raise ValueError(f"UNet(depth={self.depth}) needs (N, C, H, W) images with H and W divisible by "
                              f"{2 ** self.depth}, got {tuple(x.shape)}")
-        image, skips = x, []
-        for down in self.downs:
-            x = down(x)
-            skips.append(x)
-        skips.pop()                                   # the bottleneck has no mirror
-        for up in self.ups:
-            x = up(x)
-            if skips:
-                skip = skips.pop()
-                x = torch.cat([x, skip], dim=1) if self.skips else x  # (N, 2·w, h, w): the skip connection
-        return torch.tanh(torch.atanh(0.99 * image) + x) if self.residual else x
+        out = self.skip_forward(self, x)
+        return torch.tanh(torch.atanh(0.99 * x) + out) if self.residual else out
 
 
 class ResidualBlock(nn.Module):
@@ -145,8 +127,6 @@ class ResnetGenerator(nn.Module):
 
     def __init__(self, channels: int = 1, features: int = 16, blocks: int = 2) -> None:
         super().__init__()
-        for name, value in dict(channels=channels, features=features, blocks=blocks).items():
-            _positive_int(value, name)
         f = features
         self.net = nn.Sequential(
             nn.Conv2d(channels, f, 3, 1, 1), nn.ReLU(),                     # (N, f, H, W)
@@ -175,9 +155,7 @@ class PatchGAN(nn.Module):
 
     def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
-        for name, value in dict(in_channels=in_channels, features=features, layers=layers).items():
-            _positive_int(value, name)
-        norms = {"batch": nn.BatchNorm2d, "instance": nn.InstanceNorm2d, "none": None}
+        norms = {"batch": nn.BatchNorm2d, "none": None}
         if norm not in norms:
             raise ValueError(f"norm must be one of {sorted(norms)}, got {norm!r}")
         blocks: list[nn.Module] = []
@@ -229,13 +207,9 @@ class ImageBuffer:
     """
 
     def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ValueError(f"size must be an int ≥ 0 (0: no pool), got {size!r}")
         self.size, self.generator, self.images = size, generator, []
 
     def mix(self, fakes: Tensor) -> Tensor:
-        if self.size == 0:
-            return fakes.detach()
         out = []
         for fake in fakes.detach():
             if len(self.images) < self.size:
@@ -254,21 +228,13 @@ class ImageBuffer:
 
 @dataclass
 class PairedImages:
-    """Pairs for pix2pix: inputs (N, Ci, S, S) and targets (N, 3, S, S), uint8, with where they came from."""
+    """Pairs for pix2pix: inputs and targets (N, 3, S, S), uint8, with where they came from."""
     inputs: Tensor
     targets: Tensor
     source: str
 
     def __len__(self) -> int:
         return self.inputs.shape[0]
-
-
-def edge_map(photo: np.ndarray, sigma: float = 2.0) -> np.ndarray:
-    """(H, W, 3) uint8 photo -> (H, W) uint8 edge drawing: white background, black Canny edges."""
-    if not isinstance(photo, np.ndarray) or photo.ndim != 3 or photo.shape[2] != 3:
-        raise ValueError(f"photo must be an (H, W, 3) array, got {getattr(photo, 'shape', type(photo).__name__)}")
-    grey = photo.astype(np.float64).mean(axis=2) / 255.0
-    return np.where(canny(grey, sigma=sigma), 0, 255).astype(np.uint8)
 
 
 def load_photos(scale: float = 1.0) -> dict[str, np.ndarray]:
@@ -286,7 +252,6 @@ def low_resolution(photo: np.ndarray, factor: int = 4) -> np.ndarray:
     and enlarging it back (bicubic): what a camera with `factor`× fewer pixels a side would give."""
     if not isinstance(photo, np.ndarray) or photo.ndim != 3 or photo.shape[2] != 3:
         raise ValueError(f"photo must be an (H, W, 3) array, got {getattr(photo, 'shape', type(photo).__name__)}")
-    _positive_int(factor, "factor")
     height, width = photo.shape[:2]
     if height % factor or width % factor:
         raise ValueError(f"the photo's sides ({height}×{width}) must be multiples of factor {factor}")
@@ -294,22 +259,14 @@ def low_resolution(photo: np.ndarray, factor: int = 4) -> np.ndarray:
     return np.asarray(small.resize((width, height), Image.BICUBIC))
 
 
-TASKS = ("lowres", "edges")
+def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, scale: float = 0.5,
+                factor: int = 4, seed: int = 0) -> tuple[PairedImages, PairedImages]:
+    """(train, test) pairs of input (N, 3, size, size) -> photo (N, 3, size, size), uint8.
 
-
-def photo_pairs(task: str = "lowres", size: int = 32, train_crops: int = 2000, test_crops: int = 200,
-                scale: float = 0.5, factor: int = 4, seed: int = 0) -> tuple[PairedImages, PairedImages]:
-    """(train, test) pairs of input (N, Ci, size, size) -> photo (N, 3, size, size), uint8.
-
-    task "lowres": the input is the crop at `factor`× lower resolution (Ci = 3); "edges": its Canny
-    edge drawing (Ci = 1). Random crops of every photo in PHOTOS (resized by `scale`), mirrored at
-    random; training crops come from the top three quarters of each photo, test crops from the
-    bottom quarter, so that no pixel is in both.
+    The input is the crop at `factor`× lower resolution. Random crops of every photo in PHOTOS
+    (resized by `scale`), mirrored at random; training crops come from the top three quarters of
+    each photo, test crops from the bottom quarter, so that no pixel is in both.
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    for name, value in dict(size=size, train_crops=train_crops, test_crops=test_crops).items():
-        _positive_int(value, name)
     rng = np.random.default_rng(seed)
     photos = load_photos(scale)
     splits = {"train": ([], [], train_crops), "test": ([], [], test_crops)}
@@ -328,12 +285,10 @@ def photo_pairs(task: str = "lowres", size: int = 32, train_crops: int = 2000, t
             if rng.random() < 0.5:
                 crop = crop[:, ::-1]
             crop = np.ascontiguousarray(crop)
-            made = low_resolution(crop, factor).transpose(2, 0, 1) if task == "lowres" else edge_map(crop)[None]
-            inputs.append(made)
+            inputs.append(low_resolution(crop, factor).transpose(2, 0, 1))
             targets.append(crop.transpose(2, 0, 1))
-    what = f"{factor}× lower resolution" if task == "lowres" else "Canny edges"
-    source = (f"{what} -> photo: random {size}×{size} crops of {len(photos)} scikit-image / scikit-learn "
-              f"photos (bottom quarter of each held out)")
+    source = (f"{factor}× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
+              f"scikit-image / scikit-learn photos (bottom quarter of each held out)")
     return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),
                               torch.from_numpy(np.ascontiguousarray(np.stack(t))), source)
                  for i, t, _ in splits.values())
@@ -359,9 +314,8 @@ def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
     """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8.
 
     Downloads facades.tar.gz (about 30 MB) from the pix2pix authors' server into data/ once
-    (resumed if cut), checks it (SHA-256 when pinned, else 400/100/106 512×256 pairs), unpacks it.
+    (resumed if cut), checks it (SHA-256 when pinned, else 400 and 106 512×256 pairs), unpacks it.
     """
-    _positive_int(size, "size")
     archive = data_dir() / "facades.tar.gz"
     root = data_dir() / "facades"
     if not all((root / split).is_dir() for split in ("train", "test")):
@@ -372,6 +326,46 @@ def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
             else:
                 tar.extractall(data_dir())
     return _facades_split(root, "train", size), _facades_split(root, "test", size)
+
+
+def load_pairs(choice: str, device: torch.device, seed: int = 0) -> tuple[PairedImages, PairedImages]:
+    """The lesson's (train, test) pairs: CMP Facades at 128 px for choice "facades" (or "auto" on a GPU when
+    its server answers), else the offline 32 px photo crops, saying so when Facades fails to load."""
+    if choice == "facades" or (choice == "auto" and device.type == "cuda" and online(FACADES_URL)):
+        try:
+            return load_facades(size=128)
+        except (ConnectionError, OSError, ValueError) as error:
+            print(f"CMP Facades is not available ({str(error)[:120]}): using the offline photo crops instead.")
+    return photo_pairs(size=32, scale=0.5, seed=seed)
+
+
+# --- Evaluation ------------------------------------------------------------------------------------
+
+def translate(generator: nn.Module, inputs: Tensor, chunk: int = 100) -> Tensor:
+    """(N, C, H, W) -> the generator's (N, C', H, W) outputs, in chunks, in eval mode (then its mode back), no grad."""
+    was_training = generator.training
+    with torch.no_grad():
+        outputs = torch.cat([generator.eval()(part) for part in inputs.split(chunk)])
+    generator.train(was_training)
+    return outputs
+
+
+def paired_scores(outputs: Tensor, targets: Tensor) -> dict[str, float]:
+    """Held-out outputs and targets (N, 3, H, W) in [-1, 1] -> {"l1", "psnr" (dB, peak-to-peak 2), "sharpness"
+    (the outputs' over the targets', 1 = as sharp as the real images)}."""
+    squared = (outputs - targets).pow(2).flatten(1).mean(1)                         # (N,)
+    return {"l1": (outputs - targets).abs().mean().item(),
+            "psnr": (10 * torch.log10(4 / squared.clamp_min(1e-10))).mean().item(),
+            "sharpness": sharpness(outputs) / sharpness(targets)}
+
+
+def print_per_digit(classifier: DigitClassifier, labels: Tensor, rows: dict[str, Tensor]) -> None:
+    """{name: (N, 1, 28, 28) digits} and their true labels (N,) -> one line per name: the share the classifier
+    reads as the true label, digit by digit."""
+    print(f"{'read correctly, by true digit':<34}" + "".join(f"{d:>6}" for d in range(10)))
+    for name, images in rows.items():
+        _, by_digit = conditional_accuracy(labels, classifier_predictions(classifier, images))
+        print(f"{name:<34}" + "".join(f"{share:>6.0%}" for share in by_digit.tolist()))
 
 
 # --- Data: scikit-learn's 8×8 digits in MNIST's frame ---------------------------------------------
@@ -395,7 +389,7 @@ def centre_of_mass_shift(images: Tensor) -> Tensor:
     return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
 
 
-DIGIT_MODES = ("bilinear", "bicubic", "nearest")
+DIGIT_MODES = ("bilinear", "bicubic")
 
 
 def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> ImageData:
@@ -405,10 +399,8 @@ def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: st
 
     MNIST's recipe (LeCun et al. 1998): each digit fills a 20×20 box and is placed so that its
     centre of mass is the image's centre (centre="mass"); centre="box" centres the box instead.
-    mode: the interpolation that enlarges the 8×8 grid ("bilinear", "bicubic", "nearest").
+    mode: the interpolation that enlarges the 8×8 grid ("bilinear" or "bicubic").
     """
-    _positive_int(box, "box")
-    _positive_int(size, "size")
     if box > size:
         raise ValueError(f"box ({box}) must fit in the image (size {size})")
     if centre not in ("mass", "box"):
@@ -417,8 +409,7 @@ def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: st
         raise ValueError(f"mode must be one of {DIGIT_MODES} (the upsampling's interpolation), got {mode!r}")
     digits = load_digits()
     small = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0      # (1797, 1, 8, 8) in [0, 1]
-    options = {} if mode == "nearest" else {"align_corners": False}
-    big = F.interpolate(small, size=(box, box), mode=mode, **options).clamp(0, 1)    # (1797, 1, box, box)
+    big = F.interpolate(small, size=(box, box), mode=mode, align_corners=False).clamp(0, 1)    # (1797, 1, box, box)
     images = torch.zeros(len(small), 1, size, size)
     offset = (size - box) // 2
     images[:, :, offset:offset + box, offset:offset + box] = big

@@ -1,85 +1,112 @@
 """Lesson 08: the U-Net (shapes, the skip connections at work), the PatchGAN (output size, receptive
 field against hand-computed values), CycleGAN's generator and fake pool, the paired crops (held-out
-part disjoint), the digits in MNIST's frame, bad input, and the checks that explain wrong answers."""
+part disjoint), the digits in MNIST's frame, the evaluation helpers, bad input, the checks that explain
+wrong answers, and the lesson's two training loops continuing after an interrupt."""
 from __future__ import annotations
 
+import copy
+import os
+import signal
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from IPython.core.inputtransformer2 import TransformerManager
 from PIL import Image
 
 from helpers import image_to_image as i2i
 from helpers.checks import CheckFailed, lesson08
+from helpers.params import ParameterError
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "08_image_to_image.ipynb"
 
 
 # --- the U-Net ---------------------------------------------------------------------------------
 
+def skip_forward(unet, x):
+    """The lesson's exercise, as a test fixture: UNet runs whatever function it is given."""
+    skips = []
+    for down in unet.downs:
+        x = down(x)
+        skips.append(x)
+    skips.pop()
+    for up in unet.ups:
+        x = up(x)
+        if skips:
+            x = torch.cat([x, skips.pop()], dim=1)
+    return x
+
+
 def test_unet_shapes():
     torch.manual_seed(0)
-    unet = i2i.UNet(in_channels=1, out_channels=3, features=4, depth=4)
+    unet = i2i.UNet(in_channels=1, out_channels=3, features=4, depth=4, skip_forward=skip_forward)
     out = unet(torch.rand(2, 1, 32, 32) * 2 - 1)
     assert out.shape == (2, 3, 32, 32) and out.min() >= -1 and out.max() <= 1
 
 
-def test_unet_joins_each_decoder_layer_to_the_encoder_output_of_its_size():
-    """With skips the decoder layers after the first take twice the channels, and forward concatenates
-    depth − 1 pairs of equal-sized tensors."""
+def test_unet_runs_the_function_it_is_given_and_makes_room_for_the_skips():
+    """The decoder layers after the first take twice the channels; forward runs skip_forward, which
+    concatenates depth − 1 pairs of equal-sized tensors."""
     torch.manual_seed(0)
-    with_skips = i2i.UNet(1, 1, features=4, depth=3, skips=True).eval()
-    without = i2i.UNet(1, 1, features=4, depth=3, skips=False)
-    assert with_skips.ups[1][0].in_channels == 2 * without.ups[1][0].in_channels
-    captured = {}
+    calls = []
+
+    def spy(unet, x):
+        calls.append(x.shape)
+        return skip_forward(unet, x)
+
+    unet = i2i.UNet(1, 1, features=4, depth=3, skip_forward=spy).eval()
+    assert [up[0].in_channels for up in unet.ups] == [16, 16, 8]   # bottleneck 16; then 8 + 8 and 4 + 4
+    captured = []
     original = torch.cat
 
-    def spy(tensors, dim=0):
-        captured.setdefault("calls", []).append([t.shape for t in tensors])
+    def cat_spy(tensors, dim=0):
+        captured.append([t.shape for t in tensors])
         return original(tensors, dim=dim)
 
-    torch.cat = spy
+    torch.cat = cat_spy
     try:
-        with_skips(torch.zeros(1, 1, 16, 16))
+        with torch.no_grad():
+            unet(torch.zeros(1, 1, 16, 16))
     finally:
         torch.cat = original
-    assert len(captured["calls"]) == 2 and all(a == b for a, b in captured["calls"])  # depth − 1 joins of equal size
+    assert calls == [(1, 1, 16, 16)]
+    assert len(captured) == 2 and all(a == b for a, b in captured)  # depth − 1 joins of equal size
 
 
-def test_unet_without_skips_sends_everything_through_the_bottleneck():
+def test_unet_skips_carry_detail_past_a_zeroed_bottleneck():
     torch.manual_seed(0)
-    unet = i2i.UNet(1, 1, features=4, depth=3, skips=False).eval()
-    x = torch.rand(1, 1, 16, 16) * 2 - 1
-    with torch.no_grad():
-        reference = unet(x)
-        handle = unet.downs[-1].register_forward_hook(lambda module, inputs, output: output * 0)
-        cut = unet(x)                      # bottleneck zeroed: the input no longer matters
-        handle.remove()
-        other = unet(torch.rand(1, 1, 16, 16))
-    assert not torch.allclose(reference, other)
-    skipped = i2i.UNet(1, 1, features=4, depth=3, skips=True).eval()
-    with torch.no_grad():
-        handle = skipped.downs[-1].register_forward_hook(lambda module, inputs, output: output * 0)
-        a, b = skipped(x), skipped(torch.rand(1, 1, 16, 16))
-        handle.remove()
-    assert not torch.allclose(a, b)        # with skips, detail still reaches the output
+    unet = i2i.UNet(1, 1, features=4, depth=3, skip_forward=skip_forward).eval()
     with torch.no_grad():
         handle = unet.downs[-1].register_forward_hook(lambda module, inputs, output: output * 0)
-        assert torch.allclose(cut, unet(torch.rand(1, 1, 16, 16)))
+        a, b = unet(torch.rand(1, 1, 16, 16) * 2 - 1), unet(torch.rand(1, 1, 16, 16) * 2 - 1)
         handle.remove()
+    assert not torch.allclose(a, b)        # with the bottleneck cut, detail still reaches the output
+
+
+def test_residual_unet_starts_as_the_identity():
+    torch.manual_seed(0)
+    unet = i2i.UNet(3, 3, features=4, depth=3, skip_forward=skip_forward, residual=True)
+    x = torch.rand(2, 3, 16, 16) * 1.8 - 0.9
+    with torch.no_grad():
+        assert torch.allclose(unet(x), x, atol=0.02)
 
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"depth": 1}, "depth must be at least 2"),
-    ({"features": 0}, "features must be a positive int, got 0"),
-    ({"in_channels": 1.5}, "in_channels must be a positive int, got 1.5"),
+    ({"residual": True}, r"in_channels \(1\) must equal out_channels \(3\)"),
 ])
 def test_unet_rejects_bad_sizes(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        i2i.UNet(**kwargs)
+        i2i.UNet(**{"in_channels": 1, "out_channels": 3, "features": 4, "depth": 3,
+                    "skip_forward": skip_forward, **kwargs})
 
 
 def test_unet_names_the_size_it_needs():
     with pytest.raises(ValueError, match=r"divisible by 16, got \(1, 1, 28, 28\)"):
-        i2i.UNet(1, 3, 4, depth=4)(torch.zeros(1, 1, 28, 28))
+        i2i.UNet(1, 3, 4, depth=4, skip_forward=skip_forward)(torch.zeros(1, 1, 28, 28))
 
 
 # --- the PatchGAN and its receptive field ---------------------------------------------------------
@@ -144,9 +171,6 @@ def test_image_buffer_fills_then_swaps_about_half():
     swapped = (out != new).sum().item()
     assert 150 < swapped < 250 and out.shape == new.shape     # about half are replaced by an older fake
     assert set(out.flatten().tolist()) <= set(range(4)) | set(range(100, 500))
-    assert torch.equal(i2i.ImageBuffer(0).mix(first), first)
-    with pytest.raises(ValueError, match="size must be an int"):
-        i2i.ImageBuffer(-1)
 
 
 # --- the data -------------------------------------------------------------------------------------
@@ -156,7 +180,7 @@ def test_photo_pairs_shapes_and_a_disjoint_held_out_part(monkeypatch):
     photos = {"a": rng.integers(0, 256, (64, 48, 3), dtype=np.uint8),
               "b": rng.integers(0, 256, (80, 40, 3), dtype=np.uint8)}
     monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
-    train, test = i2i.photo_pairs("lowres", size=16, train_crops=40, test_crops=10, seed=0)
+    train, test = i2i.photo_pairs(size=16, train_crops=40, test_crops=10, seed=0)
     assert train.inputs.shape == (40, 3, 16, 16) and train.targets.shape == (40, 3, 16, 16)
     assert test.inputs.dtype == torch.uint8 and len(test) == 10
 
@@ -177,16 +201,28 @@ def test_photo_pairs_shapes_and_a_disjoint_held_out_part(monkeypatch):
     assert test_rows and train_rows and not train_rows & test_rows   # no pixel row in both
 
 
-def test_photo_pairs_edges_task_and_bad_input(monkeypatch):
+def test_photo_pairs_refuse_crops_that_do_not_fit(monkeypatch):
     photos = {"a": np.full((64, 64, 3), 128, dtype=np.uint8)}
-    photos["a"][:, 32:] = 255
     monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
-    train, _ = i2i.photo_pairs("edges", size=16, train_crops=3, test_crops=1)
-    assert train.inputs.shape == (3, 1, 16, 16)
-    with pytest.raises(ValueError, match="task must be one of"):
-        i2i.photo_pairs("colour")
     with pytest.raises(ValueError, match="do not fit the test part"):
-        i2i.photo_pairs("lowres", size=32, train_crops=1, test_crops=1)
+        i2i.photo_pairs(size=32, train_crops=1, test_crops=1)
+
+
+def test_load_pairs_falls_back_to_the_photo_crops_and_says_why(monkeypatch, capsys):
+    photos = {"a": np.random.default_rng(0).integers(0, 256, (128, 64, 3), dtype=np.uint8)}
+    monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
+
+    def unreachable(size):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(i2i, "load_facades", unreachable)
+    monkeypatch.setattr(i2i, "online", lambda url: pytest.fail("'photos' must not look for the server"))
+    train, test = i2i.load_pairs("photos", torch.device("cpu"))
+    assert train.inputs.shape[1:] == (3, 32, 32) and "lower resolution" in train.source
+    assert capsys.readouterr().out == ""
+    train, _ = i2i.load_pairs("facades", torch.device("cpu"))
+    assert "lower resolution" in train.source
+    assert "CMP Facades is not available (no route to host)" in capsys.readouterr().out
 
 
 def test_low_resolution_loses_detail_and_checks_its_input():
@@ -218,17 +254,14 @@ def test_sklearn_digits_in_mnist_frame():
 
 
 def test_sklearn_digits_interpolation_modes():
-    """bilinear (the lesson's domain A), bicubic (its comparison baseline) and nearest enlarge the same
-    8×8 grid differently; nearest keeps scikit-learn's 17 grey levels; another mode is named and refused."""
+    """bilinear (the lesson's domain A) and bicubic (its comparison baseline) enlarge the same 8×8 grid
+    differently; another mode is named and refused."""
     bilinear, bicubic = i2i.sklearn_digits(centre="box"), i2i.sklearn_digits(centre="box", mode="bicubic")
-    nearest = i2i.sklearn_digits(centre="box", mode="nearest")
-    assert bicubic.images.shape == nearest.images.shape == (1797, 1, 28, 28)
-    assert torch.equal(bilinear.labels, bicubic.labels)
-    assert not torch.equal(bilinear.images, bicubic.images) and not torch.equal(bilinear.images, nearest.images)
-    assert len(torch.unique(nearest.images)) <= 17 < len(torch.unique(bicubic.images))
+    assert bicubic.images.shape == (1797, 1, 28, 28)
+    assert torch.equal(bilinear.labels, bicubic.labels) and not torch.equal(bilinear.images, bicubic.images)
     assert "bicubic" in bicubic.source
     with pytest.raises(ValueError, match="mode must be one of"):
-        i2i.sklearn_digits(mode="area")
+        i2i.sklearn_digits(mode="nearest")
 
 
 def test_centre_of_mass_shift_moves_a_dot_to_the_centre():
@@ -266,19 +299,6 @@ def test_check_cycle_loss(wrong, hint, capsys):
         lesson08.check_cycle_loss(wrong)
 
 
-def good_unet(unet, x):
-    skips = []
-    for down in unet.downs:
-        x = down(x)
-        skips.append(x)
-    skips.pop()
-    for up in unet.ups:
-        x = up(x)
-        if skips:
-            x = torch.cat([x, skips.pop()], dim=1)
-    return x
-
-
 def no_skips(unet, x):
     for layer in [*unet.downs, *unet.ups]:
         x = layer(x)
@@ -314,9 +334,10 @@ def skip_first(unet, x):
 
 @pytest.mark.parametrize("wrong, hint", [(no_skips, "concatenated on the channel axis"),
                                          (shallow_first, "deepest skip first"),
-                                         (skip_first, "upsampled first")])
+                                         (skip_first, "upsampled first"),
+                                         (lambda unet, x: unet(x), "calls unet\\(x\\), the finished model")])
 def test_check_unet_forward(wrong, hint, capsys):
-    lesson08.check_unet_forward(good_unet)
+    lesson08.check_unet_forward(skip_forward)
     assert "✅" in capsys.readouterr().out
     with pytest.raises(CheckFailed, match=hint):
         lesson08.check_unet_forward(wrong)
@@ -380,3 +401,134 @@ def test_facades_split_checks_count_and_size_and_splits_photo_from_labels(tmp_pa
     Image.fromarray(np.zeros((256, 256, 3), dtype=np.uint8)).save(train / "1.jpg")
     with pytest.raises(ValueError, match="expected 512×256"):
         i2i._facades_split(tmp_path, "train", 64)
+
+
+# --- evaluation helpers -------------------------------------------------------------------------------
+
+def test_translate_works_in_chunks_in_eval_mode_and_gives_the_mode_back():
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            seen.append((len(x), self.training, torch.is_grad_enabled()))
+            return x * 2
+
+    model = Recorder().train()
+    out = i2i.translate(model, torch.ones(5, 1, 2, 2), chunk=2)
+    assert torch.equal(out, torch.full((5, 1, 2, 2), 2.0))
+    assert seen == [(2, False, False), (2, False, False), (1, False, False)] and model.training
+
+
+def test_paired_scores_against_hand_computed_values():
+    targets = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(0)) - 0.5     # in [-0.5, 0.5]
+    shifted = i2i.paired_scores(targets + 0.5, targets)          # every pixel 0.5 off, the same edges
+    assert shifted["l1"] == pytest.approx(0.5) and shifted["sharpness"] == pytest.approx(1.0)
+    assert shifted["psnr"] == pytest.approx(10 * np.log10(4 / 0.25))   # peak-to-peak 2, MSE 0.25: 12.04 dB
+    assert i2i.paired_scores(targets * 0.5, targets)["sharpness"] == pytest.approx(0.5)   # half the contrast
+
+
+def test_print_per_digit_reads_each_true_digit(capsys):
+    class ReadsTopLeft(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.config = {"channels": 1}
+            self.unused = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, images):
+            return F.one_hot(((images[:, 0, 0, 0] + 1) * 5).round().long().clamp(0, 9), 10).float()
+
+    labels = torch.arange(10).repeat(2)
+    images = -torch.ones(20, 1, 28, 28)
+    images[:, 0, 0, 0] = labels.float() / 5 - 1
+    images[labels == 3, 0, 0, 0] = 0.6                         # every 3 reads as an 8
+    i2i.print_per_digit(ReadsTopLeft(), labels, {"as drawn": images})
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:2] == ["as", "drawn"] and row[2:] == ["100%"] * 3 + ["0%"] + ["100%"] * 6
+
+
+# --- the lesson's cells: a bad batch size stops at start(); Ctrl-C, then a re-run, continues -----------
+
+def run_cells(ids: list[str], namespace: dict) -> dict:
+    """Execute the solution's code cells named by id, in order, in `namespace` (as benchmarks/inprocess.py does)."""
+    cells = {cell.get("id"): cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells}
+    transform = TransformerManager().transform_cell
+    for cell_id in ids:
+        exec(compile(transform(cells[cell_id].source), f"{NOTEBOOK} [{cell_id}]", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture
+def smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+def test_a_cycle_batch_larger_than_the_digits_stops_at_start(smoke):
+    namespace = run_cells(["i2i-setup", "i2i-parameters"], {"__name__": "__main__"})
+    namespace["CYCLE_BATCH_SIZE"] = 1798
+    with pytest.raises(ParameterError, match=r"CYCLE_BATCH_SIZE = 1798 is not allowed: .*\[1, 1797\]"):
+        run_cells(["i2i-start"], namespace)
+
+
+def interrupt_on_call(function, call):
+    """`function`, wrapped to send this process a SIGINT (Ctrl-C) during its `call`-th call."""
+    calls = []
+
+    def wrapped(*args):
+        calls.append(1)
+        if len(calls) == call:
+            os.kill(os.getpid(), signal.SIGINT)
+        return function(*args)
+    return wrapped
+
+
+def continues_after_an_interrupt(namespace, runs_name, build, loop_id, stop_first_run, total):
+    """Train a reference run straight through; then interrupt the lesson's first run at step 2, check the
+    loop stopped there (the second run not started), run the loop cell again and check both runs finished
+    on the same models and optimizers, the first one ending with the reference's weights."""
+    runs = namespace[runs_name]
+    first_name, first = next(iter(runs.items()))
+    namespace[runs_name] = {first_name: build()}
+    run_cells([loop_id], namespace)
+    straight = vars(namespace[runs_name][first_name])
+    reference = {key: copy.deepcopy(value.state_dict()) for key, value in straight.items()
+                 if isinstance(value, torch.nn.Module)}
+    namespace[runs_name] = runs
+    parts = {name: dict(vars(run)) for name, run in runs.items()}
+    stop_first_run(first)
+    run_cells([loop_id], namespace)
+    assert first.history.done == 2, "Ctrl-C during step 2 should stop the loop after that step"
+    assert all(run.history.done == 0 for run in list(runs.values())[1:]), "the next run started after Ctrl-C"
+    run_cells([loop_id], namespace)
+    for name, run in runs.items():
+        assert run.history.done == total, f"{name}: {run.history.done} of {total} steps after the re-run"
+        assert all(vars(run)[key] is value for key, value in parts[name].items()), f"{name} was rebuilt"
+    for key, state in reference.items():
+        for label, got in getattr(first, key).state_dict().items():
+            assert torch.allclose(got, state[label], atol=1e-6), f"{key}.{label} differs from a run without a stop"
+    optimizer_steps = {int(state["step"]) for state in first.g_optimizer.state.values()}
+    assert optimizer_steps == {total}, f"Adam counted {optimizer_steps} steps, not {total}: re-initialised?"
+
+
+def test_cyclegan_loop_continues_after_an_interrupt(smoke):
+    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-digit-data", "i2i-ex-cycle-code",
+                           "i2i-build-cycle"], {"__name__": "__main__"})
+    cycle_loss = namespace["cycle_loss"]
+
+    def stop_first_run(run):
+        namespace["cycle_loss"] = interrupt_on_call(cycle_loss, 2)   # only the first run has a cycle loss
+
+    continues_after_an_interrupt(namespace, "cyclegan_runs", lambda: namespace["build_cyclegan"](
+        namespace["CYCLE_WEIGHT"]), "i2i-cycle-loop", stop_first_run, namespace["CYCLE_STEPS"])
+
+
+def test_pix2pix_loop_continues_after_an_interrupt(smoke):
+    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-paired-data", "i2i-ex-unet",
+                           "i2i-ex-patch", "i2i-check-patch", "i2i-build-pix2pix"], {"__name__": "__main__"})
+
+    def stop_first_run(run):
+        run.generator.skip_forward = interrupt_on_call(run.generator.skip_forward, 2)
+
+    continues_after_an_interrupt(namespace, "pix2pix_runs", lambda: namespace["build_pix2pix"](use_gan=False),
+                                 "i2i-pix2pix-loop", stop_first_run, namespace["STEPS"])

@@ -74,13 +74,32 @@ def check_cycle_loss(cycle_loss: Callable) -> None:
          "F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b).")
 
 
+def _unet_reference(unet: nn.Module, x: Tensor) -> Tensor:
+    """The encoder's outputs kept, the bottleneck's dropped; each decoder output but the last joined to its mirror."""
+    skips = []
+    for down in unet.downs:
+        x = down(x)
+        skips.append(x)
+    skips.pop()
+    for up in unet.ups:
+        x = up(x)
+        if skips:
+            x = torch.cat([x, skips.pop()], dim=1)
+    return x
+
+
+def _calls_the_model(unet: nn.Module, x: Tensor) -> Tensor:
+    fail("unet_forward calls unet(x), the finished model: the exercise is to write that forward pass.",
+         "run the layers one by one: every layer of unet.downs, then every layer of unet.ups, with the skips.")
+
+
 def check_unet_forward(unet_forward: Callable) -> None:
     """Lesson 08: the U-Net's forward pass, each decoder output joined to its mirror encoder output."""
     torch.manual_seed(0)
-    unet = image_to_image.UNet(in_channels=1, out_channels=3, features=4, depth=3).eval()
+    unet = image_to_image.UNet(1, 3, features=4, depth=3, skip_forward=_calls_the_model).eval()
     x = torch.rand(2, 1, 16, 16) * 2 - 1
     with torch.no_grad():
-        expected = unet(x)
+        expected = _unet_reference(unet, x)
         try:
             got = call_exercise(unet_forward, unet, x, name="unet_forward")
         except RuntimeError as error:
@@ -97,12 +116,12 @@ def check_unet_forward(unet_forward: Callable) -> None:
              "run every layer of unet.downs, then every layer of unet.ups, joining a skip after each "
              "but the last.")
     if torch.allclose(got, expected, atol=1e-5):
-        passed(f"unet_forward matches UNet: {tuple(x.shape)} -> {tuple(got.shape)}, with "
+        passed(f"unet_forward joins the skips right: {tuple(x.shape)} -> {tuple(got.shape)}, with "
                f"{unet.depth - 1} skip connections.")
         return
     fail("the output has the right shape but different values.",
          "join each upsampled output to the encoder output of the same size in the order "
-         "torch.cat([x, skip], dim=1) (upsampled first, as UNet does), the deepest skip first.")
+         "torch.cat([x, skip], dim=1) (upsampled first), the deepest skip first.")
 
 
 def check_patch_output_size(patch_output_size: Callable) -> None:
