@@ -412,10 +412,13 @@ def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int
 
 @torch.no_grad()
 def generate(generator: nn.Module, *inputs: Tensor) -> Tensor:
-    """generator(*inputs) in eval mode (BatchNorm uses its running statistics), no gradients; G is left in train mode."""
+    """generator(*inputs) in eval mode (BatchNorm uses its running statistics), without gradients.
+
+    The generator is put back in the mode it was in."""
+    training = generator.training
     generator.eval()
     images = generator(*inputs)
-    generator.train()
+    generator.train(training)
     return images
 
 

@@ -107,6 +107,8 @@ def test_generate_samples_in_eval_mode_without_gradients_and_leaves_train_mode()
     assert torch.allclose(images, g(noise, category, continuous))   # eval mode: running statistics
     g.train()
     assert not torch.allclose(images, g(noise, category, continuous))
+    models.generate(g.eval(), noise, category, continuous)
+    assert not g.training                          # put back in the mode it was in
 
 
 def test_code_grid_rows_are_codes_with_the_same_latent_in_each_column():
