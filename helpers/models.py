@@ -408,3 +408,40 @@ def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int
     category = torch.randint(0, num_categories, (batch_size,), generator=generator)
     continuous = torch.rand(batch_size, num_continuous, generator=generator) * 2 - 1
     return noise.to(device), category.to(device), continuous.to(device)
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, *inputs: Tensor) -> Tensor:
+    """generator(*inputs) in eval mode (BatchNorm uses its running statistics), without gradients.
+
+    The generator is put back in the mode it was in."""
+    training = generator.training
+    generator.eval()
+    images = generator(*inputs)
+    generator.train(training)
+    return images
+
+
+def _info_latent(generator: InfoGenerator, n: int, seed: int) -> tuple[Tensor, Tensor]:
+    """Noise (n, noise_dim) and continuous codes (n, num_continuous) drawn from `seed`, on G's device."""
+    noise, _, continuous = sample_info_latent(n, generator.noise_dim, generator.num_categories,
+                                              generator.num_continuous, generator=torch.Generator().manual_seed(seed))
+    device = next(generator.parameters()).device
+    return noise.to(device), continuous.to(device)
+
+
+def code_grid(generator: InfoGenerator, per_code: int = 10, seed: int = 0) -> Tensor:
+    """(K * per_code, C, H, W): row k = categorical code k, the same noise and continuous codes in every row."""
+    noise, continuous = _info_latent(generator, per_code, seed)
+    k = generator.num_categories
+    codes = torch.arange(k, device=noise.device).repeat_interleave(per_code)
+    return generate(generator, noise.repeat(k, 1), codes, continuous.repeat(k, 1))
+
+
+def traversal(generator: InfoGenerator, code_index: int, category: int, seed: int, steps: int = 9) -> Tensor:
+    """(steps, C, H, W): continuous code `code_index` swept from -2 to 2; noise, category and other codes fixed."""
+    noise, continuous = _info_latent(generator, 1, seed)
+    continuous = continuous.repeat(steps, 1)
+    continuous[:, code_index] = torch.linspace(-2, 2, steps, device=noise.device)
+    categories = torch.full((steps,), category, device=noise.device, dtype=torch.long)
+    return generate(generator, noise.repeat(steps, 1), categories, continuous)

@@ -273,46 +273,6 @@ def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str]
     return Controls(widget=box, controls=named, output=output)
 
 
-# --- Lesson 06: controlling what a GAN makes (pick a class or a code, slide the continuous codes) ---
-
-def code_explorer(render: Callable[[int, list[float]], None], num_choices: int = 10,
-                  choice_label: str = "class", slider_names: Sequence[str] = (),
-                  slider_range: tuple[float, float] = (-2.0, 2.0), step: float = 0.1,
-                  choice: int = 0) -> Controls:
-    """A picker "choice" for a class (or categorical code) and one slider per continuous code (by its name).
-
-    Every change calls render(choice, [slider values]) in the output area, which should draw a
-    row of images.
-    """
-    if not isinstance(num_choices, int) or num_choices <= 0:
-        raise ValueError(f"num_choices must be a positive int, got {num_choices!r}")
-    if not 0 <= choice < num_choices:
-        raise ValueError(f"choice must be in 0..{num_choices - 1}, got {choice}")
-    low, high = slider_range
-    if not high > low:
-        raise ValueError(f"slider_range must be (low, high) with high > low, got {slider_range}")
-    if "choice" in slider_names:
-        raise ValueError(f"'choice' names the picker; rename that slider "
-                         f"(got slider_names={list(slider_names)})")
-    picker = ipywidgets.ToggleButtons(options=list(range(num_choices)), value=choice,
-                                      description=choice_label, style={**LABEL, "button_width": "32px"})
-    sliders = {name: ipywidgets.FloatSlider(value=min(max(0.0, low), high), min=low, max=high, step=step,
-                                            description=name, continuous_update=False, style=LABEL)
-               for name in slider_names}
-    output = ipywidgets.Output()
-
-    def redraw(_change=None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            render(int(picker.value), [float(s.value) for s in sliders.values()])
-
-    for control in (picker, *sliders.values()):
-        control.observe(redraw, names="value")
-    redraw()
-    return Controls(widget=ipywidgets.VBox([picker, *sliders.values(), output]),
-                    controls={"choice": picker, **sliders}, output=output)
-
-
 # --- Lesson 07: VAE versus GAN (pick one of a few trained models) ---------------------------------
 
 def option_slider(draw: Callable[[object], None], options: Sequence, value=None,

@@ -1,14 +1,29 @@
-"""Lesson 06 helpers: conditional and InfoGAN models, the mutual-information loss, code accuracy, checks."""
+"""Lesson 06: conditional and InfoGAN models and their sampling, the consistency loss, code accuracy,
+checks, the lesson's training loops (an interrupt, then a re-run, continues) and its benchmark."""
 from __future__ import annotations
 
+import os
+import signal
+import sys
+from pathlib import Path
+
+import nbformat
 import pytest
 import torch
 from torch.nn import functional as F
 
-from helpers import augment, losses, metrics, models, widgets
-
+from helpers import augment, losses, metrics, models
+from helpers.checkpoints import read_checkpoint
 from helpers.checks import lesson06
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
+sys.path.insert(0, str(ROOT / "benchmarks"))
 SMALL = dict(hidden_dim=16, image_shape=(1, 8, 8))
+
+
+def reference_mutual_information_loss(category_logits, category, continuous_pred, continuous, continuous_weight):
+    return F.cross_entropy(category_logits, category) + continuous_weight * F.mse_loss(continuous_pred, continuous)
 
 
 # --- models ---------------------------------------------------------------------------------
@@ -79,29 +94,45 @@ def test_info_generator_feeds_a_one_hot_category():
         g(torch.randn(2, 3), torch.tensor([0, 4]), torch.zeros(2, 2))
 
 
-# --- loss -----------------------------------------------------------------------------------
+# --- sampling -------------------------------------------------------------------------------
 
-def test_mutual_information_loss_hand_value():
-    logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
-    category = torch.tensor([0, 1])
-    pred, target = torch.tensor([[0.5], [0.0]]), torch.tensor([[0.0], [1.0]])
-    ce = (torch.log(torch.tensor(2.0)) + (torch.log(1 + torch.exp(torch.tensor(2.0))))) / 2
-    mse = (0.25 + 1.0) / 2
-    got = losses.mutual_information_loss(logits, category, pred, target, continuous_weight=0.1)
-    assert torch.isclose(got, ce + 0.1 * mse)
-    assert torch.isclose(got, F.cross_entropy(logits, category) + 0.1 * F.mse_loss(pred, target))
+def test_generate_samples_in_eval_mode_without_gradients_and_leaves_train_mode():
+    torch.manual_seed(0)
+    g = models.InfoGenerator(noise_dim=3, num_categories=4, num_continuous=2, **SMALL)
+    noise, category, continuous = models.sample_info_latent(5, 3, 4, 2)
+    g(noise, category, continuous)                 # one training-mode pass: BatchNorm's statistics move
+    images = models.generate(g, noise, category, continuous)
+    assert g.training and not images.requires_grad
+    g.eval()
+    assert torch.allclose(images, g(noise, category, continuous))   # eval mode: running statistics
+    g.train()
+    assert not torch.allclose(images, g(noise, category, continuous))
+    models.generate(g.eval(), noise, category, continuous)
+    assert not g.training                          # put back in the mode it was in
 
 
-def test_mutual_information_loss_without_continuous_codes_and_bad_input():
-    logits, category = torch.randn(3, 5), torch.tensor([1, 2, 3])
-    empty = torch.zeros(3, 0)
-    assert torch.isclose(losses.mutual_information_loss(logits, category, empty, empty),
-                         F.cross_entropy(logits, category))
-    with pytest.raises(ValueError, match="continuous"):
-        losses.mutual_information_loss(logits, category, torch.zeros(3, 2), torch.zeros(3, 1))
-    with pytest.raises(ValueError, match="int64"):
-        losses.mutual_information_loss(logits, category.float(), empty, empty)
+def test_code_grid_rows_are_codes_with_the_same_latent_in_each_column():
+    g = models.InfoGenerator(noise_dim=3, num_categories=4, num_continuous=2, **SMALL)
+    grid = models.code_grid(g, per_code=5, seed=1)
+    assert grid.shape == (20, 1, 8, 8)
+    assert torch.equal(grid, models.code_grid(g, per_code=5, seed=1))            # repeatable
+    assert not torch.allclose(grid[:5], grid[5:10])                              # codes 0 and 1 differ
+    assert not torch.allclose(grid[0], grid[1])                                  # columns differ
+    noise, _, continuous = models.sample_info_latent(5, 3, 4, 2, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(grid[5:10], models.generate(g, noise, torch.ones(5, dtype=torch.long), continuous))
 
+
+def test_traversal_moves_one_continuous_code_only():
+    g = models.InfoGenerator(noise_dim=3, num_categories=4, num_continuous=2, **SMALL)
+    rows = models.traversal(g, code_index=1, category=2, seed=3, steps=5)
+    assert rows.shape == (5, 1, 8, 8)
+    noise, _, continuous = models.sample_info_latent(1, 3, 4, 2, generator=torch.Generator().manual_seed(3))
+    swept = continuous.repeat(5, 1)
+    swept[:, 1] = torch.linspace(-2, 2, 5)
+    assert torch.allclose(rows, models.generate(g, noise.repeat(5, 1), torch.full((5,), 2), swept))
+
+
+# --- consistency loss -----------------------------------------------------------------------
 
 def test_category_consistency_loss_hand_value():
     # two images, two categories; p = softmax([0, 0]) = (1/2, 1/2) and softmax([ln 3, 0]) = (3/4, 1/4)
@@ -234,7 +265,7 @@ def test_within_code_spread_rejects_bad_input(images, codes, message):
 def test_checks_pass_on_reference(capsys):
     lesson06.check_label_conditioning(models.ConditionalGenerator, models.ConditionalDiscriminator)
     lesson06.check_q_head(models.InfoDiscriminator)
-    lesson06.check_mutual_information_loss(losses.mutual_information_loss)
+    lesson06.check_mutual_information_loss(reference_mutual_information_loss)
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -277,15 +308,116 @@ def test_checks_fail_with_a_reason(call, message):
         call()
 
 
-def test_code_explorer_calls_render():
-    pytest.importorskip("ipywidgets")
+@pytest.mark.parametrize("call, message", [
+    (lambda: lesson06.check_mutual_information_loss(
+        lambda l, c, p, s, w: F.cross_entropy(l, c) + w * ((p - s) ** 2).sum(1).mean()), "summed"),
+    (lambda: lesson06.check_mutual_information_loss(
+        lambda l, c, p, s, w: -reference_mutual_information_loss(l, c, p, s, w)), "sign"),
+    (lambda: lesson06.check_mutual_information_loss(lambda l, c, p, s, w: F.cross_entropy(l, c)), "missing"),
+])
+def test_mutual_information_check_names_more_mistakes(call, message):
+    with pytest.raises(AssertionError, match=message):
+        call()
+
+
+# --- the lesson's training loops: an interrupt, then a re-run, continues ----------------------
+
+class InterruptAfter:
+    """Wraps a batch iterator: while serving batch `after`, sends this process a Ctrl-C (SIGINT)."""
+
+    def __init__(self, batches, after: int) -> None:
+        self.batches, self.after, self.served = batches, after, 0
+
+    def __next__(self):
+        self.served += 1
+        if self.served == self.after:
+            os.kill(os.getpid(), signal.SIGINT)
+        return next(self.batches)
+
+
+def tagged_sources(tag: str) -> list[str]:
+    from IPython.core.inputtransformer2 import TransformerManager
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    return [TransformerManager().transform_cell(c.source) for c in nb.cells
+            if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+
+
+@pytest.fixture
+def lesson(tmp_path, monkeypatch):
+    """The lesson's shared cells (tagged bench), at a tiny size, writing to tmp_path."""
+    from inprocess import notebook_namespace
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    return notebook_namespace(NOTEBOOK, smoke=True, parameters=dict(
+        STEPS=6, INFO_STEPS=6, BATCH_SIZE=16, EVAL_EVERY=4, EVAL_SAMPLES=2, device=torch.device("cpu")))
+
+
+def test_cgan_loop_continues_after_an_interrupt(lesson):
+    build, loop = tagged_sources("bench-cgan")
+    exec(build, lesson)
+    generator, g_optimizer, batches = lesson["generator"], lesson["g_optimizer"], lesson["batches"]
+    lesson["batches"] = InterruptAfter(batches, after=3)
+    exec(loop, lesson)                                          # Ctrl-C during step 3: stops after it
+    assert lesson["history"].done == 3
+    weights = [p.detach().clone() for p in generator.parameters()]
+    lesson["batches"] = batches
+    exec(loop, lesson)                                          # the same cell again: continues
+    assert lesson["history"].done == 6 and lesson["generator"] is generator
+    assert g_optimizer.state[next(generator.parameters())]["step"] == 6    # one optimizer, six steps
+    assert lesson["averaged"].n_averaged == 6
+    assert any(not torch.equal(a, b) for a, b in zip(weights, generator.parameters()))
+    assert lesson["history"].steps("d_loss")[-1] == 5
+    # the averaged generator is saved as a plain generator's weights
+    saved = read_checkpoint(lesson["RUN_DIR"] / "cgan.pt")
+    plain = models.ConditionalGenerator(latent_dim=lesson["LATENT_DIM"], hidden_dim=lesson["HIDDEN_DIM"],
+                                        image_shape=lesson["IMAGE_SHAPE"])
+    plain.load_state_dict(saved["ema_generator"])
+    assert saved["step"] == 6
+
+
+def test_infogan_training_continues_after_an_interrupt(lesson):
+    build, train = tagged_sources("bench-infogan")
+    exec(build, lesson)
+    run = lesson["infogan"]
+    batches = run["batches"]
+    run["batches"] = InterruptAfter(batches, after=2)
+    exec(train, lesson)
+    assert run["history"].done == 2
+    run["batches"] = batches
+    exec(train, lesson)
+    assert lesson["infogan"] is run and run["history"].done == 6
+    assert run["g_optimizer"].state[next(run["generator"].parameters())]["step"] == 6
+    assert run["history"].steps("code_accuracy") == [3, 5]     # EVAL_EVERY = 4, and the last step
+    plain = models.InfoGenerator(lesson["NOISE_DIM"], 10, lesson["NUM_CONTINUOUS"], lesson["HIDDEN_DIM"],
+                                 lesson["IMAGE_SHAPE"])
+    plain.load_state_dict(read_checkpoint(lesson["RUN_DIR"] / "infogan.pt")["ema_generator"])
+
+
+def test_naive_run_is_infogan_with_both_terms_off(lesson):
+    """With info_weight = consistency_weight = 0 the Q head gets no update: the plain GAN loss only."""
+    lesson["EVAL_EVERY"] = 100
+    naive = lesson["new_infogan"]()
+    q_head = [p.detach().clone() for p in naive["discriminator"].q_head.parameters()]
+    lesson["train_infogan"](**naive, num_steps=3, info_weight=0.0, consistency_weight=0.0, name="naive")
+    assert all(torch.equal(a, b) for a, b in zip(q_head, naive["discriminator"].q_head.parameters()))
+    assert naive["history"].done == 3
+
+
+# --- the benchmark runs the lesson's cells --------------------------------------------------
+
+def test_bench_06_smoke_with_overrides(monkeypatch, capsys, tmp_path):
+    import bench_06_control as bench
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
     seen = []
-    controls = widgets.code_explorer(lambda choice, values: seen.append((choice, values)), num_choices=4,
-                                     slider_names=["c1", "c2"], choice=2)
-    assert seen == [(2, [0.0, 0.0])]
-    controls["c1"].value = 1.5           # move slider c1
-    assert seen[-1] == (2, [1.5, 0.0])
-    controls["choice"].value = 3         # pick another category
-    assert seen[-1] == (3, [1.5, 0.0])
-    with pytest.raises(ValueError, match="choice"):
-        widgets.code_explorer(lambda c, v: None, num_choices=3, choice=5)
+    real_run = bench.run_lesson
+    monkeypatch.setattr(bench, "run_lesson", lambda p, seed, model: seen.append((dict(p), seed)) or real_run(
+        p | {"BATCH_SIZE": 16, "device": torch.device("cpu")}, seed, model))
+    assert bench.main(["--smoke", "--cgan-seeds", "--info-seeds", "1", "--set", "CONSISTENCY_WEIGHT=0",
+                       "INFO_WEIGHT=2"]) == 0
+    out = capsys.readouterr().out
+    assert "infogan seed 1:" in out and "overrides: CONSISTENCY_WEIGHT=0 INFO_WEIGHT=2" in out
+    (p, seed), = seen
+    assert seed == 1 and p["CONSISTENCY_WEIGHT"] == 0.0 and p["INFO_WEIGHT"] == 2.0 and p["INFO_STEPS"] == 20
+    assert (tmp_path / "06_controlling_gans" / "bench_smoke.json").is_file()
+    with pytest.raises(SystemExit, match="NO_SUCH"):
+        bench.main(["--smoke", "--set", "NO_SUCH=1"])

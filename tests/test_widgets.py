@@ -38,7 +38,6 @@ def every_builder() -> dict[str, widgets.Controls]:
         "new_samples_button": widgets.new_samples_button(lambda: None),
         "style_transfer_controls": widgets.style_transfer_controls(print),
         "method_picker": widgets.method_picker(print, ["gan", "wgan_gp"]),
-        "code_explorer": widgets.code_explorer(lambda c, v: None, num_choices=3, slider_names=["c1"]),
     }
 
 
@@ -113,11 +112,6 @@ def test_a_failing_run_says_why_under_the_controls(capsys):
     controls["run"].click()
     assert "Could not run: that file is not an image" in capsys.readouterr().out  # no front end: to stdout
     assert not controls["run"].disabled
-
-
-def test_code_explorer_rejects_a_slider_named_like_the_picker():
-    with pytest.raises(ValueError, match="'choice' names the picker"):
-        widgets.code_explorer(lambda c, v: None, slider_names=["choice"])
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
     category = torch.tensor([0, 2, 1, 0])
     continuous_pred = torch.tensor([[0.5, -0.2], [0.9, 0.1], [-0.3, 0.4], [0.0, -0.8]])
     continuous = torch.tensor([[0.4, 0.1], [1.0, -0.5], [-0.9, 0.6], [0.2, -0.7]])
-    weight = 0.5
+    weight = 0.3  # with 2 codes, neither 1 nor 2 (an unweighted or a summed MSE would match those)
     ce = torch.nn.functional.cross_entropy(category_logits, category)
     mse = ((continuous_pred - continuous) ** 2).mean()
     expected = ce + weight * mse
