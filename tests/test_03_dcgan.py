@@ -771,3 +771,14 @@ def test_training_run_moves_a_checkpoint_it_cannot_resume_aside(tmp_path, capsys
     assert not path.exists() and (tmp_path / aside).read_bytes() == written, "moved aside, never deleted"
     assert f"kept as {aside}" in capsys.readouterr().out
     assert run.history.done == 0 and run.batches.steps_done == 0
+
+
+def test_bench_03_trains_with_the_lessons_learning_rate(monkeypatch):
+    import importlib
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = importlib.import_module("bench_03_dcgan")
+    lesson = bench.load_lesson(torch.device("cpu"), smoke=True)
+    assert lesson["LEARNING_RATE"] == 2e-4  # the parameters cell's value
+    lesson["LEARNING_RATE"] = 1e-3
+    *_, g_optimizer, d_optimizer = bench.make_models(lesson, 8, 4, 32, torch.device("cpu"))
+    assert g_optimizer.param_groups[0]["lr"] == d_optimizer.param_groups[0]["lr"] == 1e-3
