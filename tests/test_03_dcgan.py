@@ -1,5 +1,6 @@
-"""Lesson 03: DCGAN models, weight init, slerp, the faces cache and its offline fallback, checks, widgets,
-the lesson's train_step under mixed precision, and its instructor mode (LOAD_CHECKPOINT)."""
+"""Lesson 03: its DCGAN (helpers.taught.lesson03, generated from the lesson), slerp, the faces cache and its
+offline fallback, checks, widgets, the lesson's train_step under mixed precision, its instructor mode
+(LOAD_CHECKPOINT), its training loop stopped and run again, and helpers.resume."""
 from __future__ import annotations
 
 import copy
@@ -26,8 +27,8 @@ from helpers.faces import Faces, find_images, lfw_faces, load_faces
 from helpers.images import to_float
 from helpers.resume import EpochBatches, TrainingRun
 from helpers.training import History
-from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
-                            load_dcgan_generator, slerp)
+from helpers.models import count_parameters, load_dcgan_generator, slerp
+from helpers.taught.lesson03 import Discriminator, Generator, init_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -38,37 +39,25 @@ from inprocess import notebook_namespace, run_notebook  # noqa: E402  (benchmark
 # --- models -----------------------------------------------------------------------------------
 
 def test_dcgan_parameter_counts_match_the_pytorch_tutorial():
-    # the PyTorch DCGAN tutorial's netG and netD (nz=100, ngf=ndf=64, nc=3)
-    assert count_parameters(DCGANGenerator(100, 64, 3, 64)) == 3_576_704
-    assert count_parameters(DCGANDiscriminator(64, 3, 64)) == 2_765_568
+    # the PyTorch DCGAN tutorial's netG and netD (nz=100, ngf=ndf=64, nc=3); its netD ends in a
+    # Sigmoid, which has no parameters
+    assert count_parameters(Generator(100, 64, 3, 64)) == 3_576_704
+    assert count_parameters(Discriminator(64, 3, 64)) == 2_765_568
 
 
 @pytest.mark.parametrize("size", [32, 64])
 def test_dcgan_shapes(size):
-    generator = DCGANGenerator(latent_dim=10, feature_maps=8, channels=3, image_size=size)
-    discriminator = DCGANDiscriminator(feature_maps=8, channels=3, image_size=size)
+    generator = Generator(latent_dim=10, feature_maps=8, channels=3, image_size=size)
+    discriminator = Discriminator(feature_maps=8, channels=3, image_size=size)
     images = generator(torch.randn(5, 10))
     assert images.shape == (5, 3, size, size)
     assert images.abs().max() <= 1
-    z = torch.randn(2, 10)  # random, not zeros: any mix-up of the latent's entries would show
-    generator.eval()  # BatchNorm with running statistics, so the two calls are comparable
-    assert torch.equal(generator(z.view(2, 10, 1, 1)), generator(z))
-    generator.train()
-    probs = discriminator(images)
-    assert probs.shape == (5, 1) and 0 <= probs.min() and probs.max() <= 1
-    logits = DCGANDiscriminator(8, 3, size, sigmoid=False)
-    assert logits.state_dict().keys() == discriminator.state_dict().keys()
-
-
-@pytest.mark.parametrize("kwargs", [dict(image_size=48), dict(feature_maps=0), dict(latent_dim=2.5)])
-def test_dcgan_bad_sizes(kwargs):
-    with pytest.raises(ValueError):
-        DCGANGenerator(**kwargs)
+    assert discriminator(images).shape == (5, 1)
 
 
 def test_dcgan_init_statistics():
     torch.manual_seed(0)
-    model = DCGANGenerator(100, 32, 3, 64).apply(dcgan_init)
+    model = Generator(100, 32, 3, 64).apply(init_weights)
     convs = torch.cat([m.weight.flatten() for m in model.modules() if isinstance(m, nn.ConvTranspose2d)])
     norms = torch.cat([m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)])
     assert abs(convs.mean()) < 1e-3 and abs(convs.std() - 0.02) < 1e-3
@@ -103,7 +92,7 @@ def test_slerp_bad_input():
 
 def test_load_dcgan_generator_round_trip(tmp_path):
     from helpers.checkpoints import save_checkpoint
-    generator = DCGANGenerator(16, 8, 3, 32)
+    generator = Generator(16, 8, 3, 32)
     config = dict(latent_dim=16, feature_maps=8, channels=3, image_size=32)
     path = save_checkpoint(tmp_path / "generator.pt", generator=generator, config=config)
     again = load_dcgan_generator(path)
@@ -381,9 +370,9 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
 def test_checks_pass_on_right_answers(capsys):
     lesson03.check_g_block(g_block)
     lesson03.check_d_block(d_block)
-    lesson03.check_weights_init(dcgan_init)
+    lesson03.check_weights_init(init_weights)
     lesson03.check_dcgan_train_step(train_step)
-    g, d = DCGANGenerator(100, 8, 3, 32), DCGANDiscriminator(8, 3, 32, sigmoid=False)
+    g, d = Generator(100, 8, 3, 32), Discriminator(8, 3, 32)
     lesson03.check_dcgan_models(g, d, latent_dim=100, image_size=32)
     assert capsys.readouterr().out.count("✅") == 5
 

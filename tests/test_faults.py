@@ -27,7 +27,6 @@ from helpers import checkpoints, faces, metrics, style_transfer, toy_data, train
 from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
 from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
-from helpers.models import DCGANDiscriminator
 from helpers.params import ParameterError, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,13 +69,6 @@ def test_image_batches_of_empty_data_raise_instead_of_hanging():
 
 
 # --- silently wrong numbers ------------------------------------------------------------------
-
-def test_dcgan_discriminator_refuses_images_of_the_wrong_size():
-    discriminator = DCGANDiscriminator(feature_maps=4, image_size=32)
-    assert discriminator(torch.randn(2, 3, 32, 32)).shape == (2, 1)
-    with pytest.raises(ValueError, match=r"built for images \(N, C, 32, 32\), got \(2, 3, 64, 64\)"):
-        discriminator(torch.randn(2, 3, 64, 64))
-
 
 def test_conditional_accuracy_refuses_labels_outside_the_classes():
     with pytest.raises(ValueError, match="requested must lie in 0..9, got 0..12"):
