@@ -24,14 +24,13 @@ class Generator(nn.Module):
     def __init__(self, latent_dim: int = 100, feature_maps: int = 64, channels: int = 3,
                  image_size: int = 64) -> None:
         super().__init__()
-        fm = feature_maps
-        widths = [fm * 8, fm * 4, fm * 2, fm] if image_size == 64 else [fm * 4, fm * 2, fm]
+        widths = [feature_maps * k for k in ((8, 4, 2, 1) if image_size == 64 else (4, 2, 1))]
         self.net = nn.Sequential(
             nn.Sequential(nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False),  # (N, widths[0], 4, 4)
                           nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)),
-            *[g_block(a, b) for a, b in zip(widths, widths[1:])],  # each doubles the size: (N, fm, S/2, S/2)
-            nn.ConvTranspose2d(fm, channels, 4, 2, 1, bias=False),  # (N, channels, S, S)
-            nn.Tanh())                                              # pixels in [-1, 1]
+            *[g_block(a, b) for a, b in zip(widths, widths[1:])],  # each doubles the size: ... (N, fm, S/2, S/2)
+            nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1, bias=False),  # (N, channels, S, S)
+            nn.Tanh())                                                      # pixels in [-1, 1]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z[:, :, None, None])  # (N, latent_dim) -> (N, latent_dim, 1, 1) -> image
@@ -51,11 +50,10 @@ class Discriminator(nn.Module):
 
     def __init__(self, feature_maps: int = 64, channels: int = 3, image_size: int = 64) -> None:
         super().__init__()
-        fm = feature_maps
-        widths = [fm, fm * 2, fm * 4, fm * 8] if image_size == 64 else [fm, fm * 2, fm * 4]
+        widths = [feature_maps * k for k in ((1, 2, 4, 8) if image_size == 64 else (1, 2, 4))]
         self.net = nn.Sequential(
-            d_block(channels, fm, batch_norm=False),                # (N, fm, S/2, S/2)
-            *[d_block(a, b) for a, b in zip(widths, widths[1:])],  # each halves the size: (N, widths[-1], 4, 4)
+            d_block(channels, widths[0], batch_norm=False),         # (N, fm, S/2, S/2)
+            *[d_block(a, b) for a, b in zip(widths, widths[1:])],  # each halves the size: ... (N, widths[-1], 4, 4)
             nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False))          # (N, 1, 1, 1): one logit per image
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
