@@ -722,6 +722,18 @@ def test_epoch_batches_cover_each_epoch_once_and_resume_mid_epoch():
         EpochBatches(_numbered(10), 0)
 
 
+def test_epoch_batches_draw_what_the_lessons_epoch_loop_drew():
+    """Per epoch a torch.randperm order, then one ImageBatches pass with flips from the global RNG: the
+    lesson's numbers stay those of its loop over epochs."""
+    images = torch.randint(0, 256, (10, 3, 2, 2), dtype=torch.uint8)
+    torch.manual_seed(3)
+    batches = EpochBatches(images, 4, flip=True)
+    new = [next(batches) for _ in range(6)]
+    torch.manual_seed(3)
+    old = [batch for _ in range(2) for batch in ImageBatches(images, 4, flip=True, epochs=1, order=torch.randperm(10))]
+    assert len(old) == 6 and all(torch.equal(a, b) for a, b in zip(new, old))
+
+
 def _run(path: Path, config: dict | None = None) -> TrainingRun:
     torch.manual_seed(0)
     model = nn.Linear(3, 2)
