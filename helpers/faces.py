@@ -121,13 +121,13 @@ def center_crop_resize(image, image_size: int) -> np.ndarray:
 class _ImageList:
     """Images to cache, from a list of files or from the members of a zip file."""
 
-    def __init__(self, names: Sequence[str], opener: Callable[[str], object], label: str) -> None:
-        self.names, self.opener, self.label = list(names), opener, label
+    def __init__(self, names: Sequence[str], opener: Callable[[str], object]) -> None:
+        self.names, self.opener = list(names), opener
 
     @classmethod
     def from_folder(cls, folder: Path) -> "_ImageList":
         files = find_images(folder)
-        return cls([str(f) for f in files], lambda name: open(name, "rb"), str(folder))
+        return cls([str(f) for f in files], lambda name: open(name, "rb"))
 
     @classmethod
     def from_zip(cls, path: Path) -> "_ImageList":
@@ -135,7 +135,7 @@ class _ImageList:
         names = sorted(n for n in archive.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))
         if not names:
             raise FileNotFoundError(f"no images inside {path}")
-        return cls(names, lambda name: archive.open(name), str(path))
+        return cls(names, lambda name: archive.open(name))
 
     def read(self, name: str, image_size: int) -> np.ndarray:
         with self.opener(name) as f, Image.open(f) as image:
