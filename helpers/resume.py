@@ -112,8 +112,8 @@ class TrainingRun:
         except CorruptCheckpoint as error:
             return self._move_aside("damaged", f"does not verify ({error})")
         if saved.get("config") != self.config or not self._names() <= set(saved):
-            return self._move_aside("other_config", f"was made with another configuration "
-                                                    f"({saved.get('config')})")
+            return self._move_aside("other_config", f"was made with another configuration or version "
+                                                    f"(config {saved.get('config')}, holding {sorted(saved)})")
         self._load(self.path, self._names())
         print(f"Resuming from {self.path}: {self.batches.epochs_done} epochs done "
               f"({self.history.done:,} steps).")
