@@ -69,7 +69,7 @@ def write_image_folder(root: Path, n: int, seed: int = 0) -> Path:
 
 
 def load_lesson(device: torch.device, smoke: bool) -> dict:
-    """The lesson's own Generator, Discriminator, init_weights and train_step (its cells tagged `bench`).
+    """The lesson's own Generator, Discriminator, init_weights, train_step and LEARNING_RATE (its cells tagged `bench`).
 
     train_step reads the lesson's RUNTIME (precision and layout); it is set to `device`'s here.
     """
@@ -87,7 +87,7 @@ def make_models(lesson: dict, latent_dim: int, feature_maps: int, image_size: in
     if for_device(device).channels_last:
         generator = generator.to(memory_format=torch.channels_last)
         discriminator = discriminator.to(memory_format=torch.channels_last)
-    adam = dict(lr=2e-4, betas=(0.5, 0.999))
+    adam = dict(lr=lesson["LEARNING_RATE"], betas=(0.5, 0.999))  # the lesson's learning rate and the paper's betas
     return (generator, discriminator, torch.optim.Adam(generator.parameters(), **adam),
             torch.optim.Adam(discriminator.parameters(), **adam))
 

@@ -15,6 +15,7 @@ One module per concept:
     losses    GAN losses taught in later lessons
     training  steps(): the one wrapper around a lesson's loop (progress, NaN stop, Ctrl-C, resume); History
     checkpoints  save and load models, optimizers and a History, CRC-checked
+    resume    epochs of batches that resume mid-epoch, and a run's checkpoint saved and resumed as one
     plotting  live plots, decision surfaces, image grids
     metrics   numbers that say how well a GAN is doing
     checks    the check cells that follow each exercise: helpers.checks.lessonNN, one module per lesson

@@ -1,8 +1,6 @@
-"""Face images for the DCGAN lessons: one call gets (N, 3, S, S) uint8 faces from the best source.
+"""Face images for the DCGAN lesson: one call gets (N, 3, S, S) uint8 faces from the best source.
 
     faces = load_faces(image_size=64)          # a Faces: .images (N, 3, 64, 64) uint8, .source
-    for real_images in faces.batches(128, device):   # (B, 3, 64, 64) float in [-1, 1], on device
-        ...
 
 Where the faces come from, in this order (each source is a small function below that returns
 Faces or raises SourceUnavailable with its cause; a folder you name is the only one tried):
@@ -12,12 +10,9 @@ Faces or raises SourceUnavailable with its cause; a folder you name is the only 
    img_align_celeba/ folder, or img_align_celeba.zip);
 3. torchvision's CelebA download (Google Drive through gdown; often refused for quota);
 4. a second public copy of the same img_align_celeba.zip, on the web server of the GRAAL lab at
-   Université Laval (https://graal.ift.ulaval.ca/public/celeba/): it serves torchvision's CelebA
-   files under their original names and is what the Poutyne library's CelebA example and several
-   course repositories download when Google Drive fails. The download is checked against
-   torchvision's MD5 for img_align_celeba.zip (00d2c5bc6d35e252742224ab0c1e8fcb). Written
-   without network access: that this mirror serves a byte-identical file could not be verified
-   here; if it ever does not, the MD5 check refuses the file and says so;
+   Université Laval (https://graal.ift.ulaval.ca/public/celeba/), the copy the Poutyne library's
+   CelebA example downloads. It is checked against torchvision's MD5 for img_align_celeba.zip:
+   a file that differs is refused, with a message;
 5. offline: the 100 LFW face crops that scikit-image ships (25×25 grey, upsampled, the grey
    copied into 3 channels), with one printed line saying so.
 
@@ -47,16 +42,13 @@ from skimage.data import lfw_subset
 from torch import Tensor
 from torchvision.datasets import CelebA
 
-from helpers.batches import ImageBatches
 from helpers.download import download, file_digest, online
-from helpers.images import to_float  # noqa: F401  (lesson 03 reads it from here)
 from helpers.runtime import data_dir
 from helpers.training import progress
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 CELEBA_ZIP = "img_align_celeba.zip"
 CELEBA_ZIP_MD5 = "00d2c5bc6d35e252742224ab0c1e8fcb"  # torchvision.datasets.CelebA.file_list
-CELEBA_IMAGES = 202_599
 CELEBA_MIRROR_URL = "https://graal.ift.ulaval.ca/public/celeba/img_align_celeba.zip"
 CELEBA_SOURCE = "CelebA (img_align_celeba)"
 LFW_FACES = 100  # skimage.data.lfw_subset(): the first 100 of its 200 images are faces
@@ -75,27 +67,9 @@ class Faces:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    @property
-    def image_size(self) -> int:
-        return self.images.shape[-1]
-
     def to(self, device: str | torch.device) -> "Faces":
         """The same faces with the uint8 tensor moved to `device` (once, before training)."""
         return Faces(self.images.to(device), self.source, self.offline)
-
-    def batches(self, batch_size: int, device: str | torch.device | None = None,
-                flip: bool = False, generator: torch.Generator | None = None,
-                order: Tensor | None = None, start: int = 0) -> ImageBatches:
-        """One epoch of (B, 3, S, S) float batches in [-1, 1] on `device`; the last one smaller, none dropped.
-
-        A helpers.batches.ImageBatches with epochs=1: the uint8 tensor is moved to `device` once
-        (call .to(device) first to avoid even that); indexing, flips and the conversion to float
-        happen there. To resume an interrupted epoch, pass the epoch's `order` (N,) (a
-        permutation, e.g. torch.randperm(N), what a shuffle draws) and `start`, the batches done.
-        """
-        images = self.images.to(device, non_blocking=True) if device is not None else self.images
-        return ImageBatches(images, batch_size, generator=generator, flip=flip, epochs=1,
-                            order=order, start=start)
 
     def __repr__(self) -> str:
         return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
@@ -147,13 +121,13 @@ def center_crop_resize(image, image_size: int) -> np.ndarray:
 class _ImageList:
     """Images to cache, from a list of files or from the members of a zip file."""
 
-    def __init__(self, names: Sequence[str], opener: Callable[[str], object], label: str) -> None:
-        self.names, self.opener, self.label = list(names), opener, label
+    def __init__(self, names: Sequence[str], opener: Callable[[str], object]) -> None:
+        self.names, self.opener = list(names), opener
 
     @classmethod
     def from_folder(cls, folder: Path) -> "_ImageList":
         files = find_images(folder)
-        return cls([str(f) for f in files], lambda name: open(name, "rb"), str(folder))
+        return cls([str(f) for f in files], lambda name: open(name, "rb"))
 
     @classmethod
     def from_zip(cls, path: Path) -> "_ImageList":
@@ -161,7 +135,7 @@ class _ImageList:
         names = sorted(n for n in archive.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))
         if not names:
             raise FileNotFoundError(f"no images inside {path}")
-        return cls(names, lambda name: archive.open(name), str(path))
+        return cls(names, lambda name: archive.open(name))
 
     def read(self, name: str, image_size: int) -> np.ndarray:
         with self.opener(name) as f, Image.open(f) as image:

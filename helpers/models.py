@@ -1,11 +1,12 @@
-"""The course's generators and discriminators: toy MLPs (lessons 01, 05), MNIST MLPs (02), DCGAN (03),
-conditional and InfoGAN models (06)."""
+"""The course's generators and discriminators: toy MLPs (lessons 01, 05), MNIST MLPs (02), lesson 03's
+latent walk and saved DCGAN generator, conditional and InfoGAN models (06)."""
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
 from helpers.checkpoints import read_checkpoint
+from helpers.taught import lesson03
 
 
 def _mlp(sizes: list[int], activation: type[nn.Module]) -> list[nn.Module]:
@@ -123,88 +124,6 @@ class MLPDiscriminator(nn.Module):
 
 # --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
 
-def _dcgan_sizes(latent_dim: int, feature_maps: int, channels: int, image_size: int) -> None:
-    _check_sizes(latent_dim=latent_dim, feature_maps=feature_maps, channels=channels)
-    if image_size not in (32, 64):
-        raise ValueError(f"image_size must be 64 (the DCGAN paper) or 32 (the CPU size), got {image_size!r}")
-
-
-class DCGANGenerator(nn.Module):
-    """Noise (N, latent_dim) or (N, latent_dim, 1, 1) -> images (N, channels, S, S) in [-1, 1], S = 64 or 32.
-
-    Each block doubles the size: ConvTranspose(4, stride 2) -> BatchNorm -> ReLU; the last
-    one -> Tanh. At S = 32 the fm*8 block is left out.
-    """
-
-    def __init__(self, latent_dim: int = 100, feature_maps: int = 64, channels: int = 3,
-                 image_size: int = 64) -> None:
-        super().__init__()
-        _dcgan_sizes(latent_dim, feature_maps, channels, image_size)
-        self.latent_dim, self.image_size = latent_dim, image_size
-        fm = feature_maps
-        widths = [fm * 8, fm * 4, fm * 2, fm] if image_size == 64 else [fm * 4, fm * 2, fm]
-
-        def block(n_in: int, n_out: int, stride: int, padding: int) -> nn.Sequential:
-            return nn.Sequential(nn.ConvTranspose2d(n_in, n_out, 4, stride, padding, bias=False),
-                                 nn.BatchNorm2d(n_out), nn.ReLU(True))
-
-        layers = [block(latent_dim, widths[0], 1, 0)]                      # (N, widths[0], 4, 4)
-        layers += [block(a, b, 2, 1) for a, b in zip(widths[:-1], widths[1:])]  # size ×2 each
-        layers += [nn.ConvTranspose2d(fm, channels, 4, 2, 1, bias=False),  # (N, channels, S, S)
-                   nn.Tanh()]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, z: Tensor) -> Tensor:
-        if z.ndim == 2:
-            z = z[:, :, None, None]  # (N, latent_dim) -> (N, latent_dim, 1, 1)
-        return self.net(z)
-
-
-class DCGANDiscriminator(nn.Module):
-    """Images (N, channels, S, S), S = 64 or 32 -> (N, 1): a probability (sigmoid=True) or a logit.
-
-    Conv(4, stride 2) -> LeakyReLU(0.2), then blocks Conv(4, stride 2) -> BatchNorm ->
-    LeakyReLU(0.2) that halve the size down to 4×4, then Conv(4) to 1×1.
-    """
-
-    def __init__(self, feature_maps: int = 64, channels: int = 3, image_size: int = 64,
-                 sigmoid: bool = True) -> None:
-        super().__init__()
-        _dcgan_sizes(1, feature_maps, channels, image_size)
-        self.image_size = image_size
-        fm = feature_maps
-        widths = [fm, fm * 2, fm * 4, fm * 8] if image_size == 64 else [fm, fm * 2, fm * 4]
-
-        def block(n_in: int, n_out: int) -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(n_in, n_out, 4, 2, 1, bias=False),
-                                 nn.BatchNorm2d(n_out), nn.LeakyReLU(0.2, inplace=True))
-
-        layers = [nn.Sequential(nn.Conv2d(channels, fm, 4, 2, 1, bias=False),  # (N, fm, S/2, S/2)
-                                nn.LeakyReLU(0.2, inplace=True))]
-        layers += [block(a, b) for a, b in zip(widths[:-1], widths[1:])]       # ... (N, widths[-1], 4, 4)
-        layers += [nn.Conv2d(widths[-1], 1, 4, 1, 0, bias=False)]              # (N, 1, 1, 1)
-        if sigmoid:
-            layers.append(nn.Sigmoid())
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, images: Tensor) -> Tensor:
-        if images.ndim != 4 or tuple(images.shape[-2:]) != (self.image_size, self.image_size):
-            raise ValueError(f"this discriminator was built for images (N, C, {self.image_size}, "
-                             f"{self.image_size}), got {tuple(images.shape)}")
-        return self.net(images).flatten(1)  # (N, 1)
-
-
-def dcgan_init(module: nn.Module) -> None:
-    """DCGAN weights: conv weights ~ N(0, 0.02); BatchNorm scale ~ N(1, 0.02), shift 0. Use model.apply(dcgan_init)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
-
-
 def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
     """Spherical interpolation: z0, z1 (D,) and t (T,) (or a float) -> (T, D) points from z0 to z1.
 
@@ -229,16 +148,16 @@ def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
     return direction * ((1 - t) * n0 + t * n1)  # (T, D)
 
 
-def load_dcgan_generator(path, map_location="cpu") -> DCGANGenerator:
-    """A DCGANGenerator rebuilt from a generator.pt written by lesson 03 (its weights and config)."""
+def load_dcgan_generator(path, map_location="cpu") -> nn.Module:
+    """Lesson 03's Generator rebuilt from the generator.pt it writes (its weights and config)."""
     state = read_checkpoint(path, map_location)
     if "generator" not in state or "config" not in state:
         raise ValueError(f"{path} holds {sorted(state)}; expected 'generator' and 'config' "
                          "(a file written by lesson 03)")
     config = state["config"]
-    generator = DCGANGenerator(latent_dim=int(config["latent_dim"]),
-                               feature_maps=int(config["feature_maps"]),
-                               channels=int(config["channels"]), image_size=int(config["image_size"]))
+    generator = lesson03.Generator(latent_dim=int(config["latent_dim"]),
+                                   feature_maps=int(config["feature_maps"]),
+                                   channels=int(config["channels"]), image_size=int(config["image_size"]))
     generator.load_state_dict(state["generator"])
     return generator
 

@@ -1,5 +1,6 @@
-"""Lesson 03: DCGAN models, weight init, slerp, the faces cache and its offline fallback, checks, widgets,
-the lesson's train_step under mixed precision, and its instructor mode (LOAD_CHECKPOINT)."""
+"""Lesson 03: its DCGAN (helpers.taught.lesson03, generated from the lesson), slerp, the faces cache and its
+offline fallback, checks, widgets, the lesson's train_step under mixed precision, its instructor mode
+(LOAD_CHECKPOINT), its training loop stopped and run again, and helpers.resume."""
 from __future__ import annotations
 
 import copy
@@ -7,6 +8,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -23,8 +25,10 @@ from helpers.batches import ImageBatches
 from helpers.download import file_digest
 from helpers.faces import Faces, find_images, lfw_faces, load_faces
 from helpers.images import to_float
-from helpers.models import (DCGANDiscriminator, DCGANGenerator, count_parameters, dcgan_init,
-                            load_dcgan_generator, slerp)
+from helpers.resume import EpochBatches, TrainingRun
+from helpers.training import History
+from helpers.models import count_parameters, load_dcgan_generator, slerp
+from helpers.taught.lesson03 import Discriminator, Generator, init_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -35,37 +39,25 @@ from inprocess import notebook_namespace, run_notebook  # noqa: E402  (benchmark
 # --- models -----------------------------------------------------------------------------------
 
 def test_dcgan_parameter_counts_match_the_pytorch_tutorial():
-    # the PyTorch DCGAN tutorial's netG and netD (nz=100, ngf=ndf=64, nc=3)
-    assert count_parameters(DCGANGenerator(100, 64, 3, 64)) == 3_576_704
-    assert count_parameters(DCGANDiscriminator(64, 3, 64)) == 2_765_568
+    # the PyTorch DCGAN tutorial's netG and netD (nz=100, ngf=ndf=64, nc=3); its netD ends in a
+    # Sigmoid, which has no parameters
+    assert count_parameters(Generator(100, 64, 3, 64)) == 3_576_704
+    assert count_parameters(Discriminator(64, 3, 64)) == 2_765_568
 
 
 @pytest.mark.parametrize("size", [32, 64])
 def test_dcgan_shapes(size):
-    generator = DCGANGenerator(latent_dim=10, feature_maps=8, channels=3, image_size=size)
-    discriminator = DCGANDiscriminator(feature_maps=8, channels=3, image_size=size)
+    generator = Generator(latent_dim=10, feature_maps=8, channels=3, image_size=size)
+    discriminator = Discriminator(feature_maps=8, channels=3, image_size=size)
     images = generator(torch.randn(5, 10))
     assert images.shape == (5, 3, size, size)
     assert images.abs().max() <= 1
-    z = torch.randn(2, 10)  # random, not zeros: any mix-up of the latent's entries would show
-    generator.eval()  # BatchNorm with running statistics, so the two calls are comparable
-    assert torch.equal(generator(z.view(2, 10, 1, 1)), generator(z))
-    generator.train()
-    probs = discriminator(images)
-    assert probs.shape == (5, 1) and 0 <= probs.min() and probs.max() <= 1
-    logits = DCGANDiscriminator(8, 3, size, sigmoid=False)
-    assert logits.state_dict().keys() == discriminator.state_dict().keys()
-
-
-@pytest.mark.parametrize("kwargs", [dict(image_size=48), dict(feature_maps=0), dict(latent_dim=2.5)])
-def test_dcgan_bad_sizes(kwargs):
-    with pytest.raises(ValueError):
-        DCGANGenerator(**kwargs)
+    assert discriminator(images).shape == (5, 1)
 
 
 def test_dcgan_init_statistics():
     torch.manual_seed(0)
-    model = DCGANGenerator(100, 32, 3, 64).apply(dcgan_init)
+    model = Generator(100, 32, 3, 64).apply(init_weights)
     convs = torch.cat([m.weight.flatten() for m in model.modules() if isinstance(m, nn.ConvTranspose2d)])
     norms = torch.cat([m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)])
     assert abs(convs.mean()) < 1e-3 and abs(convs.std() - 0.02) < 1e-3
@@ -100,7 +92,7 @@ def test_slerp_bad_input():
 
 def test_load_dcgan_generator_round_trip(tmp_path):
     from helpers.checkpoints import save_checkpoint
-    generator = DCGANGenerator(16, 8, 3, 32)
+    generator = Generator(16, 8, 3, 32)
     config = dict(latent_dim=16, feature_maps=8, channels=3, image_size=32)
     path = save_checkpoint(tmp_path / "generator.pt", generator=generator, config=config)
     again = load_dcgan_generator(path)
@@ -378,9 +370,9 @@ def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, 
 def test_checks_pass_on_right_answers(capsys):
     lesson03.check_g_block(g_block)
     lesson03.check_d_block(d_block)
-    lesson03.check_weights_init(dcgan_init)
+    lesson03.check_weights_init(init_weights)
     lesson03.check_dcgan_train_step(train_step)
-    g, d = DCGANGenerator(100, 8, 3, 32), DCGANDiscriminator(8, 3, 32, sigmoid=False)
+    g, d = Generator(100, 8, 3, 32), Discriminator(8, 3, 32)
     lesson03.check_dcgan_models(g, d, latent_dim=100, image_size=32)
     assert capsys.readouterr().out.count("✅") == 5
 
@@ -613,6 +605,19 @@ def test_lessons_step_skips_an_update_whose_gradients_overflow_and_backs_off(les
 
 # --- the lesson's instructor mode (LOAD_CHECKPOINT) ---------------------------------------------
 
+LOOP_MARKER = "run.save()  # a disconnect costs at most one epoch"
+
+
+def lesson_until(marker: str, tmp_path: Path, extra_cells: int = 0) -> Path:
+    """A copy of lesson 03 that stops `extra_cells` cells after the first code cell containing `marker`."""
+    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
+    cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
+    nb.cells = nb.cells[:cell + 1 + extra_cells]
+    path = tmp_path / "03_until.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 def test_instructor_mode_loads_an_earlier_runs_checkpoint_and_trains_nothing(tmp_path, monkeypatch, capsys):
     """The lesson up to its training cell, run twice in this process: a smoke training run at 4
     feature maps, then LOAD_CHECKPOINT = its checkpoint with the sizes left at their defaults (8 in
@@ -620,15 +625,11 @@ def test_instructor_mode_loads_an_earlier_runs_checkpoint_and_trains_nothing(tmp
     take no optimizer step, and leave the checkpoint as it was."""
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
-    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
-    train_cell = next(i for i, c in enumerate(nb.cells) if "save_training()  # every epoch" in c.source)
-    nb.cells = nb.cells[:train_cell + 1]
-    until_training = tmp_path / "03_until_training.ipynb"
-    nbformat.write(nb, until_training)
+    until_training = lesson_until(LOOP_MARKER, tmp_path)
 
     trained = run_notebook(until_training, parameters={"FEATURE_MAPS": 4}, smoke=True)
     checkpoint = trained["CHECKPOINT"]
-    assert trained["FEATURE_MAPS"] == 4 and trained["step"] > 0 and trained["epochs_done"] == 2
+    assert trained["FEATURE_MAPS"] == 4 and trained["history"].done > 0 and trained["batches"].epochs_done == 2
     written = checkpoint.read_bytes()
     capsys.readouterr()
 
@@ -636,7 +637,7 @@ def test_instructor_mode_loads_an_earlier_runs_checkpoint_and_trains_nothing(tmp
     out = capsys.readouterr().out
     assert f"Instructor mode: loading {checkpoint}" in out and f"Loaded {checkpoint}: 2 epochs" in out, out
     assert shown["FEATURE_MAPS"] == 4, "the model sizes come from the checkpoint, not the parameters"
-    assert (shown["step"], shown["epochs_done"]) == (trained["step"], trained["epochs_done"])
+    assert (shown["history"].done, shown["batches"].epochs_done) == (trained["history"].done, 2)
     for name in ("generator", "discriminator"):
         saved, loaded = trained[name].state_dict(), shown[name].state_dict()
         assert all(torch.equal(saved[key], loaded[key]) for key in saved), f"the {name} is not the trained one"
@@ -644,3 +645,141 @@ def test_instructor_mode_loads_an_earlier_runs_checkpoint_and_trains_nothing(tmp
     assert not shown["g_optimizer"].state and not shown["d_optimizer"].state, "instructor mode took a training step"
     assert shown["history"].steps("d_loss") == trained["history"].steps("d_loss")
     assert checkpoint.read_bytes() == written, "instructor mode must not overwrite the checkpoint it shows"
+
+
+def test_instructor_mode_names_the_file_and_what_it_expected(tmp_path, monkeypatch):
+    from helpers.checkpoints import save_checkpoint
+    from helpers.resume import saved_sizes
+    with pytest.raises(FileNotFoundError, match="no checkpoint at .*missing.pt"):
+        saved_sizes(tmp_path / "missing.pt")
+    other = save_checkpoint(tmp_path / "generator.pt", generator=nn.Linear(2, 2), config={"latent_dim": 3})
+    with pytest.raises(ValueError, match=r"generator.pt is not a training checkpoint of this lesson: expected "
+                                         r"a 'config' with image_size, feature_maps, latent_dim"):
+        saved_sizes(other)
+
+
+# --- the main training loop: Ctrl-C, then the cell again ---------------------------------------
+
+def test_interrupted_training_loop_continues_when_its_cell_runs_again(tmp_path, monkeypatch):
+    """Lesson 03 run in this process up to its training set-up; the loop cell is then run with a
+    train_step that presses Ctrl-C in its 3rd step, and run again: it goes on from step 3 with the
+    same models (their weights are not re-initialised) until the 8 smoke steps are done."""
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    lesson = run_notebook(lesson_until(LOOP_MARKER, tmp_path, extra_cells=-1), smoke=True)
+    nb = nbformat.read(ROOT / "solutions" / "03_dcgan_celeba.ipynb", as_version=4)
+    loop = next(c.source for c in nb.cells if c.cell_type == "code" and LOOP_MARKER in c.source)
+    train_step, calls = lesson["train_step"], []
+
+    def pressing_ctrl_c(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return train_step(*args)
+    lesson["train_step"] = pressing_ctrl_c
+    generator = lesson["generator"]
+    exec(loop, lesson)
+    assert lesson["history"].done == 3 and lesson["batches"].steps_done == 3
+    after_three = {k: v.clone() for k, v in generator.state_dict().items()}
+    saved = torch.load(lesson["CHECKPOINT"], weights_only=True)
+    assert saved["history"]["done"] == 3 and saved["batches"]["batches_done"] == 3, "Ctrl-C saves where it stopped"
+
+    exec(loop, lesson)
+    assert lesson["generator"] is generator and lesson["total_steps"] == 8
+    assert lesson["history"].done == 8 and len(calls) == 8, "the second run continued; it did not start over"
+    assert any(not torch.equal(after_three[k], v) for k, v in generator.state_dict().items())
+    d_steps = lesson["d_optimizer"].state[next(iter(lesson["discriminator"].parameters()))]["step"]
+    assert int(d_steps) == 8, "Adam kept its state: 3 steps, then 5 more"
+
+
+# --- helpers.resume: epochs of batches and the training checkpoint ------------------------------
+
+def _numbered(n: int) -> torch.Tensor:
+    """uint8 images (n, 1, 1, 1) whose pixel is their index: a batch tells which images it holds."""
+    return torch.arange(n, dtype=torch.uint8).view(n, 1, 1, 1)
+
+
+def _indices(batch: torch.Tensor) -> list[int]:
+    return ((batch.flatten() + 1) * 127.5).round().int().tolist()
+
+
+def test_epoch_batches_cover_each_epoch_once_and_resume_mid_epoch():
+    torch.manual_seed(0)
+    batches = EpochBatches(_numbered(10), 4)
+    first = [_indices(next(batches)) for _ in range(3)]
+    assert [len(b) for b in first] == [4, 4, 2] and sorted(sum(first, [])) == list(range(10))
+    assert (batches.epochs_done, batches.batches_done, batches.steps_done) == (1, 0, 3)
+    next(batches)
+    state = batches.state_dict()
+    rest = [_indices(next(batches)) for _ in range(2)]
+    again = EpochBatches(_numbered(10), 4)
+    again.load_state_dict(state)
+    assert [_indices(next(again)) for _ in range(2)] == rest, "the epoch goes on in its own order"
+    assert again.steps_done == batches.steps_done == 6
+    with pytest.raises(ValueError, match="EpochBatches.state_dict"):
+        again.load_state_dict({"epochs_done": 1})
+    with pytest.raises(ValueError, match="batch_size"):
+        EpochBatches(_numbered(10), 0)
+
+
+def test_epoch_batches_draw_what_the_lessons_epoch_loop_drew():
+    """Per epoch a torch.randperm order, then one ImageBatches pass with flips from the global RNG: the
+    lesson's numbers stay those of its loop over epochs."""
+    images = torch.randint(0, 256, (10, 3, 2, 2), dtype=torch.uint8)
+    torch.manual_seed(3)
+    batches = EpochBatches(images, 4, flip=True)
+    new = [next(batches) for _ in range(6)]
+    torch.manual_seed(3)
+    old = [batch for _ in range(2) for batch in ImageBatches(images, 4, flip=True, epochs=1, order=torch.randperm(10))]
+    assert len(old) == 6 and all(torch.equal(a, b) for a, b in zip(new, old))
+
+
+def _run(path: Path, config: dict | None = None) -> TrainingRun:
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    batches = EpochBatches(_numbered(10), 4)
+    return TrainingRun(path, config or {"size": 3}, batches, History(), model=model,
+                       optimizer=torch.optim.Adam(model.parameters()), noise=torch.zeros(2))
+
+
+def test_training_run_resumes_in_the_middle_of_an_epoch(tmp_path, capsys):
+    run = _run(tmp_path / "checkpoint.pt")
+    for _ in range(5):
+        next(run.batches)
+    run.objects["model"].weight.data += 1
+    run.objects["noise"] += 7
+    run.save()
+    assert run.history.done == 5
+    again = _run(tmp_path / "checkpoint.pt")
+    assert again.resume() and "Resuming from" in capsys.readouterr().out
+    assert (again.batches.epochs_done, again.batches.batches_done, again.history.done) == (1, 2, 5)
+    assert torch.equal(again.objects["model"].weight, run.objects["model"].weight)
+    assert torch.equal(again.objects["noise"], torch.full((2,), 7.0))
+    assert _indices(next(again.batches)) == _indices(next(run.batches))
+
+
+@pytest.mark.parametrize("how, aside", [("damaged", "checkpoint_damaged.pt"),
+                                        ("other config", "checkpoint_other_config.pt"),
+                                        ("fresh", "checkpoint_previous.pt")])
+def test_training_run_moves_a_checkpoint_it_cannot_resume_aside(tmp_path, capsys, how, aside):
+    path = tmp_path / "checkpoint.pt"
+    _run(path).save()
+    if how == "damaged":  # cut short, as by a disconnect while writing outside save_checkpoint
+        path.write_bytes(path.read_bytes()[:-100])
+    written = path.read_bytes()
+    run = _run(path, {"size": 4} if how == "other config" else None)
+    assert not run.resume(fresh=how == "fresh")
+    assert not path.exists() and (tmp_path / aside).read_bytes() == written, "moved aside, never deleted"
+    assert f"kept as {aside}" in capsys.readouterr().out
+    assert run.history.done == 0 and run.batches.steps_done == 0
+
+
+def test_bench_03_trains_with_the_lessons_learning_rate(monkeypatch):
+    import importlib
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    bench = importlib.import_module("bench_03_dcgan")
+    lesson = bench.load_lesson(torch.device("cpu"), smoke=True)
+    assert lesson["LEARNING_RATE"] == 2e-4  # the parameters cell's value
+    lesson["LEARNING_RATE"] = 1e-3
+    *_, g_optimizer, d_optimizer = bench.make_models(lesson, 8, 4, 32, torch.device("cpu"))
+    assert g_optimizer.param_groups[0]["lr"] == d_optimizer.param_groups[0]["lr"] == 1e-3

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from helpers import models, training
+from helpers.taught import lesson03
 from helpers.checks import call_exercise, fail, is_close, passed
 
 
@@ -126,7 +127,7 @@ def check_weights_init(init_fn: Callable[[nn.Module], None]) -> None:
 
 def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_dim: int,
                        image_size: int, channels: int = 3) -> None:
-    """Lesson 03: the notebook's G and D have the shapes, and the weights layout, of helpers.models' DCGAN."""
+    """Lesson 03: the notebook's G and D have the shapes, and the weights layout, of the lesson's DCGAN."""
     param = next(generator.parameters())
     z = torch.randn(4, latent_dim, device=param.device)
     with torch.no_grad():
@@ -140,33 +141,33 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
     if tuple(out.shape) != (4, 1):
         fail(f"D(G(z)) gave shape {tuple(out.shape)}; expected (4, 1).")
     fm = generator.net[-2].in_channels if hasattr(generator, "net") else None
-    reference = models.DCGANGenerator(latent_dim, fm or 64, channels, image_size)
+    reference = lesson03.Generator(latent_dim, fm or 64, channels, image_size)
     if models.count_parameters(generator) != models.count_parameters(reference):
         fail(f"G has {models.count_parameters(generator):,} parameters; the DCGAN generator of this size "
              f"has {models.count_parameters(reference):,}.")
     mine = {k: tuple(v.shape) for k, v in generator.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in reference.state_dict().items()}
     if mine != theirs:
-        fail("G's weights are laid out differently from helpers.models.DCGANGenerator, so its "
-             "generator.pt could not be reused by later lessons.",
+        fail("G's weights are laid out differently from the lesson's Generator, so its "
+             "generator.pt could not be loaded again (helpers.models.load_dcgan_generator).",
              "keep the layers in one nn.Sequential called `net`, one g_block per stage.")
-    d_reference = models.DCGANDiscriminator(fm or 64, channels, image_size, sigmoid=False)
+    d_reference = lesson03.Discriminator(fm or 64, channels, image_size)
     if models.count_parameters(discriminator) != models.count_parameters(d_reference):
         fail(f"D has {models.count_parameters(discriminator):,} parameters; the DCGAN discriminator of "
              f"this size has {models.count_parameters(d_reference):,}.")
     passed(f"DCGAN: G (N, {latent_dim}) -> (N, {channels}, {image_size}, {image_size}) with "
            f"{models.count_parameters(generator):,} parameters, D -> (N, 1) with "
-           f"{models.count_parameters(discriminator):,}; same layout as helpers.models.")
+           f"{models.count_parameters(discriminator):,}; the layout of the lesson's DCGAN.")
 
 
 def check_dcgan_train_step(train_step: Callable) -> None:
     """Lesson 03: one D step then one G step, compared with helpers.training's reference steps."""
 
     torch.manual_seed(0)
-    generator = models.DCGANGenerator(latent_dim=8, feature_maps=4, channels=3, image_size=32)
-    discriminator = models.DCGANDiscriminator(feature_maps=4, channels=3, image_size=32, sigmoid=False)
-    generator.apply(models.dcgan_init)
-    discriminator.apply(models.dcgan_init)
+    generator = lesson03.Generator(latent_dim=8, feature_maps=4, channels=3, image_size=32)
+    discriminator = lesson03.Discriminator(feature_maps=4, channels=3, image_size=32)
+    generator.apply(lesson03.init_weights)
+    discriminator.apply(lesson03.init_weights)
     real_images = torch.rand(6, 3, 32, 32) * 2 - 1
     noise = torch.randn(6, 8)
     ref_g, ref_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
