@@ -2,12 +2,12 @@
 """Lesson 05 benchmark: every method on the 8-Gaussian ring and the 25-Gaussian grid, over several seeds.
 
 Runs the notebook's own code (the cells of solutions/05_gan_failures.ipynb tagged `bench`: the
-parameters, the metric, the models and the training loop) on the CPU, one thread per run, so the
-numbers are the lesson's:
-  ring8  — every method with the lesson's comparison settings (BATCH_SIZE; STEPS, or SN_STEPS for
-           spectral norm: the notebook's comparison_steps), as its comparison table;
-  grid25 — every method with the grid run's settings (GRID_STEPS, GRID_BATCH, GRID_SCALE, PACK and,
-           for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
+parameters and their checks, the instructors' settings, the metric, the models, make_run and train)
+on the CPU, one thread per run, so the numbers are the lesson's:
+  ring8  — every method with the lesson's comparison settings (make_run's defaults: BATCH_SIZE, and
+           METHOD_SETTINGS' G steps: STEPS, or SN_STEPS for spectral norm), as its comparison table;
+  grid25 — every method with the grid run's settings (GRID_SETTINGS: GRID_STEPS, GRID_BATCH, GRID_SCALE
+           and, for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
 Prints, per dataset, each method's median and range over the seeds (modes covered, high-quality
 share, CPU seconds of training), the published grid numbers beside ours, and the issue's targets.
 `--jobs 2` runs two trainings at a time in separate processes (each still one thread).
@@ -40,20 +40,18 @@ PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"
              ("VEEGAN (Srivastava et al., 2017)", "24.6", "40%"),
              ("Unrolled GAN (as reported by VEEGAN)", "about 23.6", "about 16%")]
 
-# --smoke: a test of this script in seconds (the notebook's own smoke cell is not a `bench` cell)
-SMOKE = {"STEPS": 20, "SN_STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
 
 
 def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
-    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: its tiny sizes).
+    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: the lesson's smoke sizes).
 
-    `overrides` replace values of the lesson's parameters cell (--set), before anything is built.
+    `overrides` replace values of the lesson's parameters cell (--set), before they are checked and used.
     """
     global _namespace
     if _namespace is None:
         torch.set_num_threads(1)
-        parameters = {"device": torch.device("cpu")} | (SMOKE if smoke else {}) | (overrides or {})
+        parameters = {"device": torch.device("cpu")} | (overrides or {})
         _namespace = notebook_namespace(NOTEBOOK, parameters=parameters, smoke=smoke)
     return _namespace
 
@@ -61,15 +59,13 @@ def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
 def run(method: str, dataset: str, seed: int, smoke: bool = False, overrides: dict | None = None) -> dict:
     """Train one method on one dataset at one seed with the lesson's settings for that dataset."""
     ns = lesson(smoke, overrides)
-    settings = ({"steps": ns["comparison_steps"](method, dataset)} if dataset == "ring8" else
-                {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"],
-                 "sn_scale": ns["GRID_SN_SCALE"]})
+    settings = ns["GRID_SETTINGS"] if dataset == "grid25" else {}  # ring8: make_run's defaults, the comparison's
     cpu = time.process_time()
-    generator, _, _, seconds = ns["train"](method, dataset, seed=seed, **settings)
+    trained = ns["train"](ns["make_run"](method, dataset, seed=seed, **settings))
     cpu = time.process_time() - cpu
-    _, modes, high_quality = ns["evaluate"](generator, dataset)
+    _, modes, high_quality = ns["evaluate"](trained.generator, dataset)
     return {"method": method, "dataset": dataset, "seed": seed, "modes": modes,
-            "high_quality": high_quality, "seconds": seconds, "cpu_seconds": cpu}
+            "high_quality": high_quality, "seconds": trained.seconds, "cpu_seconds": cpu}
 
 
 def spread(values: list[float], fmt: str) -> str:
