@@ -6,8 +6,8 @@ parameters and their checks, the instructors' settings, the metric, the models, 
 on the CPU, one thread per run, so the numbers are the lesson's:
   ring8  — every method with the lesson's comparison settings (make_run's defaults: BATCH_SIZE, and
            METHOD_SETTINGS' G steps: STEPS, or SN_STEPS for spectral norm), as its comparison table;
-  grid25 — every method with the grid run's settings (GRID_SETTINGS: GRID_STEPS, GRID_BATCH, GRID_SCALE
-           and, for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
+  grid25 — every method with the grid run's settings (GRID_SETTINGS: GRID_STEPS, 8 × BATCH_SIZE, GRID_SCALE
+           and, for the spectral-norm methods, SN_SCALE / 2), the settings the lesson gives its GRID_METHOD.
 Prints, per dataset, each method's median and range over the seeds (modes covered, high-quality
 share, CPU seconds of training), the published grid numbers beside ours, and the issue's targets.
 `--jobs 2` runs two trainings at a time in separate processes (each still one thread).
@@ -77,7 +77,7 @@ def spread(values: list[float], fmt: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--data", nargs="+", default=None, help="default: the notebook's DATASETS")
+    parser.add_argument("--data", nargs="+", default=None, help="default: the notebook's mixtures (ring8, grid25)")
     parser.add_argument("--methods", nargs="+", default=None, help="default: the notebook's METHODS")
     parser.add_argument("--jobs", type=int, default=1, help="trainings at a time (separate processes)")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's numbers here")
@@ -91,18 +91,19 @@ def main() -> int:
     unknown = sorted(set(methods) - set(ns["METHODS"]))
     if unknown:
         parser.error(f"unknown methods {unknown}; the lesson's are {ns['METHODS']}")
-    args.data = args.data or list(ns["DATASETS"])
-    unknown = sorted(set(args.data) - set(ns["DATASETS"]))
+    args.data = args.data or list(ns["CENTRES"])
+    unknown = sorted(set(args.data) - set(ns["CENTRES"]))
     if unknown:
-        parser.error(f"unknown data {unknown}; the lesson's are {list(ns['DATASETS'])}")
+        parser.error(f"unknown data {unknown}; the lesson's are {list(ns['CENTRES'])}")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    grid = ns["GRID_SETTINGS"]
     print(f"Lesson 05 benchmark, CPU, one thread per run, seeds {args.seeds}, {args.jobs} job(s) at a time\n"
           f"  ring8: {ns['STEPS']} G steps (spectral norm {ns['SN_STEPS']}), batch {ns['BATCH_SIZE']}, "
           f"lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
           f"{ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}\n"
-          f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
-          f"PacGAN packs of {ns['PACK']}, SN scale {ns['GRID_SN_SCALE']}; the lesson's grid run uses {ns['GRID_METHOD']}")
+          f"  grid25: {grid['steps']} G steps, batch {grid['batch_size']}, G output × {grid['output_scale']}, "
+          f"PacGAN packs of {ns['PACK']}, SN scale {grid['sn_scale']}; the lesson's grid run uses {ns['GRID_METHOD']}")
     started = time.perf_counter()
     if overrides:
         print(f"  overridden: {overrides}")

@@ -228,23 +228,36 @@ def test_make_run_rejects_bad_input(lesson05, kwargs, message):
     assert repr(list(kwargs.values())[0]) in str(error.value), "the message should name the value it got"
 
 
-def test_packed_discriminator_judges_packs(lesson05):
-    torch.manual_seed(0)
-    inner = nn.Linear(4, 1)                       # D of packs of 2 points: (N/2, 4) -> (N/2, 1)
-    packed = lesson05["Packed"](inner, 2)
-    points = torch.randn(6, 2)
-    out = packed(points)
+def test_pacgan_discriminator_judges_packs(lesson05):
+    ns = lesson05
+    _, discriminator = ns["make_models"]("pacgan")
+    inner = discriminator[-1]                     # lesson 01's D on packs: (N / PACK, 2·PACK) -> (N / PACK, 1)
+    points = torch.randn(3 * ns["PACK"], 2)
+    out = discriminator(points)
     assert out.shape == (3, 1)
-    # pack i is points 2i and 2i+1 side by side, in order
-    expected = inner(torch.cat([points[0::2], points[1::2]], dim=1))
+    # pack i is points PACK·i ... PACK·i + PACK - 1 side by side, in order
+    expected = inner(torch.cat([points[k::ns["PACK"]] for k in range(ns["PACK"])], dim=1))
     assert torch.allclose(out, expected)
+    with pytest.raises(RuntimeError):           # a batch that is not whole packs
+        discriminator(torch.randn(3 * ns["PACK"] + 1, 2))
+
+
+def test_minibatch_std_discriminator_sees_the_batch_spread(lesson05):
+    ns = lesson05
+    _, discriminator = ns["make_models"]("minibatch_std")
+    points = torch.randn(16, 2)
+    alone = discriminator(points[:1].repeat(2, 1))[0]          # the same point, in a batch of identical points
+    mixed = discriminator(torch.cat([points[:1], points[1:]]))[0]  # ... and in a spread-out batch
+    assert not torch.allclose(alone, mixed), "D's output for a point should depend on the batch's spread"
+    h = torch.randn(5, 3)
+    assert torch.allclose(ns["MinibatchStd"]()(h), torch.cat([h, h.std(dim=0).mean().expand(5, 1)], dim=1))
 
 
 def test_pacgan_and_the_grid_settings_train(lesson05):
     ns = lesson05
     run = ns["train"](ns["make_run"]("pacgan", "grid25", steps=3, batch_size=4 * ns["PACK"], output_scale=4.0))
     assert run.history.done == 3
-    assert isinstance(run.discriminator, ns["Packed"]) and run.discriminator.pack == ns["PACK"]
+    assert run.discriminator[-1].net[0].in_features == 2 * ns["PACK"]  # D judges packs of PACK points
     noise = torch.randn(5, ns["LATENT_DIM"])
     with torch.no_grad():   # G's output is the base generator's times the scale
         assert torch.allclose(run.generator(noise), 4.0 * run.generator.module(noise))
@@ -257,7 +270,7 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
     generator, discriminator = ns["make_models"]("pacgan_sn", output_scale=4.0, sn_scale=15.0)
     assert isinstance(discriminator, ns["Scaled"]) and discriminator.scale == 15.0
     packed = discriminator.module
-    assert isinstance(packed, ns["Packed"]) and packed.pack == ns["PACK"]
+    assert packed[-1].net[0].in_features == 2 * ns["PACK"]
     linears = [m for m in packed.modules() if isinstance(m, torch.nn.Linear)]
     assert linears and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in linears)
     # plain pacgan is not normalised, and spectral_norm keeps the ring's bound unless told otherwise
@@ -313,6 +326,7 @@ def test_each_method_gets_its_budget_and_settings(lesson05):
     ns = lesson05
     run = ns["make_run"]
     assert run("spectral_norm", "ring8").steps == ns["SN_STEPS"] == 2 * ns["STEPS"]
+    assert ns["COMPARISON_GRID_STEPS"] == ns["STEPS"] // 2
     assert all(run(m, "ring8").steps == ns["STEPS"] for m in ns["METHODS"] if m != "spectral_norm")
     assert all(run(m, "grid25").steps == ns["COMPARISON_GRID_STEPS"] for m in ns["METHODS"])
     ttur = run("ttur")

@@ -17,7 +17,7 @@ def _toy_critic() -> nn.Module:
 
 
 def check_gradient_penalty(penalty_fn: Callable) -> None:
-    """Lesson 05: penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
+    """penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
     critic = _toy_critic()
     gen = torch.Generator().manual_seed(1)
     real, fake = torch.randn(8, 2, generator=gen), torch.randn(8, 2, generator=gen) + 1
@@ -41,7 +41,8 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
     flipped = ((1 - epsilon) * real + epsilon * fake).requires_grad_(True)
     grad_flipped, = torch.autograd.grad(critic(flipped).sum(), flipped)
     if is_close(value, ((grad_flipped.norm(2, dim=1) - 1) ** 2).mean()):
-        passed(f"Gradient penalty: {value.item():.4f} (you used (1-ε)·x + ε·G(z); as ε is uniform, that is the same penalty).")
+        passed(f"Gradient penalty: {value.item():.4f} (you used (1-ε)·x + ε·G(z); "
+               "as ε is uniform, that is the same penalty).")
         return
     if is_close(value, ((grad.pow(2).sum(1) - 1) ** 2).mean()):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: you used the squared norm ‖∇C‖².",
@@ -75,8 +76,9 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
     if is_close(got_c, -expected_c):
         fail(f"critic loss {got_c.item():.4f} has the wrong sign (expected {expected_c.item():.4f}).",
              "the critic wants high scores on reals: minimise mean C(G(z)) - mean C(x).")
-    if any(is_close(got_c, v) for v in (nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real))
-                                      + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake)),)):
+    bce = nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real)) \
+        + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake))
+    if is_close(got_c, bce):
         fail("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.",
              "no sigmoid and no log: critic_fake.mean() - critic_real.mean().")
     if not is_close(got_c, expected_c):
