@@ -58,6 +58,20 @@ def test_samplers_are_seeded():
     assert torch.equal(a, b)
 
 
+def test_mixture_sampler_has_its_own_seeded_stream():
+    torch.manual_seed(0)
+    first = toy_data.mixture_sampler("grid25", seed=5)
+    a = torch.cat([first(3), first(4)])
+    torch.manual_seed(1)                               # the global stream does not matter
+    second = toy_data.mixture_sampler("grid25", seed=5)
+    b = torch.cat([second(3), second(4)])
+    assert a.shape == (7, 2) and torch.equal(a, b)
+    assert not torch.equal(first(3), a[:3]), "each call draws new points from the stream"
+    assert not torch.equal(b, toy_data.mixture_sampler("grid25", seed=6)(7))
+    _, centres = toy_data.MIXTURES["grid25"][0](1)
+    assert torch.cdist(b, centres).min(dim=1).values.max() < 5 * toy_data.MIXTURES["grid25"][1]
+
+
 @pytest.mark.parametrize("kwargs", [dict(n=0), dict(n=2.5), dict(n=10, std=0), dict(n=10, modes=0),
                                     dict(n=10, radius=-1)])
 def test_ring_bad_input(kwargs):

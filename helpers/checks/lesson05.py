@@ -12,8 +12,9 @@ from helpers.checks import (call_exercise, fail, fail_unless_gradient_reaches, f
 
 
 def _toy_critic() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    with torch.random.fork_rng(devices=[]):  # the same critic every time, and the lesson's random stream untouched
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
 
 
 def check_gradient_penalty(penalty_fn: Callable) -> None:
