@@ -2,12 +2,12 @@
 """Lesson 05 benchmark: every method on the 8-Gaussian ring and the 25-Gaussian grid, over several seeds.
 
 Runs the notebook's own code (the cells of solutions/05_gan_failures.ipynb tagged `bench`: the
-parameters, the metric, the models and the training loop) on the CPU, one thread per run, so the
-numbers are the lesson's:
-  ring8  — every method with the lesson's comparison settings (BATCH_SIZE; STEPS, or SN_STEPS for
-           spectral norm: the notebook's comparison_steps), as its comparison table;
-  grid25 — every method with the grid run's settings (GRID_STEPS, GRID_BATCH, GRID_SCALE, PACK and,
-           for the spectral-norm methods, GRID_SN_SCALE), the settings the lesson gives its GRID_METHOD.
+parameters and their checks, the instructors' settings, the metric, the models, make_run and train)
+on the CPU, one thread per run, so the numbers are the lesson's:
+  ring8  — every method with the lesson's comparison settings (make_run's defaults: BATCH_SIZE, and
+           METHOD_SETTINGS' G steps: STEPS, or SN_STEPS for spectral norm), as its comparison table;
+  grid25 — every method with the grid run's settings (GRID_SETTINGS: GRID_STEPS, 8 × BATCH_SIZE, GRID_SCALE
+           and, for the spectral-norm methods, SN_SCALE / 2), the settings the lesson gives its GRID_METHOD.
 Prints, per dataset, each method's median and range over the seeds (modes covered, high-quality
 share, CPU seconds of training), the published grid numbers beside ours, and the issue's targets.
 `--jobs 2` runs two trainings at a time in separate processes (each still one thread).
@@ -40,20 +40,18 @@ PUBLISHED = [("PacGAN, packs of 2 (Lin et al., 2018)", "about 23.8", "about 91%"
              ("VEEGAN (Srivastava et al., 2017)", "24.6", "40%"),
              ("Unrolled GAN (as reported by VEEGAN)", "about 23.6", "about 16%")]
 
-# --smoke: a test of this script in seconds (the notebook's own smoke cell is not a `bench` cell)
-SMOKE = {"STEPS": 20, "SN_STEPS": 20, "GRID_STEPS": 20, "GRID_BATCH": 128}
 _namespace: dict | None = None
 
 
 def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
-    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: its tiny sizes).
+    """The notebook's `bench` cells, run once per process, on the CPU with one thread (smoke: the lesson's smoke sizes).
 
-    `overrides` replace values of the lesson's parameters cell (--set), before anything is built.
+    `overrides` replace values of the lesson's parameters cell (--set), before they are checked and used.
     """
     global _namespace
     if _namespace is None:
         torch.set_num_threads(1)
-        parameters = {"device": torch.device("cpu")} | (SMOKE if smoke else {}) | (overrides or {})
+        parameters = {"device": torch.device("cpu")} | (overrides or {})
         _namespace = notebook_namespace(NOTEBOOK, parameters=parameters, smoke=smoke)
     return _namespace
 
@@ -61,15 +59,13 @@ def lesson(smoke: bool = False, overrides: dict | None = None) -> dict:
 def run(method: str, dataset: str, seed: int, smoke: bool = False, overrides: dict | None = None) -> dict:
     """Train one method on one dataset at one seed with the lesson's settings for that dataset."""
     ns = lesson(smoke, overrides)
-    settings = ({"steps": ns["comparison_steps"](method, dataset)} if dataset == "ring8" else
-                {"steps": ns["GRID_STEPS"], "batch_size": ns["GRID_BATCH"], "output_scale": ns["GRID_SCALE"],
-                 "sn_scale": ns["GRID_SN_SCALE"]})
+    settings = ns["GRID_SETTINGS"] if dataset == "grid25" else {}  # ring8: make_run's defaults, the comparison's
     cpu = time.process_time()
-    generator, _, _, seconds = ns["train"](method, dataset, seed=seed, **settings)
+    trained = ns["train"](ns["make_run"](method, dataset, seed=seed, **settings))
     cpu = time.process_time() - cpu
-    _, modes, high_quality = ns["evaluate"](generator, dataset)
+    _, modes, high_quality = ns["evaluate"](trained.generator, dataset)
     return {"method": method, "dataset": dataset, "seed": seed, "modes": modes,
-            "high_quality": high_quality, "seconds": seconds, "cpu_seconds": cpu}
+            "high_quality": high_quality, "seconds": trained.seconds, "cpu_seconds": cpu}
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -81,7 +77,7 @@ def spread(values: list[float], fmt: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--data", nargs="+", default=None, help="default: the notebook's DATASETS")
+    parser.add_argument("--data", nargs="+", default=None, help="default: the notebook's mixtures (ring8, grid25)")
     parser.add_argument("--methods", nargs="+", default=None, help="default: the notebook's METHODS")
     parser.add_argument("--jobs", type=int, default=1, help="trainings at a time (separate processes)")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's numbers here")
@@ -95,18 +91,19 @@ def main() -> int:
     unknown = sorted(set(methods) - set(ns["METHODS"]))
     if unknown:
         parser.error(f"unknown methods {unknown}; the lesson's are {ns['METHODS']}")
-    args.data = args.data or list(ns["DATASETS"])
-    unknown = sorted(set(args.data) - set(ns["DATASETS"]))
+    args.data = args.data or list(ns["CENTRES"])
+    unknown = sorted(set(args.data) - set(ns["CENTRES"]))
     if unknown:
-        parser.error(f"unknown data {unknown}; the lesson's are {list(ns['DATASETS'])}")
+        parser.error(f"unknown data {unknown}; the lesson's are {list(ns['CENTRES'])}")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    grid = ns["GRID_SETTINGS"]
     print(f"Lesson 05 benchmark, CPU, one thread per run, seeds {args.seeds}, {args.jobs} job(s) at a time\n"
           f"  ring8: {ns['STEPS']} G steps (spectral norm {ns['SN_STEPS']}), batch {ns['BATCH_SIZE']}, "
           f"lr {ns['LR']} (WGAN-GP {ns['WGAN_LR']}, "
           f"{ns['CRITIC_STEPS']} critic steps), SN scale {ns['SN_SCALE']}\n"
-          f"  grid25: {ns['GRID_STEPS']} G steps, batch {ns['GRID_BATCH']}, G output × {ns['GRID_SCALE']}, "
-          f"PacGAN packs of {ns['PACK']}, SN scale {ns['GRID_SN_SCALE']}; the lesson's grid run uses {ns['GRID_METHOD']}")
+          f"  grid25: {grid['steps']} G steps, batch {grid['batch_size']}, G output × {grid['output_scale']}, "
+          f"PacGAN packs of {ns['PACK']}, SN scale {grid['sn_scale']}; the lesson's grid run uses {ns['GRID_METHOD']}")
     started = time.perf_counter()
     if overrides:
         print(f"  overridden: {overrides}")

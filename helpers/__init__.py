@@ -6,7 +6,7 @@ One module per concept:
     params    a lesson's parameters, checked once, with a message naming any bad one
     download  the one downloader (resumable, checksum-verified) and file checksums
     images    uint8 pixels <-> the [-1, 1] floats the networks use
-    toy_data  2-D toy datasets (the harmonic curve)
+    toy_data  2-D toy datasets (the harmonic curve, the mixtures of Gaussians)
     mnist     MNIST / Fashion-MNIST as one uint8 tensor, batches by index
     faces     face images (CelebA, or an offline stand-in) for the DCGAN lessons
     classifier  a small digit classifier that judges generated images

@@ -136,42 +136,6 @@ def class_coverage(predictions: Tensor, num_classes: int = 10, threshold: float 
     return int((class_fractions(predictions, num_classes) >= threshold).sum().item())
 
 
-# --- Lesson 05: why GANs fail, and how to fix them ---
-
-MIN_MODE_SHARE = 0.01  # a mode counts as covered when ≥ 1% of all samples land within 3σ of it
-
-
-def _centres(centres: Tensor) -> Tensor:
-    if not isinstance(centres, Tensor) or centres.ndim != 2 or centres.shape[1] != 2 or centres.shape[0] == 0:
-        shape = tuple(centres.shape) if isinstance(centres, Tensor) else type(centres).__name__
-        raise ValueError(f"centres must be a tensor of shape (K, 2) with K > 0, got {shape}")
-    return centres.detach().float().cpu()
-
-
-def mode_counts(points: Tensor, centres: Tensor, std: float) -> Tensor:
-    """(N, 2) points, (K, 2) mode centres -> (K,) how many points lie within 3·std of each centre."""
-    if not std > 0:
-        raise ValueError(f"std must be positive, got {std!r}")
-    p, c = _points(points), _centres(centres)
-    distance, nearest = torch.cdist(p, c).min(dim=1)     # (N,), (N,): nearest centre of each point
-    close = distance <= 3 * std                          # (N,) high-quality points
-    return torch.bincount(nearest[close], minlength=c.shape[0])  # (K,)
-
-
-def modes_covered(points: Tensor, centres: Tensor, std: float,
-                  min_share: float = MIN_MODE_SHARE) -> int:
-    """(N, 2) points, (K, 2) centres -> number of modes with ≥ min_share·N points within 3·std."""
-    if not 0 < min_share <= 1:
-        raise ValueError(f"min_share must be in (0, 1], got {min_share!r}")
-    counts = mode_counts(points, centres, std)
-    return int((counts >= min_share * points.shape[0]).sum())
-
-
-def high_quality_share(points: Tensor, centres: Tensor, std: float) -> float:
-    """(N, 2) points, (K, 2) centres -> share of points within 3·std of some centre (1 = all)."""
-    return mode_counts(points, centres, std).sum().item() / points.shape[0]
-
-
 # --- Lesson 06: controlling what a GAN makes (conditional accuracy, categorical-code accuracy) ---
 
 def _class_ids(t: Tensor, name: str, num_ids: int | None = None) -> None:

@@ -67,3 +67,14 @@ def gaussian_grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05
 def _grid_centres(side: int, spacing: float) -> Tensor:
     ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing  # (side,)
     return torch.cartesian_prod(ticks, ticks)                                      # (side², 2)
+
+
+# name -> (sampler returning (points (n, 2), centres (K, 2)), σ of each mode, half-width of its plots)
+MIXTURES = {"ring8": (gaussian_ring, 0.02, 2.6), "grid25": (gaussian_grid, 0.05, 5.2)}
+
+
+def mixture_sampler(name: str, seed: int, device: str | torch.device = "cpu"):
+    """A function n -> (n, 2) points of MIXTURES[name] on `device`, from its own random stream seeded with `seed`."""
+    sample_fn = MIXTURES[name][0]
+    rng = torch.Generator().manual_seed(seed)
+    return lambda n: sample_fn(n, generator=rng)[0].to(device)

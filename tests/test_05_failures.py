@@ -1,8 +1,9 @@
-"""Lesson 05 helpers: mixtures, mode-coverage metrics, WGAN losses, gradient penalty, checks."""
+"""Lesson 05: the mixtures, the checks, and the notebook's own metric, losses, models and training loop."""
 from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import losses, metrics, toy_data
+from helpers import toy_data
 from helpers.checks import CheckFailed, lesson05 as checks05
 from helpers.params import ParameterError
+from helpers.training import History
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # inprocess.py runs the notebook's own cells (benchmarks/ is not a package)
@@ -56,6 +58,20 @@ def test_samplers_are_seeded():
     assert torch.equal(a, b)
 
 
+def test_mixture_sampler_has_its_own_seeded_stream():
+    torch.manual_seed(0)
+    first = toy_data.mixture_sampler("grid25", seed=5)
+    a = torch.cat([first(3), first(4)])
+    torch.manual_seed(1)                               # the global stream does not matter
+    second = toy_data.mixture_sampler("grid25", seed=5)
+    b = torch.cat([second(3), second(4)])
+    assert a.shape == (7, 2) and torch.equal(a, b)
+    assert not torch.equal(first(3), a[:3]), "each call draws new points from the stream"
+    assert not torch.equal(b, toy_data.mixture_sampler("grid25", seed=6)(7))
+    _, centres = toy_data.MIXTURES["grid25"][0](1)
+    assert torch.cdist(b, centres).min(dim=1).values.max() < 5 * toy_data.MIXTURES["grid25"][1]
+
+
 @pytest.mark.parametrize("kwargs", [dict(n=0), dict(n=2.5), dict(n=10, std=0), dict(n=10, modes=0),
                                     dict(n=10, radius=-1)])
 def test_ring_bad_input(kwargs):
@@ -68,64 +84,62 @@ def test_grid_bad_input():
         toy_data.gaussian_grid(10, side=0)
 
 
-# --- metrics -----------------------------------------------------------------------------------
+# --- the lesson's own code (its cells tagged `bench`, run in smoke mode) -------------------------------
 
-def test_mode_metrics_by_hand():
+@pytest.fixture(scope="module")
+def lesson05():
+    """The cells of lesson 05 tagged `bench` (parameters, metric, losses, models, make_run, train), in smoke mode."""
+    from inprocess import notebook_namespace
+    previous = os.environ.get("GAN_COURSE_SMOKE")
+    try:
+        yield notebook_namespace(ROOT / "solutions" / "05_gan_failures.ipynb", smoke=True,
+                                 parameters={"device": torch.device("cpu")})
+    finally:
+        if previous is None:
+            os.environ.pop("GAN_COURSE_SMOKE", None)
+        else:
+            os.environ["GAN_COURSE_SMOKE"] = previous
+
+
+def test_mode_coverage_by_hand(lesson05):
     centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     points = torch.tensor([[0.05, 0.0]] * 50          # 3σ = 0.06: close to mode 0
-                          + [[10.0, 0.059]] * 1       # close to mode 1, only 1 point (1% of 100)
+                          + [[10.0, 0.059]] * 1       # close to mode 1, only 1 point (1% of 100): covered
                           + [[0.0, 10.07]] * 30       # 0.07 > 0.06: not close to mode 2
                           + [[5.0, 5.0]] * 19)        # far from everything
-    assert metrics.mode_counts(points, centres, 0.02).tolist() == [50, 1, 0]
-    assert metrics.modes_covered(points, centres, 0.02) == 2          # 1 of 100 = 1%: counts
-    assert metrics.modes_covered(points, centres, 0.02, min_share=0.02) == 1
-    assert metrics.high_quality_share(points, centres, 0.02) == pytest.approx(0.51)
+    modes, high_quality = lesson05["mode_coverage"](points, centres, 0.02)
+    assert modes == 2 and high_quality == pytest.approx(0.51)
 
 
-def test_real_ring_scores_full_marks():
+def test_real_ring_scores_full_marks(lesson05):
     points, centres = toy_data.gaussian_ring(10_000, generator=torch.Generator().manual_seed(0))
-    assert metrics.modes_covered(points, centres, 0.02) == 8
-    assert metrics.high_quality_share(points, centres, 0.02) == pytest.approx(1 - math.exp(-4.5), abs=0.005)
+    modes, high_quality = lesson05["mode_coverage"](points, centres, 0.02)
+    assert modes == 8 and high_quality == pytest.approx(1 - math.exp(-4.5), abs=0.005)
 
 
-@pytest.mark.parametrize("points, centres", [(torch.zeros(5, 3), torch.zeros(2, 2)),
-                                             (torch.zeros(5, 2), torch.zeros(2, 3)),
-                                             (torch.zeros(0, 2), torch.zeros(2, 2))])
-def test_metrics_bad_shapes(points, centres):
-    with pytest.raises(ValueError):
-        metrics.modes_covered(points, centres, 0.02)
-
-
-def test_metrics_bad_std():
-    with pytest.raises(ValueError, match="std"):
-        metrics.high_quality_share(torch.zeros(3, 2), torch.zeros(1, 2), 0.0)
-
-
-# --- losses ------------------------------------------------------------------------------------
-
-def test_wgan_losses_by_hand():
+def test_wgan_losses_by_hand(lesson05):
     real, fake = torch.tensor([[1.0], [3.0]]), torch.tensor([[-1.0], [0.0]])
-    assert losses.wgan_critic_loss(real, fake).item() == pytest.approx(-0.5 - 2.0)
-    assert losses.wgan_generator_loss(fake).item() == pytest.approx(0.5)
+    assert lesson05["critic_loss"](real, fake).item() == pytest.approx(-0.5 - 2.0)
+    assert lesson05["generator_loss"](fake).item() == pytest.approx(0.5)
 
 
-def test_gradient_penalty_linear_critic():
+def test_gradient_penalty_linear_critic(lesson05):
     critic = nn.Linear(2, 1)
     with torch.no_grad():
         critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # ‖∇C‖ = 5 everywhere
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
-    penalty = losses.gradient_penalty(critic, real, fake)
+    penalty = lesson05["gradient_penalty"](critic, real, fake)
     assert penalty.item() == pytest.approx((5 - 1) ** 2)
     penalty.backward()  # create_graph: the penalty reaches the critic's weights
     # d/dw (‖w‖ - 1)² = 2 (‖w‖ - 1) w / ‖w‖ = 2·4·(3, 4)/5
     assert torch.allclose(critic.weight.grad, torch.tensor([[4.8, 6.4]]), atol=1e-5)
 
 
-def test_gradient_penalty_uses_epsilon():
+def test_gradient_penalty_uses_epsilon(lesson05):
     critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
     real, fake = torch.randn(4, 2), torch.randn(4, 2)
-    at_real = losses.gradient_penalty(critic, real, fake, torch.ones(4, 1))
-    at_fake = losses.gradient_penalty(critic, real, fake, torch.zeros(4, 1))
+    at_real = lesson05["gradient_penalty"](critic, real, fake, torch.ones(4, 1))
+    at_fake = lesson05["gradient_penalty"](critic, real, fake, torch.zeros(4, 1))
 
     def penalty_at(points):  # (‖∇C(x)‖ - 1)² averaged over the given points, by hand
         points = points.clone().requires_grad_(True)
@@ -135,18 +149,14 @@ def test_gradient_penalty_uses_epsilon():
     # x̂ = ε·x + (1 - ε)·G(z): ε = 1 is the reals, ε = 0 the fakes (not the other way round)
     assert at_real.item() == pytest.approx(penalty_at(real)) and at_fake.item() == pytest.approx(penalty_at(fake))
     assert at_real.item() != pytest.approx(at_fake.item())
-    with pytest.raises(ValueError, match="epsilon"):
-        losses.gradient_penalty(critic, real, fake, torch.ones(4))
-    with pytest.raises(ValueError, match="same shape"):
-        losses.gradient_penalty(critic, real, fake[:3])
 
 
-# --- checks: pass on the reference, fail on the usual mistakes ------------------------------------
+# --- checks: pass on the lesson's answers, fail on the usual mistakes ------------------------------
 
-def test_checks_pass_on_reference(capsys):
-    checks05.check_gradient_penalty(losses.gradient_penalty)
-    checks05.check_wgan_losses(losses.wgan_critic_loss, losses.wgan_generator_loss)
-    checks05.check_mode_coverage(lambda p, c, s: (metrics.modes_covered(p, c, s), metrics.high_quality_share(p, c, s)))
+def test_checks_pass_on_the_solution(lesson05, capsys):
+    checks05.check_gradient_penalty(lesson05["gradient_penalty"])
+    checks05.check_wgan_losses(lesson05["critic_loss"], lesson05["generator_loss"])
+    checks05.check_mode_coverage(lesson05["mode_coverage"])
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -171,7 +181,7 @@ def test_gradient_penalty_check_explains(wrong, message):
 
 def test_wgan_check_catches_sign():
     with pytest.raises(CheckFailed, match="sign"):
-        checks05.check_wgan_losses(lambda r, f: r.mean() - f.mean(), losses.wgan_generator_loss)
+        checks05.check_wgan_losses(lambda r, f: r.mean() - f.mean(), lambda f: -f.mean())
 
 
 def test_mode_check_catches_any_point_counts():
@@ -214,62 +224,58 @@ def test_method_picker_builds_and_validates():
         method_picker(print, ["gan"], lr=1.0)
 
 
-# --- Issue 21: PacGAN, the grid run's settings, and train()'s bad input (the notebook's own code) ---
-
-@pytest.fixture(scope="module")
-def lesson05():
-    """The cells of lesson 05 tagged `bench` (parameters, metric, models, train), in smoke mode."""
-    from inprocess import notebook_namespace
-    previous = os.environ.get("GAN_COURSE_SMOKE")
-    try:
-        yield notebook_namespace(ROOT / "solutions" / "05_gan_failures.ipynb", smoke=True,
-                                 parameters={"device": torch.device("cpu")})
-    finally:
-        if previous is None:
-            os.environ.pop("GAN_COURSE_SMOKE", None)
-        else:
-            os.environ["GAN_COURSE_SMOKE"] = previous
-
+# --- PacGAN, the grid run's settings, make_run's bad input, and a run that continues ---------------
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"method": "wgan"}, "method must be one of"),
     ({"method": "PacGAN"}, "method must be one of"),
-    ({"dataset": "grid9"}, "dataset must be one of"),
+    ({"dataset": "grid9"}, "dataset one of"),
     ({"steps": 0}, "steps must be a positive whole number"),
     ({"steps": -5}, "steps must be a positive whole number"),
     ({"steps": 2.5}, "steps must be a positive whole number"),
     ({"steps": True}, "steps must be a positive whole number"),
 ])
-def test_train_rejects_bad_input(lesson05, kwargs, message):
+def test_make_run_rejects_bad_input(lesson05, kwargs, message):
     args = {"method": "gan", "dataset": "ring8", "steps": 2} | kwargs
     with pytest.raises(ValueError, match=message) as error:
-        lesson05["train"](args.pop("method"), args.pop("dataset"), steps=args.pop("steps"))
+        lesson05["make_run"](args.pop("method"), args.pop("dataset"), steps=args.pop("steps"))
     assert repr(list(kwargs.values())[0]) in str(error.value), "the message should name the value it got"
 
 
-def test_packed_discriminator_judges_packs(lesson05):
-    torch.manual_seed(0)
-    inner = nn.Linear(4, 1)                       # D of packs of 2 points: (N/2, 4) -> (N/2, 1)
-    packed = lesson05["Packed"](inner, 2)
-    points = torch.randn(6, 2)
-    out = packed(points)
+def test_pacgan_discriminator_judges_packs(lesson05):
+    ns = lesson05
+    _, discriminator = ns["make_models"]("pacgan")
+    inner = discriminator[-1]                     # lesson 01's D on packs: (N / PACK, 2·PACK) -> (N / PACK, 1)
+    points = torch.randn(3 * ns["PACK"], 2)
+    out = discriminator(points)
     assert out.shape == (3, 1)
-    # pack i is points 2i and 2i+1 side by side, in order
-    expected = inner(torch.cat([points[0::2], points[1::2]], dim=1))
+    # pack i is points PACK·i ... PACK·i + PACK - 1 side by side, in order
+    expected = inner(torch.cat([points[k::ns["PACK"]] for k in range(ns["PACK"])], dim=1))
     assert torch.allclose(out, expected)
-    with pytest.raises(ValueError, match="multiple of 2"):
-        packed(torch.randn(5, 2))
+    with pytest.raises(RuntimeError):           # a batch that is not whole packs
+        discriminator(torch.randn(3 * ns["PACK"] + 1, 2))
+
+
+def test_minibatch_std_discriminator_sees_the_batch_spread(lesson05):
+    ns = lesson05
+    _, discriminator = ns["make_models"]("minibatch_std")
+    points = torch.randn(16, 2)
+    alone = discriminator(points[:1].repeat(2, 1))[0]          # the same point, in a batch of identical points
+    mixed = discriminator(torch.cat([points[:1], points[1:]]))[0]  # ... and in a spread-out batch
+    assert not torch.allclose(alone, mixed), "D's output for a point should depend on the batch's spread"
+    h = torch.randn(5, 3)
+    assert torch.allclose(ns["MinibatchStd"]()(h), torch.cat([h, h.std(dim=0).mean().expand(5, 1)], dim=1))
 
 
 def test_pacgan_and_the_grid_settings_train(lesson05):
     ns = lesson05
-    generator, discriminator, _, _ = ns["train"]("pacgan", "grid25", steps=3, batch_size=4 * ns["PACK"],
-                                                 output_scale=4.0)
-    assert isinstance(discriminator, ns["Packed"]) and discriminator.pack == ns["PACK"]
+    run = ns["train"](ns["make_run"]("pacgan", "grid25", steps=3, batch_size=4 * ns["PACK"], output_scale=4.0))
+    assert run.history.done == 3
+    assert run.discriminator[-1].net[0].in_features == 2 * ns["PACK"]  # D judges packs of PACK points
     noise = torch.randn(5, ns["LATENT_DIM"])
     with torch.no_grad():   # G's output is the base generator's times the scale
-        assert torch.allclose(generator(noise), 4.0 * generator.module(noise))
-    points, modes, high_quality = ns["evaluate"](generator, "grid25", n=200)
+        assert torch.allclose(run.generator(noise), 4.0 * run.generator.module(noise))
+    points, modes, high_quality = ns["evaluate"](run.generator, "grid25", n=200)
     assert points.shape == (200, 2) and 0 <= modes <= 25 and 0.0 <= high_quality <= 1.0
 
 
@@ -278,7 +284,7 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
     generator, discriminator = ns["make_models"]("pacgan_sn", output_scale=4.0, sn_scale=15.0)
     assert isinstance(discriminator, ns["Scaled"]) and discriminator.scale == 15.0
     packed = discriminator.module
-    assert isinstance(packed, ns["Packed"]) and packed.pack == ns["PACK"]
+    assert packed[-1].net[0].in_features == 2 * ns["PACK"]
     linears = [m for m in packed.modules() if isinstance(m, torch.nn.Linear)]
     assert linears and all(torch.nn.utils.parametrize.is_parametrized(m, "weight") for m in linears)
     # plain pacgan is not normalised, and spectral_norm keeps the ring's bound unless told otherwise
@@ -286,37 +292,89 @@ def test_pacgan_sn_packs_and_normalises_with_its_own_bound(lesson05):
     assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in plain.modules()
                    if isinstance(m, torch.nn.Linear))
     assert ns["make_models"]("spectral_norm")[1].scale == ns["SN_SCALE"]
-    # the grid run's settings reach the model: train() passes sn_scale through
-    _, trained, _, _ = ns["train"]("pacgan_sn", "grid25", steps=2, batch_size=4 * ns["PACK"], sn_scale=7.0)
-    assert trained.scale == 7.0
+    # the grid run's settings reach the model: make_run passes sn_scale through
+    run = ns["make_run"]("pacgan_sn", "grid25", steps=2, batch_size=4 * ns["PACK"], sn_scale=7.0)
+    assert run.discriminator.scale == 7.0
+    assert ns["GRID_SETTINGS"]["sn_scale"] == ns["SN_SCALE"] / 2
 
 
-@pytest.mark.parametrize("name", ["COMPARISON_GRID_STEPS", "SN_STEPS"])
-def test_comparison_budgets_are_checked_with_the_other_parameters(name):
-    """The comparison's own step budgets are parameters; a non-positive one stops the lesson by name."""
+def _parameter_cells():
     nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
-    namespace: dict = {}
-    exec(cells[at].source, namespace)
-    assert namespace[name] >= 1
-    namespace[name] = 0
-    with pytest.raises(ParameterError, match=f"{name} = 0 is not allowed"):
-        exec(cells[at + 1].source, namespace)
+    return cells[at].source, cells[at + 1].source
 
 
-def test_comparison_steps_gives_each_row_its_budget(lesson05):
-    """Spectral norm alone gets SN_STEPS on the ring; on the grid every method gets COMPARISON_GRID_STEPS."""
+BAD_VALUES = {"STEPS": 0, "BATCH_SIZE": 1, "SEED": -1, "LR": 0.5, "HIDDEN_DIM": 0, "LATENT_DIM": 0, "SN_SCALE": 0.0,
+              "PACK": 0, "GRID_METHOD": "wgan", "GRID_STEPS": 0, "GRID_SCALE": 0.0, "N_EVAL": 10}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_VALUES))
+def test_every_parameter_is_checked_by_the_cell_after_it(name, tmp_path, monkeypatch):
+    """A bad value of any parameter stops the lesson at the start() cell, naming it."""
+    import helpers
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    parameters, start = _parameter_cells()
+    namespace: dict = {"helpers": helpers}
+    exec(parameters, namespace)
+    assert set(BAD_VALUES) == {k for k in namespace if k.isupper()}, "a parameter without a bad value to try"
+    namespace[name] = BAD_VALUES[name]
+    with pytest.raises(ParameterError, match=f"{name} = {BAD_VALUES[name]!r} is not allowed"):
+        exec(start, namespace)
+
+
+def test_batch_size_must_hold_whole_packs(tmp_path, monkeypatch):
+    import helpers
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    parameters, start = _parameter_cells()
+    namespace: dict = {"helpers": helpers}
+    exec(parameters, namespace)
+    namespace["PACK"] = 3
+    with pytest.raises(ParameterError, match="BATCH_SIZE must be a multiple of PACK = 3"):
+        exec(start, namespace)
+
+
+def test_each_method_gets_its_budget_and_settings(lesson05):
+    """Spectral norm alone gets SN_STEPS on the ring; on the grid every method gets COMPARISON_GRID_STEPS;
+    TTUR's G learns at a quarter of D's rate; WGAN-GP has its own rate, betas and critic steps."""
     ns = lesson05
-    steps = ns["comparison_steps"]
-    assert steps("spectral_norm", "ring8") == ns["SN_STEPS"]
-    assert all(steps(m, "ring8") == ns["STEPS"] for m in ns["METHODS"] if m != "spectral_norm")
-    assert all(steps(m, "grid25") == ns["COMPARISON_GRID_STEPS"] for m in ns["METHODS"])
-    cases = (("SN_STEPS", 7, "spectral_norm", "ring8"), ("STEPS", 5, "gan", "ring8"),
-             ("COMPARISON_GRID_STEPS", 3, "gan", "grid25"))
-    for name, value, method, dataset in cases:   # each budget is read at call time
-        saved, ns[name] = ns[name], value
-        try:
-            assert steps(method, dataset) == value
-        finally:
-            ns[name] = saved
+    run = ns["make_run"]
+    assert run("spectral_norm", "ring8").steps == ns["SN_STEPS"] == 2 * ns["STEPS"]
+    assert ns["COMPARISON_GRID_STEPS"] == ns["STEPS"] // 2
+    assert all(run(m, "ring8").steps == ns["STEPS"] for m in ns["METHODS"] if m != "spectral_norm")
+    assert all(run(m, "grid25").steps == ns["COMPARISON_GRID_STEPS"] for m in ns["METHODS"])
+    ttur = run("ttur")
+    assert ttur.g_optimizer.param_groups[0]["initial_lr"] == pytest.approx(ns["LR"] / 4)
+    assert ttur.d_optimizer.param_groups[0]["initial_lr"] == pytest.approx(ns["LR"])
+    wgan = run("wgan_gp")
+    assert wgan.d_steps == ns["CRITIC_STEPS"] and wgan.d_optimizer.param_groups[0]["betas"] == (0.5, 0.9)
+    assert wgan.g_optimizer.param_groups[0]["initial_lr"] == ns["WGAN_LR"]
+    sweep = run("gan", lr=1e-3, d_steps=3)   # the sweep's and the widget's overrides
+    assert sweep.d_steps == 3 and sweep.d_optimizer.param_groups[0]["initial_lr"] == 1e-3
+
+
+@pytest.mark.parametrize("method", ["gan", "wgan_gp"])
+def test_an_interrupted_run_continues_where_it_stopped(lesson05, method):
+    """Ctrl-C during step 3 of 8 stops after that step; train() again continues to 8, and the weights end as
+    those of a run that was never interrupted (no re-initialisation, no step trained twice or skipped)."""
+    ns = lesson05
+    straight = ns["train"](ns["make_run"](method, "ring8", steps=8, batch_size=16))
+    run = ns["make_run"](method, "ring8", steps=8, batch_size=16)
+    sample_real, calls = run.sample_real, []
+
+    def sample_and_interrupt(n):
+        calls.append(n)
+        if len(calls) == 3 * run.d_steps:   # during step 3: Ctrl-C
+            os.kill(os.getpid(), signal.SIGINT)
+        return sample_real(n)
+
+    run.sample_real = sample_and_interrupt
+    ns["train"](run)
+    assert run.history.done == 3, f"stopped after {run.history.done} steps, expected 3"
+    weights = [p.detach().clone() for p in run.generator.parameters()]
+    assert not all(torch.equal(a, b) for a, b in zip(weights, straight.generator.parameters()))
+    ns["train"](run)
+    assert run.history.done == 8
+    assert isinstance(run.history, History) and run.history.steps("g_loss")[-1] == 7
+    for ours, theirs in zip(run.generator.parameters(), straight.generator.parameters()):
+        assert torch.equal(ours, theirs), "the continued run differs from an uninterrupted one"

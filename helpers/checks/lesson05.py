@@ -7,42 +7,43 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from helpers import losses, metrics
 from helpers.checks import (call_exercise, fail, fail_unless_gradient_reaches, fail_unless_one_number,
                             is_close, passed)
 
 
 def _toy_critic() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    with torch.random.fork_rng(devices=[]):  # the same critic every time, and the lesson's random stream untouched
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
 
 
 def check_gradient_penalty(penalty_fn: Callable) -> None:
-    """Lesson 05: penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
+    """penalty_fn(critic, real, fake, epsilon) = mean (‖∇C(x̂)‖₂ - 1)², x̂ = ε·x + (1-ε)·G(z)."""
     critic = _toy_critic()
     gen = torch.Generator().manual_seed(1)
     real, fake = torch.randn(8, 2, generator=gen), torch.randn(8, 2, generator=gen) + 1
     epsilon = torch.rand(8, 1, generator=gen)
-    expected = losses.gradient_penalty(critic, real, fake, epsilon).detach()
+    mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(critic(mixed).sum(), mixed)
+    norms = grad.norm(2, dim=1)
+    expected = ((norms - 1) ** 2).mean()  # mean (‖∇C(x̂)‖₂ - 1)², worked out here
     got = call_exercise(penalty_fn, critic, real, fake, epsilon, name="gradient_penalty")
     fail_unless_one_number(got, f"gradient_penalty should return a single-number tensor, got {got!r}.")
     if not got.requires_grad:
         fail("the penalty carries no gradient back to the critic's weights, so it cannot train the critic.",
              "pass create_graph=True to torch.autograd.grad.")
     value = got.detach()
-    if is_close(value, expected.detach()):
+    if is_close(value, expected):
         fail_unless_gradient_reaches(got, critic,
                                       "backward() through the penalty leaves the critic's gradients at zero.",
                                       "take the gradient with create_graph=True and do not detach it.")
         passed(f"Gradient penalty: {value.item():.4f} matches mean (‖∇C(x̂)‖₂ - 1)².")
         return
-    mixed = (epsilon * real + (1 - epsilon) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(critic(mixed).sum(), mixed)
-    norms = grad.norm(2, dim=1)
     flipped = ((1 - epsilon) * real + epsilon * fake).requires_grad_(True)
     grad_flipped, = torch.autograd.grad(critic(flipped).sum(), flipped)
     if is_close(value, ((grad_flipped.norm(2, dim=1) - 1) ** 2).mean()):
-        passed(f"Gradient penalty: {value.item():.4f} (you used (1-ε)·x + ε·G(z); as ε is uniform, that is the same penalty).")
+        passed(f"Gradient penalty: {value.item():.4f} (you used (1-ε)·x + ε·G(z); "
+               "as ε is uniform, that is the same penalty).")
         return
     if is_close(value, ((grad.pow(2).sum(1) - 1) ** 2).mean()):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: you used the squared norm ‖∇C‖².",
@@ -76,8 +77,9 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
     if is_close(got_c, -expected_c):
         fail(f"critic loss {got_c.item():.4f} has the wrong sign (expected {expected_c.item():.4f}).",
              "the critic wants high scores on reals: minimise mean C(G(z)) - mean C(x).")
-    if any(is_close(got_c, v) for v in (nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real))
-                                      + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake)),)):
+    bce = nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real)) \
+        + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake))
+    if is_close(got_c, bce):
         fail("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.",
              "no sigmoid and no log: critic_fake.mean() - critic_real.mean().")
     if not is_close(got_c, expected_c):
@@ -102,14 +104,19 @@ def check_mode_coverage(coverage_fn: Callable) -> None:
     angles = torch.arange(8) * 2 * math.pi / 8
     centres = 2 * torch.stack([angles.cos(), angles.sin()], dim=1)  # (8, 2)
     std = 0.02
-    # 3 modes well covered, 1 mode with 5 stragglers (0.5%: not enough), points 4σ away, junk.
-    parts = [centres[i] + std * torch.randn(300, 2, generator=gen) for i in (0, 2, 5)]
-    parts.append(centres[6] + std * torch.randn(5, 2, generator=gen))
-    parts.append(centres[1] + torch.tensor([4 * std, 0.0]) + 0.001 * torch.randn(45, 2, generator=gen))
-    parts.append(torch.rand(50, 2, generator=gen) * 0.4 - 0.2)  # near the middle of the ring
+
+    def around(centre: Tensor, n: int, radius: float) -> Tensor:  # n points within `radius` of centre
+        angle = torch.rand(n, generator=gen) * 2 * math.pi
+        r = radius * torch.rand(n, 1, generator=gen)
+        return centre + r * torch.stack([angle.cos(), angle.sin()], dim=1)
+
+    # By construction: 3 modes well covered (300 points each within 2σ), 1 mode with 5 stragglers within
+    # 1σ (0.5%: not enough to cover it), 45 points 4σ away from a mode, 50 points near the ring's middle.
+    parts = [around(centres[i], 300, 2 * std) for i in (0, 2, 5)] + [around(centres[6], 5, std)]
+    parts.append(centres[1] + torch.tensor([4 * std, 0.0]) + around(torch.zeros(2), 45, 0.1 * std))
+    parts.append(torch.rand(50, 2, generator=gen) * 0.4 - 0.2)
     points = torch.cat(parts)  # (1000, 2)
-    expected_modes = metrics.modes_covered(points, centres, std)
-    expected_hq = metrics.high_quality_share(points, centres, std)
+    expected_modes, expected_hq = 3, (900 + 5) / 1000
     got = call_exercise(coverage_fn, points, centres, std, name="mode_coverage")
     if not isinstance(got, tuple) or len(got) != 2:
         fail(f"mode_coverage should return a pair (modes covered, high-quality share), got {got!r}.")
