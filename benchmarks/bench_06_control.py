@@ -43,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from helpers import metrics, models  # noqa: E402
 from helpers.classifier import classifier_predictions  # noqa: E402
-from helpers.mnist import ImageBatches, to_float  # noqa: E402
+from helpers.batches import ImageBatches  # noqa: E402
+from helpers.images import to_float  # noqa: E402
 from helpers.runtime import run_dir, seed_everything  # noqa: E402
 from helpers.training import ema_update  # noqa: E402
 from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402

@@ -19,7 +19,9 @@ from torch import Tensor, nn
 
 from helpers.metrics import (class_coverage, class_fractions, frechet_distance_from_statistics,
                              gaussian_statistics)
-from helpers.mnist import ImageData, ImageBatches, dataset_name, load_images, to_float
+from helpers.batches import ImageBatches
+from helpers.images import to_float
+from helpers.mnist import ImageData, dataset_name, load_images
 from helpers.runtime import data_dir
 from helpers.checkpoints import CorruptCheckpoint, read_checkpoint, save_checkpoint
 

