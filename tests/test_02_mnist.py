@@ -387,14 +387,14 @@ def notebook_cell(marker: str) -> str:
 
 
 class InterruptingBatches:
-    """The notebook's batches, sending this process a SIGINT (Ctrl-C) while drawing batch number k in `at`."""
+    """The notebook's batches, sending this process a SIGINT (Ctrl-C) while drawing its `at`-th batch."""
 
-    def __init__(self, batches, at: tuple[int, ...]) -> None:
-        self.batches, self.at, self.drawn = batches, set(at), 0
+    def __init__(self, batches, at: int) -> None:
+        self.batches, self.at, self.drawn = batches, at, 0
 
     def __next__(self):
         self.drawn += 1
-        if self.drawn in self.at:
+        if self.drawn == self.at:
             os.kill(os.getpid(), signal.SIGINT)
         return next(self.batches)
 
@@ -422,7 +422,8 @@ def lesson(tmp_path_factory):
                 os.environ[key] = value
 
 
-def run_main_loop(ns: dict, interrupt_at: tuple[int, ...]) -> None:
+def run_main_loop(ns: dict, interrupt_at: int) -> None:
+    """Run the solution's loop cell in `ns`, pressing Ctrl-C during its `interrupt_at`-th step."""
     ns["batches"] = InterruptingBatches(ns["batches"], interrupt_at)
     exec(notebook_cell("for step in steps(STEPS"), ns)
     ns["batches"] = ns["batches"].batches
@@ -435,11 +436,11 @@ def test_main_loop_continues_after_an_interrupt(lesson, capsys):
 
     exec(build, ns)
     generator, optimizer = ns["generator"], ns["g_optimizer"]
-    run_main_loop(ns, interrupt_at=(5,))                  # Ctrl-C while step 5 runs: it finishes, then stops
+    run_main_loop(ns, interrupt_at=5)                     # Ctrl-C while step 5 runs: it finishes, then stops
     assert "Stopped after step 5 of 40" in capsys.readouterr().out
     assert ns["history"].done == 5
     after_first = [p.detach().clone() for p in generator.parameters()]
-    run_main_loop(ns, interrupt_at=(12,))                 # the cell run again: steps 6..12
+    run_main_loop(ns, interrupt_at=7)                     # the cell run again: steps 6..12
     assert "Continuing from step 5 of 40" in capsys.readouterr().out
     assert ns["history"].done == 12
     assert ns["generator"] is generator and ns["g_optimizer"] is optimizer, "the loop cell rebuilt the models"
@@ -448,7 +449,7 @@ def test_main_loop_continues_after_an_interrupt(lesson, capsys):
     continued = [p.detach().clone() for p in generator.parameters()]
 
     exec(build, ns)                                       # the same 12 steps in one go, from the same seed
-    run_main_loop(ns, interrupt_at=(12,))
+    run_main_loop(ns, interrupt_at=12)
     assert ns["history"].done == 12
     for a, b in zip(continued, ns["generator"].parameters()):
         assert torch.equal(a, b), "interrupting and continuing trained differently from an uninterrupted run"
