@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from helpers import metrics
+from helpers.batches import ImageBatches
 from helpers.classifier import (DigitClassifier, SampleScorer, classifier_features,
                                 classifier_path, classifier_predictions, load_classifier,
                                 train_classifier)
-from helpers.batches import ImageBatches
 from helpers.images import to_float, to_uint8
 from helpers.mnist import DatasetUnavailable, ImageData, dataset_name, load_images, random_real_images
 
