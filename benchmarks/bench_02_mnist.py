@@ -37,12 +37,13 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from helpers.classifier import SampleScorer, load_classifier  # noqa: E402
 from helpers.batches import ImageBatches  # noqa: E402
+from helpers.classifier import SampleScorer, load_classifier  # noqa: E402
 from helpers.images import to_float  # noqa: E402
 from helpers.mnist import load_images  # noqa: E402
-from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+from helpers.models import MLPGenerator  # noqa: E402
 from helpers.runtime import data_dir  # noqa: E402
+from helpers.taught.lesson02 import make_discriminator  # noqa: E402
 from inprocess import notebook_namespace  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "02_mnist_gan.ipynb"
@@ -86,7 +87,7 @@ def endless(loader):
 def make_classic():
     """The classic tutorial loop: sigmoid + BCELoss, Adam(2e-4, default betas), no detach, G zeroed before its backward."""
     torch.manual_seed(0)
-    generator, discriminator = MLPGenerator(LATENT_DIM), MLPDiscriminator(sigmoid=True)
+    generator, discriminator = MLPGenerator(LATENT_DIM), make_discriminator(sigmoid=True)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=2e-4)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
     criterion = nn.BCELoss()

@@ -234,7 +234,7 @@ def test_mlp_gan_bad_sizes(make):
 
 
 def good_discriminator(dropout=0.0, sigmoid=True):
-    return MLPDiscriminator(dropout=dropout, sigmoid=sigmoid).net
+    return taught.make_discriminator(dropout=dropout, sigmoid=sigmoid)
 
 
 def good_d_loss(discriminator, real, fake, criterion, real_label=1.0):
