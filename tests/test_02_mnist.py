@@ -329,6 +329,17 @@ def test_check_ema_update_explains_each_mistake(mistake, message):
         lesson02.check_ema_update(lambda *args: ema(*args, **mistake))
 
 
+def test_show_image_row_and_class_bars():
+    import matplotlib.pyplot as plt
+    from helpers.plotting import class_bars, show_image_row
+    fig = show_image_row({"a": torch.zeros(4, 1, 8, 8), "b\nsecond": torch.ones(4, 1, 8, 8)}, nrow=2)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b\nsecond"]
+    ax = class_bars(torch.tensor([0.5, 0.45, 0.05], dtype=torch.float64), ["0", "1", "2"])
+    assert [round(bar.get_height(), 6) for bar in ax.patches] == [50.0, 45.0, 5.0]
+    assert [line.get_ydata()[0] for line in ax.lines] == [5.0, pytest.approx(100 / 3)]  # threshold, uniform
+    plt.close("all")
+
+
 def test_widgets_call_the_lesson_back():
     pytest.importorskip("ipywidgets")
     from helpers import widgets
