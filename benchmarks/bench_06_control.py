@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers import metrics  # noqa: E402
-from helpers.mnist import to_float  # noqa: E402
+from helpers.images import to_float  # noqa: E402
 from helpers.runtime import run_dir, seed_everything  # noqa: E402
 from helpers.training import steps  # noqa: E402
 from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402

@@ -19,8 +19,9 @@ import torch
 from torch import Tensor, nn
 
 from helpers.augment import random_style
+from helpers.images import to_float
 from helpers.metrics import frechet_distance_from_statistics, gaussian_statistics
-from helpers.mnist import ImageData, dataset_name, load_images, to_float
+from helpers.mnist import ImageData, dataset_name, load_images
 from helpers.checkpoints import CorruptCheckpoint, read_checkpoint, save_checkpoint
 from helpers.runtime import data_dir
 

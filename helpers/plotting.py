@@ -192,6 +192,29 @@ def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: f
     return ax
 
 
+def show_image_row(panels: dict[str, Tensor], nrow: int = 8, size: float = 2.6):
+    """{title: (N, C, H, W) images in [-1, 1]} -> one figure, a grid per title side by side."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size * 1.25), squeeze=False)
+    for ax, (title, images) in zip(axes[0], panels.items()):
+        show_images(images, nrow=nrow, title=title, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def class_bars(fractions: Tensor, classes: Sequence[str], threshold: float = 0.05, ax=None):
+    """(K,) shares of samples per class (a classifier's verdicts) as % bars, with the coverage threshold."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    ax.bar(range(len(classes)), 100 * fractions.cpu().numpy())
+    ax.axhline(100 * threshold, color="red", ls="--", lw=1, label=f"{threshold:.0%} threshold")
+    ax.axhline(100 / len(classes), color="gray", ls=":", lw=1, label=f"uniform ({1 / len(classes):.0%})")
+    ax.set_xticks(range(len(classes)), classes, rotation=45 if max(map(len, classes)) > 2 else 0, fontsize=8)
+    ax.set_ylabel("% of samples")
+    ax.set_title("What the classifier thinks the samples are", fontsize=9)
+    ax.legend(fontsize=8)
+    return ax
+
+
 # --- Lesson 05: why GANs fail, and how to fix them ---
 
 def density(ax, points: Tensor, lim: float, centres: Tensor | None = None, bins: int = 120,

@@ -1,18 +1,24 @@
-"""Lesson 02 helpers: MNIST data (offline fallback), the classifier, Fréchet distance, coverage."""
+"""Lesson 02: MNIST data (offline fallback), the classifier, Fréchet distance, coverage, the taught code
+(helpers/taught/lesson02.py) and the main training loop's interrupt-and-continue."""
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from helpers import metrics
+from helpers.batches import ImageBatches
 from helpers.classifier import (DigitClassifier, SampleScorer, classifier_features,
                                 classifier_path, classifier_predictions, load_classifier,
                                 train_classifier)
-from helpers.mnist import (DatasetUnavailable, ImageBatches, ImageData, dataset_name, load_images,
-                           random_real_images, to_float, to_uint8)
+from helpers.images import to_float, to_uint8
+from helpers.mnist import DatasetUnavailable, ImageData, dataset_name, load_images, random_real_images
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +207,9 @@ def test_scorer_sees_collapse(offline_mnist, small_classifier):
 from torch import nn  # noqa: E402
 
 from helpers import training  # noqa: E402
-from helpers.checks import CheckFailed, lesson02
+from helpers.checks import CheckFailed, lesson02  # noqa: E402
 from helpers.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+from helpers.taught import lesson02 as taught  # noqa: E402
 
 
 def test_mlp_gan_shapes_and_parameter_counts():
@@ -227,7 +234,7 @@ def test_mlp_gan_bad_sizes(make):
 
 
 def good_discriminator(dropout=0.0, sigmoid=True):
-    return MLPDiscriminator(dropout=dropout, sigmoid=sigmoid).net
+    return taught.make_discriminator(dropout=dropout, sigmoid=sigmoid)
 
 
 def good_d_loss(discriminator, real, fake, criterion, real_label=1.0):
@@ -264,6 +271,35 @@ def test_checks_pass_good_answers(capsys):
     assert capsys.readouterr().out.count("✅") == 5
 
 
+def test_taught_module_holds_answers_that_pass_the_checks(capsys):
+    """helpers/taught/lesson02.py is generated from the solution's `# @save` cells: what lesson 07 imports."""
+    lesson02.check_image_discriminator(taught.make_discriminator)
+    lesson02.check_discriminator_loss(taught.discriminator_loss)
+    lesson02.check_generator_loss(taught.generator_loss)
+    lesson02.check_ema_update(taught.ema_update)
+    assert capsys.readouterr().out.count("✅") == 4
+    d = taught.make_discriminator(dropout=0.3, sigmoid=False, image_shape=(1, 8, 8), hidden=16)
+    assert d(torch.zeros(3, 1, 8, 8)).shape == (3, 1)
+    assert [m.out_features for m in d.modules() if isinstance(m, nn.Linear)] == [16, 16, 1]
+
+
+def test_recipes_hold_the_lessons_values():
+    assert taught.FINAL_RECIPE == taught.Recipe(
+        detach=True, logits=True, betas=(0.5, 0.999), real_label=0.9, dropout=0.3, lr=1e-3,
+        latent_dim=64, hidden=256, batch_size=64, ema_decay=0.999)
+    classic = taught.CLASSIC_RECIPE
+    assert (classic.detach, classic.logits, classic.betas, classic.real_label, classic.dropout, classic.lr) == \
+        (False, False, (0.9, 0.999), 1.0, 0.0, 2e-4)
+    assert (classic.latent_dim, classic.hidden, classic.batch_size) == (64, 256, 64)
+    with pytest.raises(AttributeError):
+        taught.FINAL_RECIPE.lr = 0.1  # frozen: a recipe is changed with dataclasses.replace
+
+
+def test_check_mnist_gan_in_smoke_mode_checks_nothing(capsys):
+    lesson02.check_mnist_gan(fd=500.0, real_vs_real=0.4, coverage=1, max_fd=25.0, smoke=True)
+    assert "not checked" in capsys.readouterr().out
+
+
 def test_checks_catch_wrong_answers():
     no_flatten = lambda dropout=0.0, sigmoid=True: nn.Sequential(*list(good_discriminator(dropout, sigmoid))[1:])  # noqa: E731
     with pytest.raises(CheckFailed, match="Flatten"):
@@ -293,6 +329,17 @@ def test_check_ema_update_explains_each_mistake(mistake, message):
         lesson02.check_ema_update(lambda *args: ema(*args, **mistake))
 
 
+def test_show_image_row_and_class_bars():
+    import matplotlib.pyplot as plt
+    from helpers.plotting import class_bars, show_image_row
+    fig = show_image_row({"a": torch.zeros(4, 1, 8, 8), "b\nsecond": torch.ones(4, 1, 8, 8)}, nrow=2)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b\nsecond"]
+    ax = class_bars(torch.tensor([0.5, 0.45, 0.05], dtype=torch.float64), ["0", "1", "2"])
+    assert [round(bar.get_height(), 6) for bar in ax.patches] == [50.0, 45.0, 5.0]
+    assert [line.get_ydata()[0] for line in ax.lines] == [5.0, pytest.approx(100 / 3)]  # threshold, uniform
+    plt.close("all")
+
+
 def test_widgets_call_the_lesson_back():
     pytest.importorskip("ipywidgets")
     from helpers import widgets
@@ -308,8 +355,8 @@ def test_widgets_call_the_lesson_back():
         widgets.latent_walk(seen.append, steps=0)
 
 
-def test_ema_update_is_a_weighted_average_and_copies_buffers():
-    from helpers.training import ema_update
+@pytest.mark.parametrize("ema_update", [training.ema_update, taught.ema_update], ids=["training", "taught"])
+def test_ema_update_is_a_weighted_average_and_copies_buffers(ema_update):
     model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
     ema = copy.deepcopy(model)
     with torch.no_grad():
@@ -333,3 +380,87 @@ def test_ema_update_rejects_bad_decay_and_other_models():
         ema_update(copy.deepcopy(model), model, 1.5)
     with pytest.raises(ValueError, match="copy of model"):
         ema_update(nn.Linear(4, 2), model, 0.9)
+
+
+# --- the main training loop: an interrupt, then a re-run, continues ----------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "solutions" / "02_mnist_gan.ipynb"
+
+
+def notebook_cell(marker: str) -> str:
+    """The source of the one code cell of the solution that contains `marker`."""
+    import nbformat
+    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells
+             if c.cell_type == "code" and marker in c.source]
+    assert len(cells) == 1, f"{len(cells)} cells contain {marker!r}"
+    return cells[0]
+
+
+class InterruptingBatches:
+    """The notebook's batches, sending this process a SIGINT (Ctrl-C) while drawing its `at`-th batch."""
+
+    def __init__(self, batches, at: int) -> None:
+        self.batches, self.at, self.drawn = batches, at, 0
+
+    def __next__(self):
+        self.drawn += 1
+        if self.drawn == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return next(self.batches)
+
+
+@pytest.fixture(scope="module")
+def lesson(tmp_path_factory):
+    """The lesson's cells tagged `bench` (set-up to train_fresh), run here in smoke mode on the offline digits."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from inprocess import notebook_namespace
+    import helpers.mnist
+    runs, empty = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("empty")
+    saved = {k: os.environ.get(k) for k in ("GAN_COURSE_RUNS", "GAN_COURSE_SMOKE")}
+    real_load = helpers.mnist.load_images
+    os.environ["GAN_COURSE_RUNS"] = str(runs)
+    helpers.mnist.load_images = lambda dataset, device="cpu": real_load("mnist", download=False, root=empty,
+                                                                        device=device, verbose=False)
+    try:
+        yield notebook_namespace(NOTEBOOK, parameters={"STEPS": 40}, smoke=True)
+    finally:
+        helpers.mnist.load_images = real_load
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_main_loop(ns: dict, interrupt_at: int) -> None:
+    """Run the solution's loop cell in `ns`, pressing Ctrl-C during its `interrupt_at`-th step."""
+    ns["batches"] = InterruptingBatches(ns["batches"], interrupt_at)
+    exec(notebook_cell("for step in steps(STEPS"), ns)
+    ns["batches"] = ns["batches"].batches
+
+
+def test_main_loop_continues_after_an_interrupt(lesson, capsys):
+    ns = lesson
+    assert ns["STEPS"] == 40 and ns["EVAL_EVERY"] > 40  # no evaluation before the last step
+    build = notebook_cell("ema_generator = copy.deepcopy(generator)")
+
+    exec(build, ns)
+    generator, optimizer = ns["generator"], ns["g_optimizer"]
+    run_main_loop(ns, interrupt_at=5)                     # Ctrl-C while step 5 runs: it finishes, then stops
+    assert "Stopped after step 5 of 40" in capsys.readouterr().out
+    assert ns["history"].done == 5
+    after_first = [p.detach().clone() for p in generator.parameters()]
+    run_main_loop(ns, interrupt_at=7)                     # the cell run again: steps 6..12
+    assert "Continuing from step 5 of 40" in capsys.readouterr().out
+    assert ns["history"].done == 12
+    assert ns["generator"] is generator and ns["g_optimizer"] is optimizer, "the loop cell rebuilt the models"
+    assert all(optimizer.state[p]["step"] == 12 for p in generator.parameters()), "Adam restarted its count"
+    assert any(not torch.equal(a, p) for a, p in zip(after_first, generator.parameters())), "no training happened"
+    continued = [p.detach().clone() for p in generator.parameters()]
+
+    exec(build, ns)                                       # the same 12 steps in one go, from the same seed
+    run_main_loop(ns, interrupt_at=12)
+    assert ns["history"].done == 12
+    for a, b in zip(continued, ns["generator"].parameters()):
+        assert torch.equal(a, b), "interrupting and continuing trained differently from an uninterrupted run"

@@ -24,9 +24,11 @@ from PIL import Image
 from torch import nn
 
 from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training
+from helpers.batches import ImageBatches
 from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
-from helpers.mnist import ImageBatches, ImageData, load_images, to_uint8
+from helpers.images import to_uint8
+from helpers.mnist import ImageData, load_images
 from helpers.params import ParameterError, validate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -211,8 +211,15 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
 
 
 def check_mnist_gan(fd: float, real_vs_real: float, coverage: int, max_fd: float,
-                    min_coverage: int = 10) -> None:
-    """Lesson 02: the trained GAN's Fréchet distance and class coverage reach the targets."""
+                    min_coverage: int = 10, smoke: bool = False) -> None:
+    """Lesson 02: the trained GAN's Fréchet distance and class coverage reach the targets.
+
+    smoke: a run shrunk to seconds (GAN_COURSE_SMOKE=1), which cannot reach them: say so, check nothing.
+    """
+    if smoke:
+        print(f"Smoke mode: a short run, the targets (Fréchet distance ≤ {max_fd}, {min_coverage}/10 classes) "
+              "are not checked.")
+        return
     if not math.isfinite(fd):
         fail(f"the Fréchet distance is {fd}: training diverged.")
     if coverage < min_coverage:
