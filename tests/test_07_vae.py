@@ -12,6 +12,7 @@ import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from IPython.core.inputtransformer2 import TransformerManager
 
 from helpers import metrics, vae, widgets
 from helpers.checks import CheckFailed, lesson07
@@ -216,9 +217,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "07_vae_vs_gan.ip
 
 
 def _code_cells() -> list[tuple[int, str]]:
-    from IPython.core.inputtransformer2 import TransformerManager  # the notebook's %pip line
-
-    transform = TransformerManager().transform_cell
+    transform = TransformerManager().transform_cell  # IPython syntax (the %pip line) to Python
     nb = nbformat.read(NOTEBOOK, as_version=4)
     return [(i, transform(c.source)) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
@@ -248,6 +247,7 @@ def _interrupt_then_rerun(namespace, loop_cell, called_each_step, model, history
     def watched(*args, **kwargs):
         if not seen:  # the re-run's first step, before its update: the weights the interrupt left
             seen["weights"] = {k: v.clone() for k, v in namespace[model].state_dict().items()}
+        seen["steps"] = seen.get("steps", 0) + 1
         return original(*args, **kwargs)
 
     namespace[called_each_step] = watched
@@ -255,6 +255,7 @@ def _interrupt_then_rerun(namespace, loop_cell, called_each_step, model, history
     namespace[called_each_step] = original
     assert namespace[model] is trained, f"running the loop cell again built a new {model}"
     assert all(torch.equal(seen["weights"][k], w) for k, w in weights.items()), f"{model} was re-initialised"
+    assert seen["steps"] == total - 3, f"the re-run trained {seen['steps']} steps, not the {total - 3} left"
     assert namespace[history].done == total, f"{history}.done = {namespace[history].done}, expected {total}"
     assert not all(torch.equal(trained.state_dict()[k], w) for k, w in weights.items()), "the re-run trained nothing"
 

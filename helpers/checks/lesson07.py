@@ -49,7 +49,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     torch.manual_seed(0)
     n, d = 4, 3
     mu, logvar = torch.randn(n, d), torch.randn(n, d) * 0.5
-    expected = solution.gaussian_kl(mu, logvar)                                       # (n,)
+    expected = solution.gaussian_kl(mu, logvar)                                  # (n,)
     got = call_exercise(gaussian_kl, mu, logvar, name="gaussian_kl")
     if not isinstance(got, Tensor) or tuple(got.shape) != (n,):
         fail(f"gaussian_kl should return one value per sample, shape ({n},), got "
