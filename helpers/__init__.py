@@ -21,7 +21,7 @@ One module per concept:
     checks    the check cells that follow each exercise: helpers.checks.lessonNN, one module per lesson
     widgets   interactive controls for the lessons
     style_transfer  neural style transfer: images, VGG19 features, its three losses
-    vae       variational autoencoders (lesson 07): model, reparameterised sample, KL, ELBO
+    vae       the variational autoencoder of lesson 07
 """
 from helpers.runtime import device, seed_everything, smoke_mode
 

@@ -1,5 +1,6 @@
-"""Variational autoencoders (lesson 07): an MLP encoder and decoder, and the three pieces of the
-ELBO that the lesson teaches (the reparameterised sample, the Gaussian KL, the loss).
+"""The variational autoencoder of lesson 07: an MLP encoder and decoder. The pieces of the ELBO
+(the reparameterised sample, the Gaussian KL, the loss) are the lesson's exercises: their one copy
+is helpers/taught/lesson07.py, generated from the solution.
 
 Kingma & Welling, "Auto-Encoding Variational Bayes" (2014); β-VAE: Higgins et al. (2017).
 Images are (N, C, H, W) in [-1, 1], as everywhere in the course; the decoder models each pixel's
@@ -8,7 +9,6 @@ brightness in [0, 1] as a Bernoulli mean, so it returns logits and the loss is b
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -54,26 +54,3 @@ class VAE(nn.Module):
         """Latent codes (N, latent_dim) -> images (N, C, H, W) in [-1, 1]: each pixel's mean brightness."""
         return torch.sigmoid(self.decode(z)) * 2 - 1
 
-
-def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
-    """z = mu + σ·ε with ε ~ N(0, I) and σ = exp(½ log σ²): (N, D), (N, D) -> (N, D), differentiable."""
-    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-
-
-def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
-    """KL(N(mu, σ²) ‖ N(0, I)) per sample, summed over latent dimensions: (N, D), (N, D) -> (N,)."""
-    return -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(dim=1)
-
-
-def elbo_loss(logits: Tensor, images: Tensor, mu: Tensor, logvar: Tensor,
-              beta: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
-    """The negative ELBO per image, averaged over the batch -> (loss, reconstruction, KL), scalars.
-
-    reconstruction = -log p(x | z): binary cross-entropy summed over a picture's pixels, with the
-    images mapped from [-1, 1] to brightness in [0, 1]; loss = reconstruction + beta * KL.
-    """
-    targets = (images + 1) / 2                                                    # (N, C, H, W) in [0, 1]
-    reconstruction = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
-    reconstruction = reconstruction.flatten(1).sum(dim=1).mean()                 # sum pixels, mean images
-    kl = gaussian_kl(mu, logvar).mean()                                           # sum dims, mean images
-    return reconstruction + beta * kl, reconstruction, kl

@@ -1,15 +1,22 @@
-"""Lesson 07: the VAE model, its ELBO pieces against reference answers, the new metrics (sharpness,
-nearest neighbours), the checks that explain wrong answers, and the β slider."""
+"""Lesson 07: the VAE model, its ELBO pieces (the solution's, helpers/taught/lesson07.py) against reference
+answers, the new metrics (sharpness, nearest neighbours), the checks that explain wrong answers, the β slider,
+and the lesson's two training loops continuing after an interrupt."""
 from __future__ import annotations
 
 import math
+import os
+import signal
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from IPython.core.inputtransformer2 import TransformerManager
 
 from helpers import metrics, vae, widgets
 from helpers.checks import CheckFailed, lesson07
+from helpers.taught import lesson07 as taught
 
 
 # --- the model and the ELBO ------------------------------------------------------------------
@@ -42,9 +49,9 @@ def test_decode_names_the_expected_latent_size():
 
 def test_gaussian_kl_against_a_hand_computed_value_and_zero_at_the_prior():
     # one dimension, mu = 1, σ² = e: -½ (1 + 1 - 1 - e) = (e - 1) / 2
-    kl = vae.gaussian_kl(torch.tensor([[1.0]]), torch.tensor([[1.0]]))
+    kl = taught.gaussian_kl(torch.tensor([[1.0]]), torch.tensor([[1.0]]))
     assert math.isclose(kl.item(), (math.e - 1) / 2, rel_tol=1e-6)
-    assert torch.equal(vae.gaussian_kl(torch.zeros(3, 5), torch.zeros(3, 5)), torch.zeros(3))
+    assert torch.equal(taught.gaussian_kl(torch.zeros(3, 5), torch.zeros(3, 5)), torch.zeros(3))
 
 
 def test_gaussian_kl_matches_torch_distributions():
@@ -52,17 +59,17 @@ def test_gaussian_kl_matches_torch_distributions():
     mu, logvar = torch.randn(6, 4), torch.randn(6, 4)
     q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
     p = torch.distributions.Normal(torch.zeros(6, 4), torch.ones(6, 4))
-    assert torch.allclose(vae.gaussian_kl(mu, logvar), torch.distributions.kl_divergence(q, p).sum(1), atol=1e-5)
+    assert torch.allclose(taught.gaussian_kl(mu, logvar), torch.distributions.kl_divergence(q, p).sum(1), atol=1e-5)
 
 
 def test_elbo_loss_is_per_image_bce_sum_plus_beta_kl():
     torch.manual_seed(0)
     logits, images = torch.randn(3, 1, 4, 4), torch.rand(3, 1, 4, 4) * 2 - 1
     mu, logvar = torch.randn(3, 2), torch.randn(3, 2)
-    loss, reconstruction, kl = vae.elbo_loss(logits, images, mu, logvar, beta=2.0)
+    loss, reconstruction, kl = taught.elbo_loss(logits, images, mu, logvar, beta=2.0)
     expected_rec = F.binary_cross_entropy_with_logits(logits, (images + 1) / 2, reduction="sum") / 3
     assert torch.allclose(reconstruction, expected_rec)
-    assert torch.allclose(kl, vae.gaussian_kl(mu, logvar).mean())
+    assert torch.allclose(kl, taught.gaussian_kl(mu, logvar).mean())
     assert torch.allclose(loss, expected_rec + 2.0 * kl)
 
 
@@ -75,7 +82,7 @@ def test_a_few_hundred_steps_lower_the_loss():
     losses = []
     for _ in range(200):
         mu, logvar = model.encode(images)
-        loss, _, _ = vae.elbo_loss(model.decode(vae.reparameterize(mu, logvar)), images, mu, logvar)
+        loss, _, _ = taught.elbo_loss(model.decode(taught.reparameterize(mu, logvar)), images, mu, logvar)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -122,9 +129,9 @@ def test_nearest_neighbours_rejects_mismatched_sizes():
 # --- checks: the right answer passes, each typical mistake fails with its hint -----------------
 
 def test_checks_pass_the_reference_answers(capsys):
-    lesson07.check_reparameterize(vae.reparameterize)
-    lesson07.check_gaussian_kl(vae.gaussian_kl)
-    lesson07.check_elbo_loss(vae.elbo_loss)
+    lesson07.check_reparameterize(taught.reparameterize)
+    lesson07.check_gaussian_kl(taught.gaussian_kl)
+    lesson07.check_elbo_loss(taught.elbo_loss)
     assert capsys.readouterr().out.count("✅") == 3
 
 
@@ -202,3 +209,69 @@ def test_option_slider_widget_draws_the_chosen_option():
     assert seen == [1.0, 4.0]
     with pytest.raises(ValueError, match=r"value must be one of \[0.1, 1.0\], got 2.0"):
         widgets.option_slider(seen.append, options=[0.1, 1.0], value=2.0)
+
+
+# --- the lesson's two training loops: Ctrl-C, then running the cell again, continues ------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "07_vae_vs_gan.ipynb"
+
+
+def _code_cells() -> list[tuple[int, str]]:
+    transform = TransformerManager().transform_cell  # IPython syntax (the %pip line) to Python
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    return [(i, transform(c.source)) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+def _run(namespace: dict, cell: tuple[int, str]) -> None:
+    exec(compile(cell[1], f"{NOTEBOOK} [cell {cell[0]}]", "exec"), namespace)
+
+
+def _interrupt_then_rerun(namespace, loop_cell, called_each_step, model, history, total):
+    """Run the loop cell with Ctrl-C arriving during its third step, then run it again: it must go on from
+    step 3 with the weights it had (not a fresh model), up to `total`."""
+    original = namespace[called_each_step]
+    calls, seen = [], {}
+
+    def interrupted(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # what Kernel > Interrupt sends
+        return original(*args, **kwargs)
+
+    namespace[called_each_step] = interrupted
+    _run(namespace, loop_cell)
+    trained, done = namespace[model], namespace[history].done
+    assert done == 3, f"the interrupted loop should stop after the step it was in (3), stopped at {done}"
+    weights = {k: v.clone() for k, v in trained.state_dict().items()}
+
+    def watched(*args, **kwargs):
+        if not seen:  # the re-run's first step, before its update: the weights the interrupt left
+            seen["weights"] = {k: v.clone() for k, v in namespace[model].state_dict().items()}
+        seen["steps"] = seen.get("steps", 0) + 1
+        return original(*args, **kwargs)
+
+    namespace[called_each_step] = watched
+    _run(namespace, loop_cell)
+    namespace[called_each_step] = original
+    assert namespace[model] is trained, f"running the loop cell again built a new {model}"
+    assert all(torch.equal(seen["weights"][k], w) for k, w in weights.items()), f"{model} was re-initialised"
+    assert seen["steps"] == total - 3, f"the re-run trained {seen['steps']} steps, not the {total - 3} left"
+    assert namespace[history].done == total, f"{history}.done = {namespace[history].done}, expected {total}"
+    assert not all(torch.equal(trained.state_dict()[k], w) for k, w in weights.items()), "the re-run trained nothing"
+
+
+def test_vae_and_gan_loops_continue_after_an_interrupt(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))  # no lesson 02 generator there: the GAN trains here
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    cells = _code_cells()
+    vae_loop = next(i for i, (_, source) in enumerate(cells) if "for step in steps(STEPS" in source)
+    gan_loop = next(i for i, (_, source) in enumerate(cells) if "for step in steps(GAN_STEPS" in source)
+    namespace: dict = {"__name__": "__main__"}
+    for cell in cells[:vae_loop]:
+        _run(namespace, cell)
+    _interrupt_then_rerun(namespace, cells[vae_loop], "reparameterize", "vae", "vae_history", namespace["STEPS"])
+    for cell in cells[vae_loop + 1:gan_loop]:
+        _run(namespace, cell)
+    _interrupt_then_rerun(namespace, cells[gan_loop], "generator_loss", "generator", "gan_history",
+                          namespace["GAN_STEPS"])

@@ -7,8 +7,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from helpers import vae
 from helpers.checks import call_exercise, fail, fail_unless_one_number, is_close, passed
+from helpers.taught import lesson07 as solution
 
 
 def check_reparameterize(reparameterize: Callable) -> None:
@@ -49,7 +49,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     torch.manual_seed(0)
     n, d = 4, 3
     mu, logvar = torch.randn(n, d), torch.randn(n, d) * 0.5
-    expected = vae.gaussian_kl(mu, logvar)                                       # (n,)
+    expected = solution.gaussian_kl(mu, logvar)                                  # (n,)
     got = call_exercise(gaussian_kl, mu, logvar, name="gaussian_kl")
     if not isinstance(got, Tensor) or tuple(got.shape) != (n,):
         fail(f"gaussian_kl should return one value per sample, shape ({n},), got "
@@ -83,7 +83,7 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
     n, d, beta = 5, 4, 0.5
     logits, images = torch.randn(n, 1, 6, 6), torch.rand(n, 1, 6, 6) * 2 - 1
     mu, logvar = torch.randn(n, d), torch.randn(n, d) * 0.5
-    expected, reconstruction, kl = vae.elbo_loss(logits, images, mu, logvar, beta)
+    expected, reconstruction, kl = solution.elbo_loss(logits, images, mu, logvar, beta)
     got = call_exercise(elbo_loss, logits, images, mu, logvar, beta, name="elbo_loss")
     got_loss = got[0] if isinstance(got, (tuple, list)) else got
     fail_unless_one_number(got_loss, "elbo_loss should return (loss, reconstruction, kl) with a single-number "
