@@ -3,10 +3,8 @@ by scripts/make_lessons.py (its cells that start with `# @save`). Do not edit: e
 run `make lessons`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace  # noqa: F401  (what a saved cell may use)
-
-import torch  # noqa: F401
-from torch import Tensor, nn  # noqa: F401
+import torch
+from torch import nn
 
 
 def reparameterize(mu, logvar):
