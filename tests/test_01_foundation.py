@@ -293,17 +293,16 @@ def test_live_plot_updates_without_a_notebook():
     assert drawn == [1]
 
 
-def test_training_controls_buttons_call_back_with_settings():
+def test_training_controls_button_calls_back_with_settings():
     calls = []
-    controls = widgets.training_controls(lambda s: calls.append(("train", s)), lambda s: calls.append(("reset", s)),
-                                         lr_d=1e-3, lr_g=2e-3, d_steps=2, latent_dim=3, steps=100)
+    controls = widgets.training_controls(calls.append, lr_d=1e-3, lr_g=2e-3, d_steps=2, latent_dim=3, steps=100)
     controls["train"].click()
     controls["latent_dim"].value = 5
-    controls["reset"].click()
-    assert calls[0] == ("train", {"lr_d": 1e-3, "lr_g": 2e-3, "d_steps": 2, "latent_dim": 3, "steps": 100})
-    assert calls[1][0] == "reset" and calls[1][1]["latent_dim"] == 5
+    controls["train"].click()
+    assert calls[0] == {"lr_d": 1e-3, "lr_g": 2e-3, "d_steps": 2, "latent_dim": 3, "steps": 100}
+    assert calls[1]["latent_dim"] == 5 and not controls["train"].disabled
     with pytest.raises(ValueError, match="lr_d must be between"):
-        widgets.training_controls(print, print, lr_d=5.0, lr_g=1e-3, d_steps=1, latent_dim=2)
+        widgets.training_controls(print, lr_d=5.0, lr_g=1e-3, d_steps=1, latent_dim=2)
 
 
 # --- lesson 01 checks: right answers pass, wrong ones fail with a useful message -------------
