@@ -1,15 +1,14 @@
-"""Neural style transfer (Gatys et al.): images in and out, VGG19 features, the three losses.
+"""Neural style transfer (Gatys et al.): images in and out, VGG19 features, the optimisers.
 
-The lesson (04) writes the losses and the optimisation loop itself; this module holds the
-plumbing around them and reference versions that the widgets and the benchmark reuse:
+Lesson 04 writes the losses, the closure and the optimisation loop itself (helpers/taught/lesson04.py
+holds the solution's copy); this module holds the plumbing around them:
 
     load_image        a path, uploaded bytes or a packaged sample -> (1, 3, H, W) in [0, 1]
     default_images    the lesson's content and style images, online and offline
     VGGFeatures       VGG19 cut after the last layer used, ImageNet-normalised input
     vgg19_features    ImageNet weights online; offline the same architecture, random weights
-    gram_matrix, content_loss, style_loss, tv_loss, StyleTransferLoss
     make_optimizer    L-BFGS (strong-Wolfe line search) or Adam on the pixels
-    run_style_transfer  the lesson's loop, for widgets and benchmarks
+    run_style_transfer  the lesson's loop around the lesson's own loss and closure, for widgets and benchmarks
     check_size_fits   a clear message instead of an out-of-memory crash
 """
 from __future__ import annotations
@@ -24,7 +23,6 @@ import matplotlib.cbook
 import numpy as np
 import skimage.data
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
 from sklearn.datasets import load_sample_image
 from torch import Tensor, nn
@@ -39,7 +37,6 @@ STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 CONTENT_LAYER = "conv4_2"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
 
 
 def _conv_names(cfg: Sequence[int | str]) -> tuple[str, ...]:
@@ -61,10 +58,9 @@ LAYER_NAMES = _conv_names(vgg_cfgs["E"])  # VGG19 is torchvision's cfg "E"
 STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
                     "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
                     "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
-# Its checksum. The machine this lesson was written on had no internet, so the file could not be
-# fetched and hashed here. The MD5 below is the one pystiche's list of demo images records for this
-# same URL; a download with another MD5 is refused (and the lesson falls back to the Hubble Deep
-# Field, saying why). The SHA-256 is printed on the first verified download: record it here.
+# Its MD5 is the one pystiche's list of demo images records for this URL; a download with another MD5
+# is refused (and the lesson falls back to the Hubble Deep Field, saying why). The SHA-256 is printed
+# on the first verified download: record it here.
 STARRY_NIGHT_MD5: str | None = "372e5bc438e3e8d0eb52cc6f7ef44760"
 STARRY_NIGHT_SHA256: str | None = None
 
@@ -336,63 +332,6 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
     return VGGFeatures(layers, names, "VGG19, random weights (offline fallback)", pretrained=False).to(device)
 
 
-# --- Losses --------------------------------------------------------------------------------------
-
-def gram_matrix(features: Tensor) -> Tensor:
-    """(N, C, H, W) feature maps -> (N, C, C) Gram matrices, divided by C*H*W."""
-    if features.ndim != 4:
-        raise ValueError(f"gram_matrix expects (N, C, H, W) feature maps, got shape {tuple(features.shape)}")
-    n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)                       # (N, C, HW)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)  # (N, C, C)
-
-
-def content_loss(features: Tensor, target: Tensor) -> Tensor:
-    """Mean squared difference of (N, C, H, W) features and their target -> a scalar."""
-    if features.shape != target.shape:
-        raise ValueError(f"content features {tuple(features.shape)} and target {tuple(target.shape)} differ in shape")
-    return F.mse_loss(features, target)
-
-
-def style_loss(grams: Sequence[Tensor], target_grams: Sequence[Tensor]) -> Tensor:
-    """Sum over layers of the mean squared difference of (N, C, C) Gram matrices -> a scalar."""
-    if len(grams) != len(target_grams) or not grams:
-        raise ValueError(f"need one target per Gram matrix, got {len(grams)} and {len(target_grams)}")
-    return sum(F.mse_loss(g, t.expand_as(g)) for g, t in zip(grams, target_grams))
-
-
-def tv_loss(image: Tensor) -> Tensor:
-    """Total variation of (N, C, H, W) images: mean |vertical step| + mean |horizontal step| -> a scalar."""
-    if image.ndim != 4:
-        raise ValueError(f"tv_loss expects (N, C, H, W) images, got shape {tuple(image.shape)}")
-    return ((image[:, :, 1:, :] - image[:, :, :-1, :]).abs().mean()
-            + (image[:, :, :, 1:] - image[:, :, :, :-1]).abs().mean())
-
-
-class StyleTransferLoss:
-    """content_weight * content + style_weight * style + tv_weight * TV, targets computed once."""
-
-    def __init__(self, extractor: VGGFeatures, content_image: Tensor, style_image: Tensor,
-                 content_weight: float, style_weight: float, tv_weight: float,
-                 style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER) -> None:
-        self.extractor = extractor
-        self.weights = (float(content_weight), float(style_weight), float(tv_weight))
-        self.style_layers, self.content_layer = tuple(style_layers), content_layer
-        with torch.no_grad():  # the targets never change: compute them once, outside the loop
-            self.content_target = extractor(content_image)[content_layer]
-            style_features = extractor(style_image)
-            self.style_targets = [gram_matrix(style_features[name]) for name in self.style_layers]
-
-    def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, float]]:
-        features = self.extractor(image)
-        content = content_loss(features[self.content_layer], self.content_target)
-        style = style_loss([gram_matrix(features[name]) for name in self.style_layers], self.style_targets)
-        tv = tv_loss(image)
-        cw, sw, tw = self.weights
-        total = cw * content + sw * style + tw * tv
-        return total, {"total": total.item(), "content": content.item(), "style": style.item(), "tv": tv.item()}
-
-
 # --- Optimisation ---------------------------------------------------------------------------------
 
 def make_optimizer(name: str, image: Tensor, lr: float | None = None,
@@ -416,54 +355,38 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None,
     raise ValueError(f"optimizer name must be 'lbfgs' or 'adam', got {name!r}")
 
 
-def make_closure(optimizer: torch.optim.Optimizer, loss_fn: Callable[[], Tensor]) -> Callable[[], Tensor]:
-    """closure() for optimizer.step: zero the gradients, evaluate loss_fn() -> scalar, backpropagate, return it."""
-    def closure() -> Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn()  # evaluated at the current parameters, on every call
-        loss.backward()   # the gradients of this evaluation only
-        return loss       # the tensor itself: step(closure) hands it back
-    return closure
-
-
-def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
-                   loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]],
-                   log: list[dict[str, float]]) -> None:
-    """One optimiser step on `image`; the loss parts of every evaluation are appended to `log`.
-
-    Adam's pixels are clamped to [0, 1] after each step. L-BFGS's are not: moving its pixels
-    behind its back breaks its curvature estimates (it can blow up to NaN); clamp at the end.
-    """
-    def evaluate() -> Tensor:
-        total, parts = loss_fn(image)
-        log.append(parts)
-        return total
-
-    optimizer.step(make_closure(optimizer, evaluate))
-    if not isinstance(optimizer, torch.optim.LBFGS):
-        with torch.no_grad():
-            image.clamp_(0, 1)
-
-
-def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor,
-                       steps: int, optimizer: str = "lbfgs", lr: float | None = None,
+def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor, steps: int,
+                       make_closure: Callable, optimizer: str = "lbfgs", lr: float | None = None,
                        callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
                        ) -> tuple[Tensor, list[dict[str, float]]]:
-    """The lesson's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
+    """Lesson 04's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
 
-    Returns the image (clamped to [0, 1]) and the loss parts of every evaluation. L-BFGS stops
-    at the end of the step that reaches `steps` evaluations (its line search may add a few).
+    `loss_fn(image) -> (total, {term: float})` and `make_closure(optimizer, loss_fn)` are the lesson's
+    own (its style_transfer_loss and its exercise). Adam's pixels are clamped to [0, 1] after each step;
+    L-BFGS's are not (moving them behind its back breaks its curvature estimates), so the image is
+    clamped at the end. Returns that image and the loss parts of every evaluation. L-BFGS stops at the
+    end of the step that reaches `steps` evaluations (its line search may add a few).
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     image = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, image, lr, lbfgs_iterations=min(5, steps))
     log: list[dict[str, float]] = []
+
+    def evaluate() -> Tensor:
+        total, parts = loss_fn(image)
+        log.append(parts)
+        return total
+
+    closure = make_closure(opt, evaluate)
     while len(log) < steps:
         if isinstance(opt, torch.optim.LBFGS):  # do not plan more iterations than evaluations left
             opt.param_groups[0]["max_iter"] = max(1, min(5, steps - len(log)))
         before = len(log)
-        optimizer_step(opt, image, loss_fn, log)
+        opt.step(closure)
+        if not isinstance(opt, torch.optim.LBFGS):
+            with torch.no_grad():
+                image.clamp_(0, 1)
         parts = log[-1]
         if not all(math.isfinite(v) for v in parts.values()):
             raise FloatingPointError(f"the loss became {parts} after {len(log)} evaluations: lower the "
