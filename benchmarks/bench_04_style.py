@@ -9,8 +9,8 @@ L-BFGS with its default 20 iterations per step, a `while run[0] <= num_steps` lo
 inside the closure); the lesson's way is the lesson's own code (style_transfer_loss and
 make_closure from helpers/taught/lesson04.py, generated from the solution) in
 helpers.style_transfer.run_style_transfer (features read from one pass through the cut VGG19 with
-in-place ReLUs, targets computed once, L-BFGS without clamping inside the loop, one clamp at the end). The tutorial's loop makes its
-evaluations in blocks of 20 (300 steps -> 320 evaluations); the lesson's run is given exactly
+in-place ReLUs, targets computed once, L-BFGS without clamping inside the loop, one clamp at the
+end). The tutorial's loop makes its evaluations in blocks of 20 (300 steps -> 320 evaluations); the lesson's run is given exactly
 as many. Each final image is scored by one shared evaluator, after clamping, so that the totals
 compare like with like. The baseline uses the lesson's layers (post-ReLU conv1_1..conv5_1 and
 conv4_2, i.e. the tutorial's relu_1, relu_3, relu_5, relu_9, relu_13 and relu_10), not the
@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n{'implementation':<34} {'evals':>6} {'time (s)':>9} {'ms/eval':>8} {'total':>10} "
           f"{'content':>9} {'style':>10}")
-    for key, label in (("tutorial", "tutorial (Sequential + loss modules)"), ("lesson", "lesson (its own loss and closure)")):
+    for key, label in (("tutorial", "tutorial (Sequential + loss modules)"),
+                       ("lesson", "lesson (its own loss and closure)")):
         parts, evaluations = results[key]
         seconds = statistics.median(times[key])
         print(f"{label[:34]:<34} {evaluations:>6} {seconds:>9.1f} {1000 * seconds / evaluations:>8.0f} "

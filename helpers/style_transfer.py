@@ -344,7 +344,8 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None,
     'adam': one evaluation per step, lr 0.02 by default.
     """
     if not (isinstance(image, Tensor) and image.is_leaf and image.requires_grad):
-        raise ValueError("image must be a leaf tensor with requires_grad=True, e.g. content.clone().requires_grad_(True)")
+        raise ValueError("image must be a leaf tensor with requires_grad=True, "
+                         "e.g. content.clone().requires_grad_(True)")
     if name == "lbfgs":
         # tolerances: the defaults silently stop L-BFGS when the losses are small numbers
         return torch.optim.LBFGS([image], lr=1.0 if lr is None else lr, max_iter=lbfgs_iterations,
