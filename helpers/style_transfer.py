@@ -13,6 +13,7 @@ holds the solution's copy); this module holds the plumbing around them:
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -64,31 +65,20 @@ STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
 STARRY_NIGHT_MD5: str | None = "372e5bc438e3e8d0eb52cc6f7ef44760"
 STARRY_NIGHT_SHA256: str | None = None
 
-_SAMPLES: dict[str, Callable[[], np.ndarray]] = {}
-
-
-def _skimage(name: str) -> Callable[[], np.ndarray]:
-    def load() -> np.ndarray:
-        return getattr(skimage.data, name)()
-    return load
-
-
-def _sklearn(filename: str) -> Callable[[], np.ndarray]:
-    def load() -> np.ndarray:
-        return load_sample_image(filename)
-    return load
-
 
 def _grace_hopper() -> np.ndarray:
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
         return np.asarray(Image.open(file).convert("RGB"))
 
 
-for _name in ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry"):
-    _SAMPLES[_name] = _skimage(_name)
-_SAMPLES["china"] = _sklearn("china.jpg")
-_SAMPLES["flower"] = _sklearn("flower.jpg")
-_SAMPLES["grace_hopper"] = _grace_hopper
+# Images that installed packages ship, by name: each a function that loads it as an (H, W, 3) array.
+_SAMPLES: dict[str, Callable[[], np.ndarray]] = {
+    **{name: getattr(skimage.data, name) for name in ("astronaut", "coffee", "chelsea", "rocket",
+                                                       "hubble_deep_field", "immunohistochemistry")},
+    "china": functools.partial(load_sample_image, "china.jpg"),
+    "flower": functools.partial(load_sample_image, "flower.jpg"),
+    "grace_hopper": _grace_hopper,
+}
 
 
 def sample_names() -> list[str]:
@@ -206,8 +196,6 @@ def imagenet_normalize(image: Tensor) -> Tensor:
 def vgg19_layers(last_layer: str = "conv5_1", pooling: str = "max") -> nn.Sequential:
     """torchvision's VGG19 `features` up to and including `last_layer`'s ReLU (same indices), with
     max or average pooling, freshly initialised as nn.Conv2d does (not yet trained weights)."""
-    if last_layer not in LAYER_NAMES:
-        raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
     if pooling not in ("max", "avg"):
         raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
     with torch.device("meta"):  # the layout only: no memory, no random draws for unused layers
@@ -267,10 +255,6 @@ def _n_modules(last_layer: str) -> int:
     raise AssertionError("unreachable: every name in LAYER_NAMES is in the cfg")
 
 
-def _last_of(names: Sequence[str]) -> str:
-    return max(names, key=LAYER_NAMES.index)
-
-
 @torch.no_grad()
 def rescale_random_layers(layers: nn.Sequential, images: Sequence[Tensor]) -> None:
     """Scale each random conv so its ReLU output has mean square 1 on `images` (data-dependent init).
@@ -305,7 +289,7 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
     unknown = [n for n in names if n not in LAYER_NAMES]
     if unknown:
         raise ValueError(f"unknown VGG19 layers {unknown}; names look like {LAYER_NAMES[:3]}...")
-    last = _last_of(names)
+    last = max(names, key=LAYER_NAMES.index)  # the deepest layer used
     if pretrained is None or pretrained:
         try:
             full = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features  # downloads 548 MB once
