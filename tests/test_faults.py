@@ -286,24 +286,24 @@ def test_divergence_guard_turns_bce_nan_input_error_into_advice():
 
 
 def test_ctrl_c_lets_the_step_finish(monkeypatch):
-    """40 Ctrl-Cs at random moments: D and G always made the same number of Adam steps."""
+    """40 Ctrl-Cs at random moments of lesson 01's loop under steps(): D and G always made the same
+    number of Adam steps, and the history counts exactly those steps."""
     rng = random.Random(0)
     torn = []
     for trial in range(40):
         generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e-3)
-        steps = 0
+        history = training.History()
         timer = threading.Timer(rng.uniform(0.0, 0.05), os.kill, (os.getpid(), signal.SIGINT))
-        with training.keep_on_interrupt():
-            timer.start()
-            for _ in training.interruptible(range(100_000)):
-                _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
-                steps += 1
+        for step in training.steps(100_000, history, log_every=1000):
+            if step.number == 0:
+                timer.start()  # once steps() has its Ctrl-C handler in place
+            _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
         timer.join()
-        assert steps < 100_000, "the interrupt should have stopped the loop"
+        assert history.done < 100_000, "the interrupt should have stopped the loop"
         d_steps = int(d_optimizer.state[next(iter(discriminator.parameters()))].get("step", 0))
         g_steps = int(g_optimizer.state[next(iter(generator.parameters()))].get("step", 0))
-        if not (d_steps == g_steps == steps):
-            torn.append((trial, steps, d_steps, g_steps))
+        if not (d_steps == g_steps == history.done):
+            torn.append((trial, history.done, d_steps, g_steps))
     assert not torn, f"(trial, steps, D's Adam steps, G's Adam steps) out of step: {torn}"
 
 
