@@ -6,10 +6,11 @@ random-weight VGG19, built once from one seed and copied into both), loss layers
 and the same number of loss evaluations. The baseline is written here in the tutorial's style
 (a Sequential rebuilt with ContentLoss/StyleLoss modules inserted after the chosen layers,
 L-BFGS with its default 20 iterations per step, a `while run[0] <= num_steps` loop that clamps
-inside the closure); the lesson's way is helpers.style_transfer (features read from one pass
-through the cut VGG19 with in-place ReLUs, targets computed once, L-BFGS with one evaluation
-per step and no clamping inside the loop, one clamp at the end). The tutorial's loop makes its
-evaluations in blocks of 20 (300 steps -> 320 evaluations); the lesson's run is given exactly
+inside the closure); the lesson's way is the lesson's own code (style_transfer_loss and
+make_closure from helpers/taught/lesson04.py, generated from the solution) in
+helpers.style_transfer.run_style_transfer (features read from one pass through the cut VGG19 with
+in-place ReLUs, targets computed once, L-BFGS without clamping inside the loop, one clamp at the
+end). The tutorial's loop makes its evaluations in blocks of 20 (300 steps -> 320 evaluations); the lesson's run is given exactly
 as many. Each final image is scored by one shared evaluator, after clamping, so that the totals
 compare like with like. The baseline uses the lesson's layers (post-ReLU conv1_1..conv5_1 and
 conv4_2, i.e. the tutorial's relu_1, relu_3, relu_5, relu_9, relu_13 and relu_10), not the
@@ -35,6 +36,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import helpers  # noqa: E402
 from helpers import style_transfer as st  # noqa: E402
+from helpers.taught.lesson04 import make_closure, style_transfer_loss  # noqa: E402
 
 
 # --- The tutorial's way (written from the tutorial's description) ---------------------------------
@@ -165,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
           f"content weight {content_weight:g}, style weight {style_weight:g}, no TV term (the tutorial has none); "
           f"{torch.get_num_threads()} CPU threads")
 
-    evaluator = st.StyleTransferLoss(extractor, content, style, content_weight, style_weight, 0.0)
+    evaluator = style_transfer_loss(extractor, content, style, (content_weight, style_weight, 0.0),
+                                    st.CONTENT_LAYER, st.STYLE_LAYERS)
 
     def score(image):
         with torch.no_grad():
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         results["tutorial"] = (score(image), evaluations)
 
         start = time.perf_counter()
-        image, log = st.run_style_transfer(evaluator, content, evaluations, "lbfgs")  # as many evaluations
+        image, log = st.run_style_transfer(evaluator, content, evaluations, make_closure)  # as many evaluations
         times["lesson"].append(time.perf_counter() - start)
         results["lesson"] = (score(image), len(log))
         target = results["tutorial"][0]["total"]  # evaluations the lesson needs to reach the tutorial's end
@@ -193,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n{'implementation':<34} {'evals':>6} {'time (s)':>9} {'ms/eval':>8} {'total':>10} "
           f"{'content':>9} {'style':>10}")
-    for key, label in (("tutorial", "tutorial (Sequential + loss modules)"), ("lesson", "lesson (helpers.style_transfer)")):
+    for key, label in (("tutorial", "tutorial (Sequential + loss modules)"),
+                       ("lesson", "lesson (its own loss and closure)")):
         parts, evaluations = results[key]
         seconds = statistics.median(times[key])
         print(f"{label[:34]:<34} {evaluations:>6} {seconds:>9.1f} {1000 * seconds / evaluations:>8.0f} "

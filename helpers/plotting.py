@@ -8,7 +8,7 @@ from matplotlib.colors import LogNorm
 import torch
 from IPython import get_ipython
 from IPython.display import display
-from torch import Tensor, nn
+from torch import Tensor
 from torchvision.utils import make_grid
 
 from helpers.training import History
@@ -155,19 +155,6 @@ def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tup
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, loc="lower left", markerscale=3)
     ax.set_title(title or "D(x): blue = 'real', red = 'fake'", fontsize=9)
-
-
-def decision_surface(ax, discriminator: nn.Module, real: Tensor, fake: Tensor,
-                     xlim: tuple[float, float], ylim: tuple[float, float],
-                     resolution: int = 80, title: str = "") -> None:
-    """Draw a probability-output D (N, 2) -> (N, 1) over the plane, with real and fake points on top."""
-    param = next(discriminator.parameters(), None)
-    was_training = discriminator.training
-    discriminator.eval()
-    probabilities = surface_probabilities(discriminator, xlim, ylim, resolution,
-                                          device=param.device if param is not None else "cpu")
-    discriminator.train(was_training)
-    draw_surface(ax, probabilities, xlim, ylim, real, fake, title)
 
 
 def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:

@@ -1,19 +1,19 @@
-"""Neural style transfer (Gatys et al.): images in and out, VGG19 features, the three losses.
+"""Neural style transfer (Gatys et al.): images in and out, VGG19 features, the optimisers.
 
-The lesson (04) writes the losses and the optimisation loop itself; this module holds the
-plumbing around them and reference versions that the widgets and the benchmark reuse:
+Lesson 04 writes the losses, the closure and the optimisation loop itself (helpers/taught/lesson04.py
+holds the solution's copy); this module holds the plumbing around them:
 
     load_image        a path, uploaded bytes or a packaged sample -> (1, 3, H, W) in [0, 1]
     default_images    the lesson's content and style images, online and offline
     VGGFeatures       VGG19 cut after the last layer used, ImageNet-normalised input
     vgg19_features    ImageNet weights online; offline the same architecture, random weights
-    gram_matrix, content_loss, style_loss, tv_loss, StyleTransferLoss
     make_optimizer    L-BFGS (strong-Wolfe line search) or Adam on the pixels
-    run_style_transfer  the lesson's loop, for widgets and benchmarks
+    run_style_transfer  the lesson's loop around the lesson's own loss and closure, for widgets and benchmarks
     check_size_fits   a clear message instead of an out-of-memory crash
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -24,7 +24,6 @@ import matplotlib.cbook
 import numpy as np
 import skimage.data
 import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
 from sklearn.datasets import load_sample_image
 from torch import Tensor, nn
@@ -39,7 +38,6 @@ STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 CONTENT_LAYER = "conv4_2"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
 
 
 def _conv_names(cfg: Sequence[int | str]) -> tuple[str, ...]:
@@ -61,26 +59,11 @@ LAYER_NAMES = _conv_names(vgg_cfgs["E"])  # VGG19 is torchvision's cfg "E"
 STARRY_NIGHT_URL = ("https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
                     "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/"
                     "1280px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg")
-# Its checksum. The machine this lesson was written on had no internet, so the file could not be
-# fetched and hashed here. The MD5 below is the one pystiche's list of demo images records for this
-# same URL; a download with another MD5 is refused (and the lesson falls back to the Hubble Deep
-# Field, saying why). The SHA-256 is printed on the first verified download: record it here.
+# Its MD5 is the one pystiche's list of demo images records for this URL; a download with another MD5
+# is refused (and the lesson falls back to the Hubble Deep Field, saying why). The SHA-256 is printed
+# on the first verified download: record it here.
 STARRY_NIGHT_MD5: str | None = "372e5bc438e3e8d0eb52cc6f7ef44760"
 STARRY_NIGHT_SHA256: str | None = None
-
-_SAMPLES: dict[str, Callable[[], np.ndarray]] = {}
-
-
-def _skimage(name: str) -> Callable[[], np.ndarray]:
-    def load() -> np.ndarray:
-        return getattr(skimage.data, name)()
-    return load
-
-
-def _sklearn(filename: str) -> Callable[[], np.ndarray]:
-    def load() -> np.ndarray:
-        return load_sample_image(filename)
-    return load
 
 
 def _grace_hopper() -> np.ndarray:
@@ -88,11 +71,14 @@ def _grace_hopper() -> np.ndarray:
         return np.asarray(Image.open(file).convert("RGB"))
 
 
-for _name in ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry"):
-    _SAMPLES[_name] = _skimage(_name)
-_SAMPLES["china"] = _sklearn("china.jpg")
-_SAMPLES["flower"] = _sklearn("flower.jpg")
-_SAMPLES["grace_hopper"] = _grace_hopper
+# Images that installed packages ship, by name: each a function that loads it as an (H, W, 3) array.
+_SAMPLES: dict[str, Callable[[], np.ndarray]] = {
+    **{name: getattr(skimage.data, name) for name in ("astronaut", "coffee", "chelsea", "rocket",
+                                                       "hubble_deep_field", "immunohistochemistry")},
+    "china": functools.partial(load_sample_image, "china.jpg"),
+    "flower": functools.partial(load_sample_image, "flower.jpg"),
+    "grace_hopper": _grace_hopper,
+}
 
 
 def sample_names() -> list[str]:
@@ -210,8 +196,6 @@ def imagenet_normalize(image: Tensor) -> Tensor:
 def vgg19_layers(last_layer: str = "conv5_1", pooling: str = "max") -> nn.Sequential:
     """torchvision's VGG19 `features` up to and including `last_layer`'s ReLU (same indices), with
     max or average pooling, freshly initialised as nn.Conv2d does (not yet trained weights)."""
-    if last_layer not in LAYER_NAMES:
-        raise ValueError(f"last_layer must be one of {LAYER_NAMES}, got {last_layer!r}")
     if pooling not in ("max", "avg"):
         raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
     with torch.device("meta"):  # the layout only: no memory, no random draws for unused layers
@@ -271,10 +255,6 @@ def _n_modules(last_layer: str) -> int:
     raise AssertionError("unreachable: every name in LAYER_NAMES is in the cfg")
 
 
-def _last_of(names: Sequence[str]) -> str:
-    return max(names, key=LAYER_NAMES.index)
-
-
 @torch.no_grad()
 def rescale_random_layers(layers: nn.Sequential, images: Sequence[Tensor]) -> None:
     """Scale each random conv so its ReLU output has mean square 1 on `images` (data-dependent init).
@@ -309,7 +289,7 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
     unknown = [n for n in names if n not in LAYER_NAMES]
     if unknown:
         raise ValueError(f"unknown VGG19 layers {unknown}; names look like {LAYER_NAMES[:3]}...")
-    last = _last_of(names)
+    last = max(names, key=LAYER_NAMES.index)  # the deepest layer used
     if pretrained is None or pretrained:
         try:
             full = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features  # downloads 548 MB once
@@ -336,63 +316,6 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
     return VGGFeatures(layers, names, "VGG19, random weights (offline fallback)", pretrained=False).to(device)
 
 
-# --- Losses --------------------------------------------------------------------------------------
-
-def gram_matrix(features: Tensor) -> Tensor:
-    """(N, C, H, W) feature maps -> (N, C, C) Gram matrices, divided by C*H*W."""
-    if features.ndim != 4:
-        raise ValueError(f"gram_matrix expects (N, C, H, W) feature maps, got shape {tuple(features.shape)}")
-    n, c, h, w = features.shape
-    flat = features.reshape(n, c, h * w)                       # (N, C, HW)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)  # (N, C, C)
-
-
-def content_loss(features: Tensor, target: Tensor) -> Tensor:
-    """Mean squared difference of (N, C, H, W) features and their target -> a scalar."""
-    if features.shape != target.shape:
-        raise ValueError(f"content features {tuple(features.shape)} and target {tuple(target.shape)} differ in shape")
-    return F.mse_loss(features, target)
-
-
-def style_loss(grams: Sequence[Tensor], target_grams: Sequence[Tensor]) -> Tensor:
-    """Sum over layers of the mean squared difference of (N, C, C) Gram matrices -> a scalar."""
-    if len(grams) != len(target_grams) or not grams:
-        raise ValueError(f"need one target per Gram matrix, got {len(grams)} and {len(target_grams)}")
-    return sum(F.mse_loss(g, t.expand_as(g)) for g, t in zip(grams, target_grams))
-
-
-def tv_loss(image: Tensor) -> Tensor:
-    """Total variation of (N, C, H, W) images: mean |vertical step| + mean |horizontal step| -> a scalar."""
-    if image.ndim != 4:
-        raise ValueError(f"tv_loss expects (N, C, H, W) images, got shape {tuple(image.shape)}")
-    return ((image[:, :, 1:, :] - image[:, :, :-1, :]).abs().mean()
-            + (image[:, :, :, 1:] - image[:, :, :, :-1]).abs().mean())
-
-
-class StyleTransferLoss:
-    """content_weight * content + style_weight * style + tv_weight * TV, targets computed once."""
-
-    def __init__(self, extractor: VGGFeatures, content_image: Tensor, style_image: Tensor,
-                 content_weight: float, style_weight: float, tv_weight: float,
-                 style_layers: Sequence[str] = STYLE_LAYERS, content_layer: str = CONTENT_LAYER) -> None:
-        self.extractor = extractor
-        self.weights = (float(content_weight), float(style_weight), float(tv_weight))
-        self.style_layers, self.content_layer = tuple(style_layers), content_layer
-        with torch.no_grad():  # the targets never change: compute them once, outside the loop
-            self.content_target = extractor(content_image)[content_layer]
-            style_features = extractor(style_image)
-            self.style_targets = [gram_matrix(style_features[name]) for name in self.style_layers]
-
-    def __call__(self, image: Tensor) -> tuple[Tensor, dict[str, float]]:
-        features = self.extractor(image)
-        content = content_loss(features[self.content_layer], self.content_target)
-        style = style_loss([gram_matrix(features[name]) for name in self.style_layers], self.style_targets)
-        tv = tv_loss(image)
-        cw, sw, tw = self.weights
-        total = cw * content + sw * style + tw * tv
-        return total, {"total": total.item(), "content": content.item(), "style": style.item(), "tv": tv.item()}
-
-
 # --- Optimisation ---------------------------------------------------------------------------------
 
 def make_optimizer(name: str, image: Tensor, lr: float | None = None,
@@ -405,7 +328,8 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None,
     'adam': one evaluation per step, lr 0.02 by default.
     """
     if not (isinstance(image, Tensor) and image.is_leaf and image.requires_grad):
-        raise ValueError("image must be a leaf tensor with requires_grad=True, e.g. content.clone().requires_grad_(True)")
+        raise ValueError("image must be a leaf tensor with requires_grad=True, "
+                         "e.g. content.clone().requires_grad_(True)")
     if name == "lbfgs":
         # tolerances: the defaults silently stop L-BFGS when the losses are small numbers
         return torch.optim.LBFGS([image], lr=1.0 if lr is None else lr, max_iter=lbfgs_iterations,
@@ -416,54 +340,38 @@ def make_optimizer(name: str, image: Tensor, lr: float | None = None,
     raise ValueError(f"optimizer name must be 'lbfgs' or 'adam', got {name!r}")
 
 
-def make_closure(optimizer: torch.optim.Optimizer, loss_fn: Callable[[], Tensor]) -> Callable[[], Tensor]:
-    """closure() for optimizer.step: zero the gradients, evaluate loss_fn() -> scalar, backpropagate, return it."""
-    def closure() -> Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn()  # evaluated at the current parameters, on every call
-        loss.backward()   # the gradients of this evaluation only
-        return loss       # the tensor itself: step(closure) hands it back
-    return closure
-
-
-def optimizer_step(optimizer: torch.optim.Optimizer, image: Tensor,
-                   loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]],
-                   log: list[dict[str, float]]) -> None:
-    """One optimiser step on `image`; the loss parts of every evaluation are appended to `log`.
-
-    Adam's pixels are clamped to [0, 1] after each step. L-BFGS's are not: moving its pixels
-    behind its back breaks its curvature estimates (it can blow up to NaN); clamp at the end.
-    """
-    def evaluate() -> Tensor:
-        total, parts = loss_fn(image)
-        log.append(parts)
-        return total
-
-    optimizer.step(make_closure(optimizer, evaluate))
-    if not isinstance(optimizer, torch.optim.LBFGS):
-        with torch.no_grad():
-            image.clamp_(0, 1)
-
-
-def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor,
-                       steps: int, optimizer: str = "lbfgs", lr: float | None = None,
+def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor, steps: int,
+                       make_closure: Callable, optimizer: str = "lbfgs", lr: float | None = None,
                        callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
                        ) -> tuple[Tensor, list[dict[str, float]]]:
-    """The lesson's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
+    """Lesson 04's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
 
-    Returns the image (clamped to [0, 1]) and the loss parts of every evaluation. L-BFGS stops
-    at the end of the step that reaches `steps` evaluations (its line search may add a few).
+    `loss_fn(image) -> (total, {term: float})` and `make_closure(optimizer, loss_fn)` are the lesson's
+    own (its style_transfer_loss and its exercise). Adam's pixels are clamped to [0, 1] after each step;
+    L-BFGS's are not (moving them behind its back breaks its curvature estimates), so the image is
+    clamped at the end. Returns that image and the loss parts of every evaluation. L-BFGS stops at the
+    end of the step that reaches `steps` evaluations (its line search may add a few).
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     image = init.detach().clone().requires_grad_(True)
     opt = make_optimizer(optimizer, image, lr, lbfgs_iterations=min(5, steps))
     log: list[dict[str, float]] = []
+
+    def evaluate() -> Tensor:
+        total, parts = loss_fn(image)
+        log.append(parts)
+        return total
+
+    closure = make_closure(opt, evaluate)
     while len(log) < steps:
         if isinstance(opt, torch.optim.LBFGS):  # do not plan more iterations than evaluations left
             opt.param_groups[0]["max_iter"] = max(1, min(5, steps - len(log)))
         before = len(log)
-        optimizer_step(opt, image, loss_fn, log)
+        opt.step(closure)
+        if not isinstance(opt, torch.optim.LBFGS):
+            with torch.no_grad():
+                image.clamp_(0, 1)
         parts = log[-1]
         if not all(math.isfinite(v) for v in parts.values()):
             raise FloatingPointError(f"the loss became {parts} after {len(log)} evaluations: lower the "

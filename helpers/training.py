@@ -132,15 +132,6 @@ ADVICE = ("Usual causes: a learning rate that is too high, log(0) from a sigmoid
           "Lower the learning rate or restart from the last checkpoint.")
 
 
-def check_finite(step: int, **losses: float) -> None:
-    """Stop training with an explanation when a loss has become NaN or infinite."""
-    bad = {k: v for k, v in losses.items() if not math.isfinite(float(v))}
-    if bad:
-        raise TrainingDiverged(
-            f"Training diverged at step {step}: {', '.join(f'{k}={v}' for k, v in bad.items())}. "
-            f"A loss that is NaN or inf does not come back, so training stopped here. {ADVICE}")
-
-
 BCE_CAP = 100.0  # nn.BCELoss clamps log(p) at -100, so a loss term stuck at 100 means p is exactly 0
 
 

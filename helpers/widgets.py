@@ -76,17 +76,15 @@ def _log_slider(description: str, value: float, low: float, high: float,
                                      description=description, style=LABEL, layout=SLIDER_LAYOUT)
 
 
-# --- Lesson 01: the toy GAN (learning rates, D steps, noise dimension; train more, reset) ------
+# --- Lesson 01: the toy GAN (learning rates, D steps, noise dimension; train fresh networks) ------
 
-def training_controls(train: Callable[[dict], None], reset: Callable[[dict], None],
-                      lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
+def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
                       steps: int = 500, live_plot=None) -> Controls:
-    """Sliders for the learning rates, D steps per G step and noise dimension, and two buttons.
+    """Sliders for the learning rates, D steps per G step, noise dimension and N, and a "Train N steps" button.
 
-    "Train N steps" calls train(settings) and continues from where training stands; "Reset"
-    calls reset(settings), e.g. to rebuild the models with a new noise dimension. settings is
-    {"lr_d", "lr_g", "d_steps", "latent_dim", "steps"}. Pass the lesson's `live_plot` (a
-    helpers.plotting.LivePlot) and it redraws in the "plot" area just under the buttons.
+    The button calls train(settings), settings = {"lr_d", "lr_g", "d_steps", "latent_dim", "steps"}.
+    Pass the lesson's `live_plot` (a helpers.plotting.LivePlot) and it redraws in the "plot" area
+    just under the button.
     """
     for name, value in (("lr_d", lr_d), ("lr_g", lr_g)):
         if not 1e-5 <= value <= 1e-1:
@@ -97,27 +95,25 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
         "d_steps": ipywidgets.IntSlider(value=d_steps, min=1, max=10, description="D steps per G step",
                                         style=LABEL, layout=SLIDER_LAYOUT),
         "latent_dim": ipywidgets.IntSlider(value=latent_dim, min=1, max=16, style=LABEL, layout=SLIDER_LAYOUT,
-                                           description="noise dim (on reset)"),
+                                           description="noise dimension"),
         "steps": ipywidgets.IntSlider(value=steps, min=50, max=5000, step=50, description="N",
                                       style=LABEL, layout=SLIDER_LAYOUT),
     }
     train_button = _button("Train N steps", button_style="primary", icon="play")
-    reset_button = _button("Reset", button_style="warning", icon="refresh")
     plot, output = ipywidgets.Output(), ipywidgets.Output()
-    buttons = ipywidgets.HBox([train_button, reset_button])
-    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), buttons, plot, output]),
-                        controls={**sliders, "train": train_button, "reset": reset_button, "plot": plot},
-                        output=output)
+    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), ipywidgets.HBox([train_button]), plot, output]),
+                        controls={**sliders, "train": train_button, "plot": plot}, output=output)
 
-    def run(callback: Callable[[dict], None]) -> Callable:
-        def handler(_button) -> None:
-            output.clear_output()
-            with output:
-                callback(controls.values())
-        return handler
+    def on_click(_button) -> None:
+        output.clear_output()
+        with output:
+            train_button.disabled = True
+            try:
+                train(controls.values())
+            finally:
+                train_button.disabled = False
 
-    train_button.on_click(run(train))
-    reset_button.on_click(run(reset))
+    train_button.on_click(on_click)
     if live_plot is not None:
         live_plot.show_in(plot)
     return controls
@@ -125,16 +121,11 @@ def training_controls(train: Callable[[dict], None], reset: Callable[[dict], Non
 
 # --- Lessons 02 and 03: walk the latent space, draw new samples ---------------------------------
 
-def latent_walk(draw: Callable[[float], None], steps: int = 20,
-                description: str = "z₀ → z₁") -> Controls:
-    """Lesson 02's name for interpolation_slider: draw(t) shows G((1 - t) z₀ + t z₁)."""
-    return interpolation_slider(draw, steps=steps, description=description)
-
-
 def interpolation_slider(draw: Callable[[float], None], steps: int = 16, description: str = "t") -> Controls:
     """A slider "t" in [0, 1] (in `steps` steps) that calls draw(t) in the output area whenever it moves.
 
-    Lesson 03 passes a draw(t) that shows G(slerp(z0, z1, t)): walking through the latent space.
+    Lessons 02 and 03 pass a draw(t) that shows G between two noise vectors z0 and z1: a walk through
+    the latent space.
     """
     if not callable(draw):
         raise ValueError(f"draw must be a function of t, got {type(draw).__name__}")
@@ -148,15 +139,7 @@ def interpolation_slider(draw: Callable[[float], None], steps: int = 16, descrip
 
 def _redrawn_by(slider: ipywidgets.ValueWidget, name: str, draw: Callable) -> Controls:
     """Controls of one slider, named `name`, whose every move calls draw(value) in the output area (and once now)."""
-    output = ipywidgets.Output()
-
-    def redraw(_change=None) -> None:
-        with output:
-            output.clear_output(wait=True)
-            draw(slider.value)
-
-    slider.observe(redraw, names="value")
-    redraw()
+    output = ipywidgets.interactive_output(lambda value: draw(value), {"value": slider})
     return Controls(widget=ipywidgets.VBox([slider, output]), controls={name: slider}, output=output)
 
 

@@ -389,7 +389,7 @@ def test_widgets_call_the_lesson_back():
     pytest.importorskip("ipywidgets")
     from helpers import widgets
     seen = []
-    walk = widgets.latent_walk(seen.append, steps=4)
+    walk = widgets.interpolation_slider(seen.append, steps=4)
     assert seen == [0.0]
     walk["t"].value = 0.5
     assert seen == [0.0, 0.5]
@@ -397,7 +397,7 @@ def test_widgets_call_the_lesson_back():
     widgets.new_samples_button(lambda: clicks.append(1))["new"].click()
     assert clicks == [1, 1]
     with pytest.raises(ValueError, match="steps"):
-        widgets.latent_walk(seen.append, steps=0)
+        widgets.interpolation_slider(seen.append, steps=0)
 
 
 @pytest.mark.parametrize("ema_update", [training.ema_update, taught.ema_update], ids=["training", "taught"])

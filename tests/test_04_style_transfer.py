@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -11,34 +15,40 @@ from torch import nn
 import helpers.download
 from helpers.checks import CheckFailed, lesson04
 from helpers import style_transfer as st
+from helpers.taught import lesson04 as taught  # the solution's own functions, generated from its # @save cells
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_gram_matrix_matches_einsum():
     features = torch.randn(2, 5, 3, 4)
     expected = torch.einsum("nchw,ndhw->ncd", features, features) / (5 * 3 * 4)
-    got = st.gram_matrix(features)
+    got = taught.gram_matrix(features)
     assert got.shape == (2, 5, 5)
     assert torch.allclose(got, expected, atol=1e-6)
     assert torch.allclose(got, got.transpose(1, 2))
 
 
 def test_losses_against_hand_values():
-    assert st.content_loss(torch.ones(1, 2, 2, 2), torch.zeros(1, 2, 2, 2)).item() == pytest.approx(1.0)
+    assert taught.content_loss(torch.ones(1, 2, 2, 2), torch.zeros(1, 2, 2, 2)).item() == pytest.approx(1.0)
     grams, targets = [torch.full((1, 2, 2), 2.0), torch.ones(1, 3, 3)], [torch.zeros(1, 2, 2), torch.zeros(1, 3, 3)]
-    assert st.style_loss(grams, targets).item() == pytest.approx(4.0 + 1.0)
+    assert taught.style_loss(grams, targets).item() == pytest.approx(4.0 + 1.0)
     image = torch.tensor([[[[0.0, 0.5, 1.0], [0.0, 0.0, 1.0]]]])
-    assert st.tv_loss(image).item() == pytest.approx(1 / 6 + 1 / 2)
-    assert st.tv_loss(torch.ones(1, 3, 8, 8)).item() == 0.0
+    assert taught.tv_loss(image).item() == pytest.approx(1 / 6 + 1 / 2)
+    assert taught.tv_loss(torch.ones(1, 3, 8, 8)).item() == 0.0
 
 
-@pytest.mark.parametrize("bad", [torch.zeros(3, 4, 4), torch.zeros(4, 4)])
-def test_bad_shapes_raise(bad):
-    with pytest.raises(ValueError, match="N, C, H, W"):
-        st.gram_matrix(bad)
-    with pytest.raises(ValueError, match="N, C, H, W"):
-        st.tv_loss(bad)
-    with pytest.raises(ValueError, match="differ"):
-        st.content_loss(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 4, 4))
+def test_style_transfer_loss_weights_its_terms_and_computes_the_targets_once():
+    content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    extractor = st.vgg19_features(pretrained=False, calibration_images=[content, style])
+    calls = []
+    counting = lambda image: calls.append(1) or extractor(image)  # noqa: E731
+    loss_fn = taught.style_transfer_loss(counting, content, style, (2.0, 10.0, 3.0), st.CONTENT_LAYER, st.STYLE_LAYERS)
+    assert len(calls) == 2  # the photo's features and the painting's, once each
+    total, parts = loss_fn(style)
+    assert len(calls) == 3 and set(parts) == {"total", "content", "style", "tv"}
+    assert parts["total"] == pytest.approx(2 * parts["content"] + 10 * parts["style"] + 3 * parts["tv"], rel=1e-5)
+    assert loss_fn(content)[1]["content"] == 0.0 and total.requires_grad is False  # the images are no leaves
 
 
 def test_load_image_from_sample_bytes_and_array(tmp_path):
@@ -115,10 +125,10 @@ def test_style_transfer_lowers_the_loss_with_both_optimizers():
     torch.manual_seed(0)
     content, style = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32).pow(3)
     extractor = st.vgg19_features(pretrained=False, calibration_images=[content, style])
-    loss_fn = st.StyleTransferLoss(extractor, content, style, 1.0, 1e3, 0.1)
+    loss_fn = taught.style_transfer_loss(extractor, content, style, (1.0, 1e3, 0.1), st.CONTENT_LAYER, st.STYLE_LAYERS)
     start = loss_fn(content)[1]["total"]
     for name in ("lbfgs", "adam"):
-        image, log = st.run_style_transfer(loss_fn, content, steps=8, optimizer=name)
+        image, log = st.run_style_transfer(loss_fn, content, 8, taught.make_closure, optimizer=name)
         assert len(log) >= 8 and log[-1]["total"] < start, name
         assert image.min() >= 0 and image.max() <= 1 and not image.requires_grad
 
@@ -164,12 +174,12 @@ def test_memory_guard(monkeypatch):
 
 
 def test_checks_pass_on_the_reference_and_explain_mistakes():
-    lesson04.check_gram_matrix(st.gram_matrix)
-    lesson04.check_tv_loss(st.tv_loss)
+    lesson04.check_gram_matrix(taught.gram_matrix)
+    lesson04.check_tv_loss(taught.tv_loss)
     with pytest.raises(AssertionError, match="divide by C\\*H\\*W"):
-        lesson04.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1] * f.shape[2] * f.shape[3])
+        lesson04.check_gram_matrix(lambda f: taught.gram_matrix(f) * f.shape[1] * f.shape[2] * f.shape[3])
     with pytest.raises(AssertionError, match="divided by H\\*W only"):
-        lesson04.check_gram_matrix(lambda f: st.gram_matrix(f) * f.shape[1])
+        lesson04.check_gram_matrix(lambda f: taught.gram_matrix(f) * f.shape[1])
     with pytest.raises(AssertionError, match="squared"):
         lesson04.check_tv_loss(lambda x: (x[:, :, 1:] - x[:, :, :-1]).pow(2).mean()
                              + (x[..., 1:] - x[..., :-1]).pow(2).mean())
@@ -197,7 +207,7 @@ def _closure_maker(zero=True, backward=True, returns=lambda loss: loss, evaluate
 
 
 def test_closure_check_passes_the_reference_and_names_each_mistake(capsys):
-    lesson04.check_lbfgs_closure(st.make_closure)
+    lesson04.check_lbfgs_closure(taught.make_closure)
     assert "make_closure" in capsys.readouterr().out
     mistakes = {
         "accumulated": _closure_maker(zero=False),
@@ -213,25 +223,30 @@ def test_closure_check_passes_the_reference_and_names_each_mistake(capsys):
             lesson04.check_lbfgs_closure(make_closure)
 
 
-def test_make_closure_drives_lbfgs_and_adam_to_the_same_numbers_as_an_inline_closure():
-    """optimizer_step (built on make_closure) takes the steps an inline closure takes."""
+def test_run_style_transfer_steps_with_the_closure_it_is_given():
+    """run_style_transfer takes the steps an inline closure takes, through the make_closure passed in."""
     target = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
     loss_fn = lambda x: (((x - target) ** 2).mean(), {"total": 0.0})  # noqa: E731
+    made = []
+
+    def make_closure(optimizer, loss):
+        made.append(optimizer)
+        return taught.make_closure(optimizer, loss)
+
     for name in ("lbfgs", "adam"):
-        a, b = torch.zeros(1, 3, 4, 4, requires_grad=True), torch.zeros(1, 3, 4, 4, requires_grad=True)
-        opt_a, opt_b = st.make_optimizer(name, a), st.make_optimizer(name, b)
+        image, log = st.run_style_transfer(loss_fn, torch.zeros(1, 3, 4, 4), 1, make_closure, optimizer=name)
+        assert len(made) == 1 and len(log) >= 1, name
+        b = torch.zeros(1, 3, 4, 4, requires_grad=True)
+        opt_b = st.make_optimizer(name, b, lbfgs_iterations=1)
 
         def inline():
             opt_b.zero_grad(set_to_none=True)
             loss = loss_fn(b)[0]
             loss.backward()
             return loss
-        st.optimizer_step(opt_a, a, loss_fn, [])
         opt_b.step(inline)
-        if name == "adam":
-            with torch.no_grad():
-                b.clamp_(0, 1)
-        assert torch.equal(a, b), name
+        assert torch.equal(image, b.detach().clamp(0, 1)), name
+        made.clear()
 
 
 def test_widget_run_button_passes_the_settings():
@@ -246,3 +261,39 @@ def test_widget_run_button_passes_the_settings():
         widgets.style_transfer_controls(calls.append, size=100)
 
 
+
+
+def test_lesson_04_interrupted_optimisation_continues_when_its_cell_runs_again(tmp_path, monkeypatch):
+    """Ctrl-C in step 3 stops the side-by-side loop after that step; running the cell again goes on from
+    the same pixels and optimiser states (Adam's step count keeps counting) up to STEPS evaluations."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    cells = [c for c in nbformat.read(ROOT / "solutions" / "04_style_transfer.ipynb", 4).cells if c.cell_type == "code"]
+    loop = next(i for i, c in enumerate(cells) if "for step in steps(STEPS, history" in c.source)
+    namespace = {"__name__": "__main__"}
+    for cell in cells[:loop]:
+        exec(compile(TransformerManager().transform_cell(cell.source), "lesson 04", "exec"), namespace)
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace["ONLINE"] = False  # no download in a test
+    namespace["STEPS"] = 6
+    adam_closure, seen = namespace["closures"]["adam"], []
+
+    def closure():
+        seen.append(namespace["adam_image"].detach().clone())
+        if len(seen) == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # Kernel > Interrupt during step 3
+        return adam_closure()
+
+    namespace["closures"]["adam"] = closure
+    run_loop = compile(cells[loop].source, "lesson 04, optimisation cell", "exec")
+    exec(run_loop, namespace)
+    history, evaluations, adam = namespace["history"], namespace["evaluations"], namespace["optimizers"]["adam"]
+    assert history.done == 3 and evaluations["adam"] == 3 and evaluations["lbfgs"] >= 3
+    stopped_at = namespace["adam_image"].detach().clone()
+    exec(run_loop, namespace)
+    assert history.done == 6 and evaluations["adam"] == 6 and evaluations["lbfgs"] >= 6
+    assert torch.equal(seen[3], stopped_at), "the re-run should start from the pixels the interrupted run left"
+    assert adam.state[namespace["adam_image"]]["step"] == 6, "the re-run should keep Adam's state, not a fresh one"
+    assert history.steps("adam_total") == list(range(1, 7))

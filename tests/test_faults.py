@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -279,24 +280,24 @@ def test_divergence_guard_turns_bce_nan_input_error_into_advice():
 
 
 def test_ctrl_c_lets_the_step_finish(monkeypatch):
-    """40 Ctrl-Cs at random moments: D and G always made the same number of Adam steps."""
+    """40 Ctrl-Cs at random moments of lesson 01's loop under steps(): D and G always made the same
+    number of Adam steps, and the history counts exactly those steps."""
     rng = random.Random(0)
     torn = []
     for trial in range(40):
         generator, discriminator, d_optimizer, g_optimizer = _toy_gan(lr=1e-3)
-        steps = 0
+        history = training.History()
         timer = threading.Timer(rng.uniform(0.0, 0.05), os.kill, (os.getpid(), signal.SIGINT))
-        with training.keep_on_interrupt():
-            timer.start()
-            for _ in training.interruptible(range(100_000)):
-                _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
-                steps += 1
+        for step in training.steps(100_000, history, log_every=1000):
+            if step.number == 0:
+                timer.start()  # once steps() has its Ctrl-C handler in place
+            _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
         timer.join()
-        assert steps < 100_000, "the interrupt should have stopped the loop"
+        assert history.done < 100_000, "the interrupt should have stopped the loop"
         d_steps = int(d_optimizer.state[next(iter(discriminator.parameters()))].get("step", 0))
         g_steps = int(g_optimizer.state[next(iter(generator.parameters()))].get("step", 0))
-        if not (d_steps == g_steps == steps):
-            torn.append((trial, steps, d_steps, g_steps))
+        if not (d_steps == g_steps == history.done):
+            torn.append((trial, history.done, d_steps, g_steps))
     assert not torn, f"(trial, steps, D's Adam steps, G's Adam steps) out of step: {torn}"
 
 
@@ -539,22 +540,21 @@ def test_lesson_03_interrupted_mid_epoch_resumes_without_replaying_the_epoch(tmp
 
 
 def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_path, monkeypatch):
-    """Before: LR_D = LR_G = 1e6 trained to the end and printed '✅ Trained GAN'. Now such rates are refused
-    at the parameters (the sliders' range, 1e-5..0.1), and the lesson's own loop, given them, stops."""
+    """LR_D = LR_G = 1e6 are refused at the parameters (the sliders' range, 1e-5..0.1); the lesson's own loop,
+    given them, stops with advice instead of training to the end."""
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
     nb = nbformat.read(ROOT / "solutions" / "01_harmonic_gan.ipynb", as_version=4)
-    trained = next(i for i, c in enumerate(nb.cells) if c.source.startswith("build()\nlog_and_draw("))
-    nb.cells = nb.cells[:trained] + [nbformat.v4.new_code_cell(
+    loop = next(i for i, c in enumerate(nb.cells) if c.source.startswith("start = time.perf_counter()\nfor step in steps("))
+    nb.cells = nb.cells[:loop] + [nbformat.v4.new_code_cell(
         "from helpers.training import TrainingDiverged\n"
-        "build()\n"
-        "try:\n"
-        "    train(300, lr_d=1e6, lr_g=1e6)\n"
+        "LR_D = LR_G = 1e6\n"
+        "try:\n" + textwrap.indent(nb.cells[loop].source, "    ") + "\n"
         "except TrainingDiverged as error:\n"
-        "    assert 'Lower the learning rate' in str(error) and step < 100, (step, error)\n"
+        "    assert 'Lower the learning rate' in str(error) and history.done < 100, (history.done, error)\n"
         "else:\n"
-        "    raise AssertionError(f'a dead run trained to step {step} unnoticed')")]
+        "    raise AssertionError(f'a dead run trained to step {history.done} unnoticed')")]
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", startup_timeout=300,
                             resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
     with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "

@@ -31,9 +31,7 @@ def simulate_upload(upload: ipywidgets.FileUpload, name: str, content: bytes) ->
 
 def every_builder() -> dict[str, widgets.Controls]:
     return {
-        "training_controls": widgets.training_controls(print, print, lr_d=1e-3, lr_g=1e-3, d_steps=1,
-                                                       latent_dim=2),
-        "latent_walk": widgets.latent_walk(lambda t: None),
+        "training_controls": widgets.training_controls(print, lr_d=1e-3, lr_g=1e-3, d_steps=1, latent_dim=2),
         "interpolation_slider": widgets.interpolation_slider(lambda t: None),
         "new_samples_button": widgets.new_samples_button(lambda: None),
         "style_transfer_controls": widgets.style_transfer_controls(print),
@@ -133,7 +131,7 @@ def test_live_plot_redraws_in_the_controls_output(shell):
         history.log(len(steps), d_loss=0.5)
         plot.update(history)
 
-    controls = widgets.training_controls(train, print, lr_d=1e-3, lr_g=1e-3, d_steps=1, latent_dim=2,
+    controls = widgets.training_controls(train, lr_d=1e-3, lr_g=1e-3, d_steps=1, latent_dim=2,
                                          steps=100, live_plot=plot)
     area = controls["plot"]
     assert len(area.outputs) == 1 and area.outputs[0]["output_type"] == "display_data", \
