@@ -59,3 +59,17 @@ def random_style(images: Tensor, generator: torch.Generator | None = None) -> Te
     blurred = F.conv2d(images + 1, kernel.expand(images.shape[1], 1, 3, 3), padding=1, groups=images.shape[1]) - 1
     blur = (torch.rand(n, generator=generator) < 0.3).to(images.device).view(n, 1, 1, 1)
     return torch.where(blur, blurred, images)
+
+
+def junk_images(images: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """Images (N, 1, H, W) in [-1, 1] -> N images in [-1, 1] that show no digit: a third uniform noise, a third
+    smoothed noise (blobs), a third the pixels of each image shuffled (its ink, with no shape)."""
+    n, c, h, w = images.shape
+    kind = torch.arange(n) % 3
+    noise = torch.rand(n, c, h, w, generator=generator).to(images.device, images.dtype) * 2 - 1
+    blobs = F.interpolate(torch.rand(n, c, h // 4, w // 4, generator=generator), size=(h, w), mode="bilinear",
+                          align_corners=False).to(images.device, images.dtype) * 2 - 1
+    order = torch.argsort(torch.rand(n, h * w, generator=generator), dim=1).to(images.device)
+    shuffled = images.flatten(2).gather(2, order.unsqueeze(1).expand(n, c, h * w)).view(n, c, h, w)
+    pick = kind.to(images.device).view(n, 1, 1, 1)
+    return torch.where(pick == 0, noise, torch.where(pick == 1, blobs, shuffled))

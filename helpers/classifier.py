@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from helpers.augment import random_style
+from helpers.augment import junk_images, random_style
 from helpers.images import to_float
 from helpers.metrics import frechet_distance_from_statistics, gaussian_statistics
 from helpers.mnist import ImageData, dataset_name, load_images
@@ -116,7 +116,9 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     """Train a DigitClassifier on ImageData (10% held out to measure accuracy); returns it in eval mode.
 
     Each batch is moved, thickened or thinned and blurred at random (helpers.augment.random_style), so
-    that a digit is read by its shape, not by its stroke. AdamW with a one-cycle learning rate.
+    that a digit is read by its shape, not by its stroke, and a quarter as many images that show no
+    digit (helpers.augment.junk_images) are trained towards the uniform distribution, so that the
+    judge is unsure of what no one could read. AdamW with a one-cycle learning rate.
     """
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
@@ -137,7 +139,11 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     for _ in range(steps):
         index = torch.randint(0, len(train), (batch_size,), generator=generator).to(data.device)
         images = random_style(train_images[index], generator=generator)
-        loss = nn.functional.cross_entropy(model(images), train_labels[index])
+        junk = junk_images(train_images[index[:batch_size // 4]], generator=generator)
+        logits = model(torch.cat([images, junk]))
+        # Outlier exposure (Hendrycks et al. 2019): digits to their class, junk to the uniform distribution
+        loss = (nn.functional.cross_entropy(logits[:batch_size], train_labels[index])
+                - 0.5 * logits[batch_size:].log_softmax(dim=1).mean())
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -232,7 +232,8 @@ def read_summary(path: str | Path) -> dict:
     try:
         summary = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not a readable summary.json ({error}); run the lesson again to rewrite it") from error
+        raise ValueError(f"{path} is not a readable summary.json ({error}); "
+                         "run the lesson again to rewrite it") from error
     if not isinstance(summary, dict):
         raise ValueError(f"{path} holds a JSON {type(summary).__name__}, not the object a lesson writes; "
                          "run the lesson again to rewrite it")

@@ -36,7 +36,8 @@ def check_reparameterize(reparameterize: Callable) -> None:
         fail(f"the samples' standard deviations are {[round(v, 2) for v in std.tolist()]}, "
              f"expected σ = {expected_std.tolist()} for σ² = {[1.0, 4.0, 0.25]}.", hint)
     if not z.requires_grad:
-        fail("z carries no gradient.", "build z from mu and logvar with tensor arithmetic (no .detach(), no torch.no_grad()).")
+        fail("z carries no gradient.",
+             "build z from mu and logvar with tensor arithmetic (no .detach(), no torch.no_grad()).")
     z.sum().backward()
     if mu.grad is None or logvar.grad is None or mu.grad.abs().sum() == 0 or logvar.grad.abs().sum() == 0:
         fail("no gradient reaches mu or logvar, so the encoder could not learn through the sample.",
