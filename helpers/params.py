@@ -60,7 +60,7 @@ def _problem(name: str, spec: tuple) -> str | None:
 
 
 def validate(**specs: tuple) -> None:
-    """Check NAME=(value, kind, low, high) | (value, str) | (value, (choices)); raise ParameterError naming each bad one.
+    """Check NAME=(value, kind, low, high) | (value, str) | (value, (choices)); ParameterError names each bad one.
 
     kind is int (bool refused), float (any finite real number), or int | None / float | None;
     low and high are inclusive bounds, None for no bound.
