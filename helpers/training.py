@@ -1,11 +1,14 @@
-"""Training plumbing. The loop itself lives in each lesson; these are the pieces around it.
+"""Training plumbing. The loop itself lives in each lesson; `steps()` is the one thing around it.
 
-Lesson 01 writes the D step and the G step inline and explains them; `d_step` and `g_step`
-below are the same two steps, offered to later lessons once they have been taught.
+    for step in steps(STEPS, history, log_every=100):   # progress bar; NaN stops; Ctrl-C stops after the step
+        ...                                            # the D step and the G step, in the lesson
+        step.log(d_loss=d_loss, g_loss=g_loss)
+
+`d_step` and `g_step` are lesson 01's two steps with the loss as an argument, for lesson 05's comparison and
+lesson 03's check: D's spectral-norm weights are computed once per D step and D is frozen during the G step.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import signal
 from typing import Iterable, Iterator
@@ -216,109 +219,11 @@ class DivergenceGuard:
         return False
 
 
-class _Interrupt:
-    """The state shared by keep_on_interrupt() and the interruptible() loops inside it."""
-
-    def __init__(self) -> None:
-        self.requested = False   # Ctrl-C pressed, waiting for the end of the step
-        self.loops = 0           # interruptible() loops running now
-
-
-_active: list[_Interrupt] = []  # the keep_on_interrupt() blocks we are inside, innermost last
-
-
-def interruptible(iterable: Iterable) -> Iterator:
-    """Yield the steps of a training loop; a Ctrl-C lets the current step finish, then stops the loop.
-
-        with keep_on_interrupt():
-            for i in interruptible(progress(range(num_steps))):
-                ...   # the D step and the G step: a Ctrl-C here waits for both
-
-    The stop is a KeyboardInterrupt raised between two steps, which keep_on_interrupt() turns
-    into a message; outside keep_on_interrupt() the items are simply passed through.
-    """
-    interrupt = _active[-1] if _active else None
-    if interrupt is None:
-        yield from iterable
-        return
-    interrupt.loops += 1
-    try:
-        for item in iterable:
-            if interrupt.requested:
-                raise KeyboardInterrupt
-            yield item
-        if interrupt.requested:  # pressed during the last step
-            raise KeyboardInterrupt
-    finally:
-        interrupt.loops -= 1
-
-
-@contextlib.contextmanager
-def keep_on_interrupt() -> Iterator[None]:
-    """Let Ctrl-C (Kernel > Interrupt) stop a training loop without losing the trained model.
-
-    Inside an interruptible() loop the current step finishes first, so the D step and the G
-    step, the step count, the history and both optimizers agree; a second Ctrl-C stops at
-    once (for a step that hangs). Elsewhere Ctrl-C stops at once. Everything the loop updated
-    keeps the state it had when it stopped.
-    """
-    interrupt = _Interrupt()
-
-    def handler(signum, frame) -> None:
-        if interrupt.requested or not interrupt.loops:
-            raise KeyboardInterrupt
-        interrupt.requested = True
-        print("Ctrl-C: stopping at the end of this step (press again to stop at once).")
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
-        previous = None
-    _active.append(interrupt)
-    try:
-        yield
-    except KeyboardInterrupt:
-        print("Interrupted: training stopped here. The models and the history keep what was "
-              "trained so far; run the cell again to continue.")
-    finally:
-        _active.remove(interrupt)
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-
-
 def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
     """The course's one progress bar (tqdm.auto: a widget in notebooks, text elsewhere), over
     `iterable`, or updated by hand (`total=`, `.update(n)`) when there is none."""
     kwargs.setdefault("mininterval", 0.5)
     return tqdm(iterable, **kwargs)
-
-
-def every(step: int, interval: int, last_step: int | None = None) -> bool:
-    """True on every `interval`-th step (and on the last one), for logging and plotting."""
-    if interval <= 0:
-        raise ValueError(f"interval must be a positive number of steps, got {interval}")
-    return step % interval == 0 or (last_step is not None and step == last_step)
-
-
-@torch.no_grad()
-def ema_update(ema_model: nn.Module, model: nn.Module, decay: float) -> None:
-    """theta_ema <- decay * theta_ema + (1 - decay) * theta for every weight; buffers copied.
-
-    The averaged ("EMA") generator (lesson 02's exercise; lesson 06 imports it): kept beside G,
-    never trained, used to sample and measure. decay 0 copies the model; BatchNorm's running statistics are buffers,
-    not weights, so they are copied rather than averaged.
-    """
-    if not 0.0 <= decay <= 1.0:
-        raise ValueError(f"decay must be in [0, 1] (e.g. 0.999), got {decay!r}")
-    ema_params, params = list(ema_model.parameters()), list(model.parameters())
-    ema_buffers, buffers = list(ema_model.buffers()), list(model.buffers())
-    if [p.shape for p in ema_params] != [p.shape for p in params] or len(ema_buffers) != len(buffers):
-        raise ValueError(f"ema_model must be a copy of model (copy.deepcopy(model)); their weights differ: "
-                         f"{len(ema_params)} vs {len(params)} tensors")
-    for ema_param, param in zip(ema_params, params):
-        ema_param.lerp_(param, 1.0 - decay)            # = decay * ema + (1 - decay) * param
-    for ema_buffer, buffer in zip(ema_buffers, buffers):
-        ema_buffer.copy_(buffer)
 
 
 class Step:

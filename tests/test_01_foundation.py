@@ -201,17 +201,6 @@ def test_history_logs_and_round_trips():
         history.values("coverage")
 
 
-def test_keep_on_interrupt_keeps_what_was_trained(capsys):
-    done = []
-    with training.keep_on_interrupt():
-        for step in range(10):
-            if step == 3:
-                raise KeyboardInterrupt
-            done.append(step)
-    assert done == [0, 1, 2]
-    assert "Interrupted" in capsys.readouterr().out
-
-
 def test_checkpoint_round_trip(tmp_path):
     generator, discriminator = _pair()
     optimizer = torch.optim.Adam(generator.parameters())
@@ -259,12 +248,6 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     path = checkpoints.save_checkpoint(tmp_path / "c.pt", generator=generator)
     with pytest.raises(ValueError, match=r"has no \['discriminator'\]"):
         checkpoints.load_checkpoint(path, discriminator=discriminator)
-
-
-def test_every():
-    assert [s for s in range(1, 11) if training.every(s, 4, last_step=10)] == [4, 8, 10]
-    with pytest.raises(ValueError, match="positive"):
-        training.every(3, 0)
 
 
 # --- plotting and widgets ---------------------------------------------------------------------
