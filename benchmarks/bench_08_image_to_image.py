@@ -79,18 +79,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="override the lesson's parameters, e.g. --set CYCLE_STEPS=1600")
     parser.add_argument("--judge-width", type=int, default=0,
                         help="also read the translations with an MNIST classifier of this width (0: none)")
-    parser.add_argument("--judge-epochs", type=int, default=30, help="that classifier's passes over its digits")
+    parser.add_argument("--judge-steps", type=int, default=600, help="that classifier's training steps")
     args = parser.parse_args(argv)
-    if args.judge_width < 0 or args.judge_epochs < 1:
-        parser.error(f"--judge-width must be >= 0 and --judge-epochs >= 1, got {args.judge_width} and "
-                     f"{args.judge_epochs}")
+    if args.judge_width < 0 or args.judge_steps < 1:
+        parser.error(f"--judge-width must be >= 0 and --judge-steps >= 1, got {args.judge_width} and "
+                     f"{args.judge_steps}")
     if args.threads:
         torch.set_num_threads(args.threads)
     smoke = args.smoke or os.environ.get("GAN_COURSE_SMOKE", "0") in {"1", "true", "yes"}
     overrides = assignments(notebook_parameters(NOTEBOOK), args.set)
     judge = None
     if args.judge_width:
-        judge = train_classifier(load_images("mnist", train=True), epochs=args.judge_epochs, width=args.judge_width)
+        judge = train_classifier(load_images("mnist", train=True), steps=args.judge_steps, width=args.judge_width)
 
         def print_readings(readings: dict) -> None:
             for name, (share, by_digit) in readings.items():

@@ -26,7 +26,7 @@ from helpers.checkpoints import CorruptCheckpoint, read_checkpoint, save_checkpo
 from helpers.runtime import data_dir
 
 
-CONFIDENT = 0.9  # a read counts when the classifier gives its class at least this probability
+CONFIDENT = 0.7  # a read counts when the classifier gives its class at least this probability
 
 
 class DigitClassifier(nn.Module):
@@ -36,7 +36,7 @@ class DigitClassifier(nn.Module):
     three convolutions of width, 2*width and 2*width channels, each followed by 2x2 max pooling.
     """
 
-    def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 32,
+    def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16,
                  feature_dim: int = 128) -> None:
         super().__init__()
         for name, value in dict(num_classes=num_classes, channels=channels, width=width,
@@ -112,7 +112,7 @@ def classifier_predictions(classifier: DigitClassifier, images: Tensor,
 
 
 def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
-                     seed: int = 0, width: int = 32, verbose: bool = True) -> DigitClassifier:
+                     seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
     """Train a DigitClassifier on ImageData (10% held out to measure accuracy); returns it in eval mode.
 
     Each batch is moved, thickened or thinned and blurred at random (helpers.augment.random_style), so

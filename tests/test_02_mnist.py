@@ -171,7 +171,7 @@ def test_load_classifier_trains_once_then_caches(tmp_path, monkeypatch, capsys):
     first = load_classifier("mnist", data=data)
     assert "Trained" in capsys.readouterr().out
     path = classifier_path("mnist", "test")
-    assert path == tmp_path / "classifier_mnist_test.pt" and path.is_file()
+    assert path == tmp_path / "digit_judge_mnist_test.pt" and path.is_file()
     second = load_classifier("mnist", data=data)
     assert "Loaded" in capsys.readouterr().out
     x = to_float(data.images[:8])

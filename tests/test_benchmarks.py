@@ -169,7 +169,7 @@ def test_bench_08_judge_readings_count_true_labels_per_digit():
 
 def test_bench_08_second_judge_reads_the_lessons_translations(capsys):
     bench = bench_module("bench_08_image_to_image")
-    assert bench.main(["--smoke", "--seeds", "0", "--judge-width", "4", "--judge-epochs", "1"]) == 0
+    assert bench.main(["--smoke", "--seeds", "0", "--judge-width", "4", "--judge-steps", "5"]) == 0
     out = capsys.readouterr().out
     assert "width-4 judge" in out and "no translation" in out and "CycleGAN" in out
     lines = [line for line in out.splitlines() if line.startswith("  width-4 judge")]
