@@ -406,6 +406,39 @@ def test_checks_catch_wrong_answers():
         lesson03.check_dcgan_train_step(no_g_update)
 
 
+def _train_step(detach_in_d_step: bool, detach_in_g_step: bool):
+    """A student's train_step, with or without the two detaches."""
+    criterion = nn.BCEWithLogitsLoss()
+
+    def step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
+        fake_images = generator(noise)
+        real_logits = discriminator(real_images)
+        fake_logits = discriminator(fake_images.detach() if detach_in_d_step else fake_images)
+        d_loss = (criterion(real_logits, torch.ones_like(real_logits))
+                  + criterion(fake_logits, torch.zeros_like(fake_logits)))
+        d_optimizer.zero_grad()
+        scaler.scale(d_loss).backward()
+        scaler.step(d_optimizer)
+        g_logits = discriminator(fake_images.detach() if detach_in_g_step else fake_images)
+        g_loss = criterion(g_logits, torch.ones_like(g_logits))
+        g_optimizer.zero_grad()
+        scaler.scale(g_loss).backward()
+        scaler.step(g_optimizer)
+        scaler.update()
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
+                "d_real": torch.sigmoid(real_logits.detach()).mean(), "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
+    return step
+
+
+def test_train_step_check_names_a_missing_or_misplaced_detach(capsys):
+    lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=False))
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=r"fake_images\.detach\(\)"):
+        lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=False, detach_in_g_step=False))
+    with pytest.raises(CheckFailed, match="(?s)did not change in the G step.*without .detach"):
+        lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=True))
+
+
 # --- widgets ---------------------------------------------------------------------------------------
 
 def test_widgets_call_back():

@@ -182,8 +182,16 @@ def check_dcgan_train_step(train_step: Callable) -> None:
     expected = training.d_step(ref_d, ref_g, real_images, noise, ref_do, criterion)
     expected.update(training.g_step(ref_d, ref_g, noise, ref_go, criterion))
     scaler = torch.amp.GradScaler("cpu", enabled=False)
-    got = call_exercise(lambda: train_step(generator, discriminator, g_optimizer, d_optimizer,
-                                   real_images, noise, scaler), name="train_step")
+    try:
+        got = call_exercise(lambda: train_step(generator, discriminator, g_optimizer, d_optimizer,
+                                               real_images, noise, scaler), name="train_step")
+    except RuntimeError as error:
+        if "backward through the graph a second time" not in str(error):
+            raise
+        fail("the G step's backward pass ran through a graph the D step had already used and freed: "
+             "the D step's loss reached into the generator.",
+             "in the D step, D must judge fake_images.detach(), so that d_loss stops at D; the G step "
+             "then uses fake_images itself.")
     if not isinstance(got, dict) or not {"d_loss", "g_loss", "d_real", "d_fake"} <= set(got):
         fail(f"train_step should return a dict with d_loss, g_loss, d_real, d_fake; got {got!r}.")
     got = {k: float(v) for k, v in got.items()}
@@ -201,6 +209,10 @@ def check_dcgan_train_step(train_step: Callable) -> None:
         hint = ("G step: BCE(D(G(z)), 1), the non-saturating loss, computed with D *after* its "
                 "update, and with the generator's gradient (no detach in the G step).")
         fail(f"g_loss = {got['g_loss']:.4f}, expected {expected['g_loss']:.4f}.", hint)
+    if not g_moved:
+        fail("the generator's weights did not change in the G step.",
+             "the G step needs the gradient of g_loss to reach G: D must judge fake_images without "
+             ".detach() there, and scaler.step(g_optimizer) must follow the backward pass.")
     for mine, ref, name in ((discriminator, ref_d, "discriminator"), (generator, ref_g, "generator")):
         gap = max((a - b).abs().max().item() for a, b in zip(mine.parameters(), ref.parameters()))
         if gap > 1e-4:
@@ -208,7 +220,5 @@ def check_dcgan_train_step(train_step: Callable) -> None:
                  f"call {'d' if name == 'discriminator' else 'g'}_optimizer.zero_grad() before the "
                  f"backward pass and scaler.step({'d' if name == 'discriminator' else 'g'}_optimizer) "
                  "after it, once per step; the D step must not update the generator.")
-    if not g_moved:
-        fail("the generator's weights did not change.", "call scaler.step(g_optimizer).")
     passed(f"Training step: d_loss {got['d_loss']:.4f}, g_loss {got['g_loss']:.4f}, D(x) "
            f"{got['d_real']:.3f}, D(G(z)) {got['d_fake']:.3f}: same as the reference D and G steps.")
