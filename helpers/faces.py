@@ -9,18 +9,14 @@ Faces or raises SourceUnavailable with its cause; a folder you name is the only 
 2. CelebA already on disk under data_dir()/celeba (torchvision's layout: the extracted
    img_align_celeba/ folder, or img_align_celeba.zip);
 3. torchvision's CelebA download (Google Drive through gdown; often refused for quota);
-4. a second public copy of the same img_align_celeba.zip, on the web server of the GRAAL lab at
-   Université Laval (https://graal.ift.ulaval.ca/public/celeba/), the copy the Poutyne library's
-   CelebA example downloads. It is checked against torchvision's MD5 for img_align_celeba.zip:
-   a file that differs is refused, with a message;
+4. the copy of img_align_celeba.zip at https://graal.ift.ulaval.ca/public/celeba/ (Poutyne's CelebA
+   example downloads it), refused unless it matches torchvision's MD5 for that file;
 5. offline: the 100 LFW face crops that scikit-image ships (25×25 grey, upsampled, the grey
    copied into 3 channels), with one printed line saying so.
 
-The first use of a source turns its images into a uint8 tensor cache on disk under
-data_dir()/faces/ (built in chunks, so an interrupted build resumes). Its SHA-256, in a JSON
-record next to it, is checked once; a later reuse compares only the file's size and mtime with
-the record and memory-maps the tensor, hashing again only a file that changed. Training then
-never decodes a JPEG again.
+The first use of a source caches its images as a uint8 tensor under data_dir()/faces/ (built in
+chunks: an interrupted build resumes; files that are not readable images are skipped and named),
+checked by SHA-256 once and by size and mtime after.
 """
 from __future__ import annotations
 
@@ -72,8 +68,7 @@ class Faces:
         return Faces(self.images.to(device), self.source, self.offline)
 
     def __repr__(self) -> str:
-        return (f"Faces({len(self)} images, {tuple(self.images.shape[1:])} uint8 on "
-                f"{self.images.device}, source={self.source!r})")
+        return f"Faces({len(self)} of {tuple(self.images.shape[1:])} uint8 on {self.images.device}, {self.source!r})"
 
 
 # --- reading images -------------------------------------------------------------------------
@@ -83,8 +78,7 @@ def find_images(folder: str | Path) -> list[Path]:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"no folder at {folder} (expected a folder of face images)")
-    files = sorted(p for p in folder.rglob("*")
-                   if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
     if not files:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) anywhere under {folder}")
     return files
@@ -94,16 +88,12 @@ def lfw_faces(image_size: int = 64) -> Tensor:
     """scikit-image's 100 LFW face crops (25×25 grey) -> uint8 (100, 3, S, S), grey in all 3 channels."""
     _check_size(image_size)
     grey = torch.from_numpy(lfw_subset()[:LFW_FACES]).float()[:, None]  # (100, 1, 25, 25) in [0, 1]
-    big = torch.nn.functional.interpolate(grey, size=(image_size, image_size), mode="bicubic",
-                                          align_corners=False)
+    big = torch.nn.functional.interpolate(grey, size=(image_size, image_size), mode="bicubic", align_corners=False)
     return (big.clamp(0, 1) * 255).round().to(torch.uint8).expand(-1, 3, -1, -1).contiguous()
 
 
 def center_crop_resize(image, image_size: int) -> np.ndarray:
-    """A PIL image -> (S, S, 3) uint8: the short side resized to S, then the centre S×S kept.
-
-    The same crop as the PyTorch DCGAN tutorial's Resize(S) + CenterCrop(S).
-    """
+    """A PIL image -> (S, S, 3) uint8: the PyTorch DCGAN tutorial's Resize(S) + CenterCrop(S)."""
     if image.format == "JPEG":  # let the JPEG decoder skip detail we would throw away anyway
         image.draft("RGB", (2 * image_size, 2 * image_size))
     image = image.convert("RGB")
@@ -137,9 +127,13 @@ class _ImageList:
             raise FileNotFoundError(f"no images inside {path}")
         return cls(names, lambda name: archive.open(name))
 
-    def read(self, name: str, image_size: int) -> np.ndarray:
-        with self.opener(name) as f, Image.open(f) as image:
-            return center_crop_resize(image, image_size)
+    def read(self, name: str, image_size: int) -> np.ndarray | None:
+        """The image cropped and resized, or None when it is not a readable image (truncated, not one)."""
+        try:
+            with self.opener(name) as f, Image.open(f) as image:
+                return center_crop_resize(image, image_size)
+        except (OSError, ValueError, SyntaxError):  # PIL's UnidentifiedImageError is an OSError
+            return None
 
 
 def _cache_paths(key: str, image_size: int) -> tuple[Path, Path, Path]:
@@ -224,7 +218,7 @@ def _load_chunk(path: Path, count: int, image_size: int) -> Tensor | None:
     except Exception:  # truncated, not a zip, not a tensor: rebuild the chunk
         return None
     good = (isinstance(chunk, Tensor) and chunk.dtype == torch.uint8
-            and tuple(chunk.shape) == (count, 3, image_size, image_size))
+            and chunk.shape[0] <= count and tuple(chunk.shape[1:]) == (3, image_size, image_size))
     return chunk if good else None
 
 
@@ -257,7 +251,7 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
         if chunk_path.exists() and tensors[-1] is None:
             print(f"Chunk {chunk_path.name} of the interrupted face cache build is damaged: rebuilding it.")
             chunk_path.unlink()
-    done = sum(t is not None for t in tensors)
+    done, skipped = sum(t is not None for t in tensors), []
     with progress(total=len(names), initial=min(done * CHUNK, len(names)), unit="img",
               desc=f"caching {image_size}×{image_size} faces") as bar, \
             ThreadPoolExecutor(workers) as pool:
@@ -265,15 +259,23 @@ def _build_cache(key: str, image_size: int, items: _ImageList, source: str,
             chunk_path = parts / f"{i:05d}.pt"
             if tensors[i] is not None:
                 continue
-            arrays = []
-            for array in pool.map(lambda name: items.read(name, image_size), chunk):
-                arrays.append(array)
-                bar.update(1)
-            tensor = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+            arrays = list(pool.map(lambda name: items.read(name, image_size), chunk))
+            bar.update(len(chunk))
+            skipped += [name for name, array in zip(chunk, arrays) if array is None]
+            arrays = [array for array in arrays if array is not None]
+            tensor = (torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous() if arrays
+                      else torch.empty(0, 3, image_size, image_size, dtype=torch.uint8))
             torch.save(tensor, chunk_path.with_suffix(".tmp"))
             chunk_path.with_suffix(".tmp").replace(chunk_path)
             tensors[i] = tensor
+    if skipped:
+        print(f"Skipped {len(skipped)} file(s) that are not readable images: {', '.join(skipped[:5])}"
+              + (" …" if len(skipped) > 5 else ""))
     images = torch.cat(tensors)
+    if len(images) == 0:
+        shutil.rmtree(parts)
+        raise ValueError(f"none of the {len(names)} files from {source} is a readable image "
+                         f"(e.g. {', '.join(names[:3])}): expected JPEG, PNG, BMP or WebP images")
     _save_cache(key, image_size, images, source, listing)
     shutil.rmtree(parts)
     return images

@@ -560,3 +560,24 @@ def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_
     with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "
                                              r"in \[1e-05, 0.1\]"):
         validate(LR_D=(1e6, float, 1e-5, 0.1))
+
+
+def test_a_faces_folder_with_broken_images_skips_and_names_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = _face_folder(tmp_path / "faces", 4)
+    good = sorted(folder.rglob("*.*"))[0]
+    (folder / "truncated.jpg").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
+    (folder / "not_an_image.jpg").write_text("hello")
+    loaded = faces.load_faces(image_size=8, folder=folder, verbose=False)
+    out = capsys.readouterr().out
+    assert len(loaded) == 4 and "Skipped 2 file(s)" in out and "not_an_image.jpg" in out and "truncated.jpg" in out
+
+
+def test_a_faces_folder_of_only_broken_images_names_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"bad{i}.jpg").write_text("not a jpeg")
+    with pytest.raises(ValueError, match="none of the 3 files .* is a readable image .*bad0.jpg"):
+        faces.load_faces(image_size=8, folder=folder, verbose=False)
