@@ -129,25 +129,27 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     n_val = max(len(data) // 10, 10)
     val, train = order[:n_val], order[n_val:]
     train_images, train_labels = to_float(data.images[train]), data.labels[train]
-    with torch.random.fork_rng(devices=[]):
+    # The global random state is forked: dropout's draws repeat for a seed, and training the judge (or
+    # loading it from the cache) leaves a lesson's own random draws as they were.
+    with torch.random.fork_rng(devices=[data.device] if data.device.type == "cuda" else []):
         torch.manual_seed(seed)
         model = DigitClassifier(num_classes=len(data.classes) or 10, channels=data.image_shape[0],
                                 width=width).to(data.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
-    model.train()
-    for _ in range(steps):
-        index = torch.randint(0, len(train), (batch_size,), generator=generator).to(data.device)
-        images = random_style(train_images[index], generator=generator)
-        junk = junk_images(train_images[index[:batch_size // 4]], generator=generator)
-        logits = model(torch.cat([images, junk]))
-        # Outlier exposure (Hendrycks et al. 2019): digits to their class, junk to the uniform distribution
-        loss = (nn.functional.cross_entropy(logits[:batch_size], train_labels[index])
-                - 0.5 * logits[batch_size:].log_softmax(dim=1).mean())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+        model.train()
+        for _ in range(steps):
+            index = torch.randint(0, len(train), (batch_size,), generator=generator).to(data.device)
+            images = random_style(train_images[index], generator=generator)
+            junk = junk_images(train_images[index[:batch_size // 4]], generator=generator)
+            logits = model(torch.cat([images, junk]))
+            # Outlier exposure (Hendrycks et al. 2019): digits to their class, junk to the uniform distribution
+            loss = (nn.functional.cross_entropy(logits[:batch_size], train_labels[index])
+                    - 0.5 * logits[batch_size:].log_softmax(dim=1).mean())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
     predictions = classifier_predictions(model, to_float(data.images[val]))
     model.val_accuracy = (predictions == data.labels[val].cpu()).float().mean().item()
     model.eval()

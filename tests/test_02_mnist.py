@@ -157,8 +157,9 @@ def test_classifier_shapes_and_parameter_count():
     model = DigitClassifier(width=8, feature_dim=64)
     x = torch.rand(5, 1, 28, 28) * 2 - 1
     assert model(x).shape == (5, 10) and model.features(x).shape == (5, 64)
-    # conv 1->8 (80) + conv 8->16 (1168) + linear 256->64 (16448) + head 64->10 (650)
-    assert sum(p.numel() for p in model.parameters()) == 80 + 1168 + 16448 + 650
+    # conv 1->8 5x5 (208) + BN (16) + conv 8->16 (1168) + BN (32) + conv 16->16 (2320) + BN (32)
+    # + linear 256->64 (16448) + head 64->10 (650)
+    assert sum(p.numel() for p in model.parameters()) == 208 + 16 + 1168 + 32 + 2320 + 32 + 16448 + 650
     assert classifier_features(model, x.reshape(5, 784)).shape == (5, 64)
     assert classifier_predictions(model, to_uint8(x)).dtype == torch.int64
     with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
@@ -195,7 +196,7 @@ def test_classifier_learns_real_digits(small_classifier):
 def test_scorer_sees_collapse(offline_mnist, small_classifier):
     model = small_classifier
     real = to_float(offline_mnist.images)
-    scorer = SampleScorer(model, real[1::2])
+    scorer = SampleScorer(model, real[1::2], confident=0.3)  # a judge trained for seconds: a low bar for a read
     everything = scorer.score(real[::2])
     ones = scorer.score(real[offline_mnist.labels == 1])
     assert everything["coverage"] >= 8 and ones["coverage"] <= 2
