@@ -12,9 +12,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from helpers import checks, models
+from helpers import checks, models, training
 from helpers.checks import (CheckFailed, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                             lesson08)
+from helpers.taught import lesson04 as taught04
+from tests.test_01_foundation import d_step as d_step_with, g_step as g_step_with
+from tests.test_02_mnist import ema as ema_with
+from tests.test_05_failures import _penalty_no_graph, _penalty_squared_norm
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 
@@ -65,8 +69,10 @@ GENERIC = (_zeros, _wrong_shape, _unwritten)
 WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
     "discriminator": (lesson01.check_discriminator,
                       [lambda: nn.Sequential(nn.Linear(2, 8), nn.Sigmoid()), lambda: nn.Linear(2, 1), _unwritten]),
-    "d_step": (lesson01.check_d_step, [*GENERIC, lambda *a: (torch.zeros(()), torch.zeros(8, 1), torch.zeros(8, 1))]),
-    "g_step": (lesson01.check_g_step, [*GENERIC, lambda *a: (torch.zeros(()), torch.zeros(8, 1))]),
+    "d_step": (lesson01.check_d_step, [*GENERIC, *(lambda *a, m=m: d_step_with(*a, **m) for m in (
+        {"detach": False}, {"labels": (0.0, 1.0)}, {"scale": 0.5}, {"zero": False}, {"step": False}))]),
+    "g_step": (lesson01.check_g_step, [*GENERIC, *(lambda *a, m=m: g_step_with(*a, **m) for m in (
+        {"saturating": True}, {"label": 0.0}, {"detach": True}, {"zero": False}, {"step": False}))]),
     "image_discriminator": (lesson02.check_image_discriminator,
                             [lambda *a: nn.Sequential(nn.Flatten(), nn.Linear(784, 1)), _unwritten]),
     "discriminator_loss": (lesson02.check_discriminator_loss,
@@ -76,9 +82,9 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
     "generator_loss": (lesson02.check_generator_loss,
                        [*GENERIC, lambda d, f, c: c(d(f), torch.zeros(6, 1)), lambda d, f, c: c(d(f).detach(),
                                                                                                torch.ones(6, 1))]),
-    "ema_update": (lesson02.check_ema_update,
-                   [_unwritten, lambda e, m, d: None,
-                    lambda e, m, d: [p.data.copy_(q) for p, q in zip(e.parameters(), m.parameters())]]),
+    "ema_update": (lesson02.check_ema_update, [_unwritten, lambda e, m, d: None, *(
+        lambda *a, m=m: ema_with(*a, **m) for m in ({"wrong_way": True}, {"replace": True}, {"move_model": True},
+                                                     {"record": True}, {"rebind": True}, {"buffers": False}))]),
     "g_block": (lesson03.check_g_block, [lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.ReLU()),
                                          lambda i, o: nn.Sequential(nn.Upsample(scale_factor=2)), _unwritten]),
     "d_block": (lesson03.check_d_block, [lambda i, o, bn=True: nn.Sequential(nn.Conv2d(i, o, 3, 1, 1)), _unwritten]),
@@ -93,8 +99,7 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
     "lbfgs_closure": (lesson04.check_lbfgs_closure, [_unwritten, lambda o, f: f, lambda o, f: (lambda: f().item())]),
     "mode_coverage": (lesson05.check_mode_coverage, [_unwritten, lambda p, c, s: (0, 0.0), lambda p, c, s: (3, 0.1)]),
     "wgan_losses": (lambda fn: lesson05.check_wgan_losses(fn, fn), [*GENERIC, lambda *a: -a[-1].mean()]),
-    "gradient_penalty": (lesson05.check_gradient_penalty, [*GENERIC, lambda c, r, f, e: torch.tensor(1.0,
-                                                                                                   requires_grad=True)]),
+    "gradient_penalty": (lesson05.check_gradient_penalty, [*GENERIC, _penalty_squared_norm, _penalty_no_graph]),
     "label_conditioning": (lambda wrong: lesson06.check_label_conditioning(*wrong), [
         (_subclass(models.ConditionalGenerator, lambda self, n, y: self.net(torch.cat([n, 0 * self.label_embedding(y)],
                                                                                         1)).view(-1, 1, 8, 8)),
@@ -131,3 +136,49 @@ def test_a_failing_check_shows_no_line_of_the_solution(name, capsys):
         shown = re.sub(r"\s+", "", capsys.readouterr().out + str(failure.value))
         leaked = [line for line in LINES[name] if line in shown]
         assert not leaked, f"check_{name} shows the solution's lines {leaked}:\n{failure.value}"
+
+
+def test_the_fail_line_says_how_to_ask_for_more_and_hint_says_more(capsys):
+    with pytest.raises(CheckFailed) as failure:
+        lesson05.check_gradient_penalty(_penalty_squared_norm)
+    assert str(failure.value).splitlines()[-1].strip() == (
+        'Stuck? checks.hint("gradient_penalty") says more; checks.show_solution("gradient_penalty") gives the answer.')
+    lesson05.hint("gradient_penalty")
+    assert "mean (‖∇C(x̂)‖₂ - 1)²" in capsys.readouterr().out
+    with pytest.raises(CheckFailed) as failure:  # a result check, not an exercise: no such line
+        lesson01.check_harmonic_gan(0.4, 0.03, max_error=0.05, max_coverage=0.1)
+    assert "Stuck?" not in str(failure.value)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_show_solution_reads_the_solution_notebook(name, capsys):
+    checks.show_solution(name)
+    shown = re.sub(r"\s+", "", capsys.readouterr().out)
+    assert LINES[name] and all(line in shown for line in LINES[name])
+
+
+def test_show_solution_without_the_notebooks_gives_the_url(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(checks, "__file__", str(tmp_path / "helpers" / "checks" / "__init__.py"))
+    checks.show_solution("cycle_loss")
+    out = capsys.readouterr().out
+    assert "https://github.com/gan-course/gan-course/blob/main/solutions/08_image_to_image.ipynb" in out
+    assert "l1_loss" not in out
+
+
+@pytest.mark.parametrize("check, answer, finished", [
+    (lesson04.check_gram_matrix, lambda f: taught04.gram_matrix(f), "helpers.taught.lesson04.gram_matrix"),
+    (lesson07.check_gaussian_kl, lambda mu, logvar: lesson07.solution.gaussian_kl(mu, logvar),
+     "helpers.taught.lesson07.gaussian_kl"),
+    (lesson03.check_dcgan_train_step, lambda g, d, go, do, real, noise, scaler: {
+        **training.d_step(d, g, real, noise, do, nn.BCEWithLogitsLoss())},
+     "helpers.training.d_step"),
+    (lambda cls: lesson06.check_label_conditioning(cls, models.ConditionalDiscriminator),
+     _subclass(models.ConditionalGenerator, lambda self, noise, labels: super(type(self), self).forward(noise, labels)),
+     "helpers.models.ConditionalGenerator.forward"),
+    (lesson06.check_q_head, _subclass(models.InfoDiscriminator, lambda self, x: models.InfoDiscriminator.forward(self, x)),
+     "helpers.models.InfoDiscriminator.forward"),
+])
+def test_an_answer_that_calls_the_finished_version_fails(check, answer, finished):
+    with pytest.raises(CheckFailed, match=f"calls {re.escape(finished)}, the finished version"):
+        check(answer)
+    assert taught04.gram_matrix(torch.ones(1, 1, 1, 1)).item() == 1.0  # patched only while the check runs
