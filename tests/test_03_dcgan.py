@@ -433,7 +433,7 @@ def _train_step(detach_in_d_step: bool, detach_in_g_step: bool):
 def test_train_step_check_names_a_missing_or_misplaced_detach(capsys):
     lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=False))
     assert "✅" in capsys.readouterr().out
-    with pytest.raises(CheckFailed, match=r"fake_images\.detach\(\)"):
+    with pytest.raises(CheckFailed, match="the fakes detached"):
         lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=False, detach_in_g_step=False))
     with pytest.raises(CheckFailed, match="(?s)did not change in the G step.*without .detach"):
         lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=True))

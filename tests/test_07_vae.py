@@ -154,7 +154,7 @@ def test_check_reparameterize_explains_each_mistake(wrong, hint):
     (lambda mu, logvar: 0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(1), "the sign is flipped"),
     (lambda mu, logvar: -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).mean(1), "you averaged over the latent"),
     (lambda mu, logvar: -0.5 * (1 + logvar - mu ** 2 - logvar.exp()).sum(), "one value per sample"),
-    (lambda mu, logvar: -0.5 * (1 + logvar - mu ** 2 - logvar).sum(1), "σ² = logvar.exp()"),
+    (lambda mu, logvar: -0.5 * (1 + logvar - mu ** 2 - logvar).sum(1), "σ² is its exponential"),
 ])
 def test_check_gaussian_kl_explains_each_mistake(wrong, hint):
     with pytest.raises(CheckFailed) as failure:

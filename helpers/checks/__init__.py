@@ -2,12 +2,23 @@
 
 Every check raises CheckFailed (an AssertionError) on a wrong answer, so a broken solution fails
 CI, with a message that says what was expected, what came, and a hint. The checks of lesson NN
-live in `helpers.checks.lessonNN`; this module holds what they share.
+live in `helpers.checks.lessonNN`; this module holds what they share. Help comes in tiers: a failure names
+the mistake or points at the idea, `helpers.checks.hint(name)` says more, `helpers.checks.show_solution(name)`
+gives the answer.
 """
 from __future__ import annotations
 
+import json
 import math
+import pkgutil
+import re
+import sys
+from contextlib import ExitStack
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Callable
+from unittest import mock
 
 import torch
 from torch import Tensor, nn
@@ -16,10 +27,65 @@ class CheckFailed(AssertionError):
     """A check cell found a problem; the message says what and how to fix it."""
 
 
+SOLUTIONS_URL = "https://github.com/gan-course/gan-course/blob/main/solutions/"
+NOTEBOOKS = {"01": "01_harmonic_gan", "02": "02_mnist_gan", "03": "03_dcgan_celeba", "04": "04_style_transfer",
+             "05": "05_gan_failures", "06": "06_controlling_gans", "07": "07_vae_vs_gan", "08": "08_image_to_image"}
+EXERCISES = {  # check_<exercise> -> (lesson, what the exercise's cell defines)
+    "discriminator": ("01", "make_discriminator"), "d_step": ("01", "d_step"), "g_step": ("01", "g_step"),
+    "image_discriminator": ("02", "make_discriminator"), "discriminator_loss": ("02", "discriminator_loss"),
+    "generator_loss": ("02", "generator_loss"), "ema_update": ("02", "ema_update"), "g_block": ("03", "g_block"),
+    "d_block": ("03", "d_block"), "weights_init": ("03", "init_weights"), "dcgan_train_step": ("03", "train_step"),
+    "gram_matrix": ("04", "gram_matrix"), "tv_loss": ("04", "tv_loss"), "lbfgs_closure": ("04", "make_closure"),
+    "mode_coverage": ("05", "mode_coverage"), "wgan_losses": ("05", "critic_loss"),
+    "gradient_penalty": ("05", "gradient_penalty"), "label_conditioning": ("06", "ConditionalGenerator"),
+    "q_head": ("06", "InfoDiscriminator"), "mutual_information_loss": ("06", "mutual_information_loss"),
+    "reparameterize": ("07", "reparameterize"), "gaussian_kl": ("07", "gaussian_kl"), "elbo_loss": ("07", "elbo_loss"),
+    "unet_forward": ("08", "unet_forward"), "patch_output_size": ("08", "patch_output_size"),
+    "cycle_loss": ("08", "cycle_loss"),
+}
+FINISHED = {  # finished versions an answer must not call, besides its own copy in helpers.taught
+    "d_step": ("helpers.training.d_step",), "g_step": ("helpers.training.g_step",),
+    "dcgan_train_step": ("helpers.training.d_step", "helpers.training.g_step"),
+    "label_conditioning": ("helpers.models.ConditionalGenerator.forward",
+                           "helpers.models.ConditionalDiscriminator.forward"),
+    "q_head": ("helpers.models.InfoDiscriminator.forward",),
+}
+
+
+def _exercise_running() -> str | None:
+    """The exercise whose check (a check_<exercise> function further up the call stack) is running, if any."""
+    frame = sys._getframe(1)
+    while frame and not (frame.f_code.co_name.startswith("check_") and frame.f_code.co_name[6:] in EXERCISES):
+        frame = frame.f_back
+    return frame.f_code.co_name[6:] if frame else None
+
+
+def hint(name: str) -> None:
+    """Print the stronger hint of exercise `name`: what its check expects (the check's docstring)."""
+    check = getattr(import_module(f"helpers.checks.lesson{EXERCISES[name][0]}"), f"check_{name}")
+    print(f"💡 {name}: " + re.sub(r"^Lesson \d+: ", "", check.__doc__))
+
+
+def show_solution(name: str) -> None:
+    """Print exercise `name`'s solution, read from its solution notebook, or say where it is online."""
+    lesson, defines = EXERCISES[name]
+    path = Path(__file__).resolve().parents[2] / "solutions" / f"{NOTEBOOKS[lesson]}.ipynb"
+    if not path.exists():
+        print(f"The solution of {name} is in the cell that defines {defines}: {SOLUTIONS_URL}{path.name}")
+        return
+    cell = next(src for src in ("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+                if re.search(rf"^\s*(def|class) {defines}\b", src, re.M) and "### BEGIN SOLUTION" in src)
+    regions = re.findall(r"### BEGIN SOLUTION\n(.*?)\s*### END SOLUTION", cell, re.S)
+    print(f"Solution of {name} (solutions/{path.name}, {defines}):\n" + "\n".join(regions))
+
+
 def fail(what: str, hint: str = "") -> None:
     message = f"❌ {what}"
     if hint:
         message += f"\n   Hint: {hint}"
+    if name := _exercise_running():
+        message += (f'\n   Stuck? helpers.checks.hint("{name}") says more; '
+                    f'helpers.checks.show_solution("{name}") gives the answer.')
     raise CheckFailed(message)
 
 
@@ -27,18 +93,34 @@ def passed(what: str) -> None:
     print(f"✅ {what}")
 
 
+def _finished_versions(name: str | None) -> tuple[str, ...]:
+    """What an answer to exercise `name` must not call: FINISHED's entries and its copy in helpers.taught, if any."""
+    lesson, defines = EXERCISES.get(name, ("", ""))  # ("", "") when no exercise's check is running
+    taught = f"helpers.taught.lesson{lesson}"
+    own = (f"{taught}.{defines}",) if find_spec(taught) and hasattr(import_module(taught), defines) else ()
+    return FINISHED.get(name, ()) + own
+
+
 def call_exercise(fn: Callable, *args, name: str):
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        fail(f"{name} is not written yet (it still raises NotImplementedError).",
-             "replace the `raise NotImplementedError` line under '# YOUR CODE HERE' with your code.")
-    except RuntimeError as error:
-        if "between 0 and 1" not in str(error):
-            raise
-        fail(f"{name} gave nn.BCELoss numbers outside [0, 1]: {str(error).splitlines()[0]}",
-             "BCELoss wants probabilities; this D returns logits. Use the `criterion` passed in "
-             "(BCEWithLogitsLoss here) instead of a hard-coded nn.BCELoss().")
+    """Run the answer fn(*args), with the finished versions of the running exercise patched to raise."""
+    with ExitStack() as patches:
+        for path in _finished_versions(_exercise_running()):
+            original = pkgutil.resolve_name(path)
+            if original is not fn and getattr(type(fn), path.rpartition(".")[2], None) is not original:
+                message = f"{name} calls {path}, the finished version, instead of computing it."
+                patches.enter_context(mock.patch(path, side_effect=lambda *_, message=message, **__: fail(
+                    message, "the exercise is to write those steps yourself.")))
+        try:
+            return fn(*args)
+        except NotImplementedError:
+            fail(f"{name} is not written yet (it still raises NotImplementedError).",
+                 "replace the `raise NotImplementedError` line under '# YOUR CODE HERE' with your code.")
+        except RuntimeError as error:
+            if "between 0 and 1" not in str(error):
+                raise
+            fail(f"{name} gave nn.BCELoss numbers outside [0, 1]: {str(error).splitlines()[0]}",
+                 "BCELoss wants probabilities; this D returns logits. Use the `criterion` passed in "
+                 "(BCEWithLogitsLoss here) instead of a hard-coded nn.BCELoss().")
 
 
 def is_close(a: float, b: float, tol: float = 1e-4) -> bool:
@@ -55,6 +137,8 @@ def fail_unless_one_number(value: object, message: str) -> None:
 def fail_unless_gradient_reaches(loss: Tensor, module: nn.Module, what: str, hint: str) -> None:
     """Backpropagate `loss` from fresh gradients; fail with `what` and `hint` if every
     parameter of `module` is left without a gradient (or with an all-zero one)."""
+    if not loss.requires_grad:
+        fail(what, hint)
     module.zero_grad()
     loss.backward()
     if all(p.grad is None or p.grad.abs().sum() == 0 for p in module.parameters()):

@@ -106,23 +106,23 @@ def check_d_step(d_step: Callable) -> None:
     if not is_close(d_loss, expected):
         fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(x)) "
              "+ mean(-log(1 - D(G(z)))).",
-             "criterion(D(real), ones) + criterion(D(fake), zeros), computed before the update.")
+             "two BCE terms, reals against label 1 and fakes against label 0, computed before the update.")
     if not torch.equal(_flat(generator), g_before):
         fail("the D step changed G's weights.", "only d_optimizer steps in the D step; G is the other player.")
     if _flat_grad(generator).abs().sum() > 0:
         fail("after the D step, G's parameters hold gradients: d_loss was backpropagated into G.",
-             "detach the fakes (generator(noise).detach()) before D sees them: D's loss must stop at D.")
+             "detach the fakes before D sees them: D's loss must stop at D.")
     moved = _flat(discriminator) - d_before
     if moved.abs().max() < 1e-8:
         fail("the D step did not change D's weights.",
-             "zero the gradients, then d_loss.backward(), then d_optimizer.step(), in that order.")
+             "zero the gradients, backpropagate d_loss, step d_optimizer: in that order.")
     if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
         fail("D moved by its gradient plus a leftover: .grad still held what an earlier backward put there "
              "(the G step also writes into D's .grad).",
-             "call d_optimizer.zero_grad() before d_loss.backward(): PyTorch adds gradients up.")
+             "zero D's gradients before backpropagating: PyTorch adds gradients up.")
     if not torch.allclose(moved, -lr * grad, atol=1e-5):
         fail("D's update is not one optimiser step on d_loss.",
-             "one d_optimizer.zero_grad(), one d_loss.backward(), one d_optimizer.step().")
+             "zero the gradients, backpropagate, step the optimiser: once each.")
     passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, terms summed), fakes detached, "
            "gradients zeroed, only D moved.")
 
@@ -150,7 +150,7 @@ def check_g_step(g_step: Callable) -> None:
              "the generator wants D to call its fakes real: label them 1.")
     if not is_close(g_loss, expected):
         fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f} = mean(-log D(G(z))).",
-             "criterion(D(G(noise)), ones), computed before the update.")
+             "BCE of D's output on the fakes against label 1, computed before the update.")
     if not torch.equal(_flat(discriminator), d_before):
         fail("the G step changed D's weights.", "only g_optimizer steps in the G step; D is the other player.")
     moved = _flat(generator) - g_before
@@ -159,13 +159,13 @@ def check_g_step(g_step: Callable) -> None:
             fail("the G step left G unchanged and without a gradient: the fakes were detached.",
                  "in the G step the gradient must flow through D into G: do not detach here.")
         fail("the G step did not change G's weights.",
-             "zero the gradients, then g_loss.backward(), then g_optimizer.step(), in that order.")
+             "zero the gradients, backpropagate g_loss, step g_optimizer: in that order.")
     if torch.allclose(moved, -lr * (grad + 1), atol=1e-5):
         fail("G moved by its gradient plus a leftover: .grad still held what an earlier backward put there.",
-             "call g_optimizer.zero_grad() before g_loss.backward(): PyTorch adds gradients up.")
+             "zero G's gradients before backpropagating: PyTorch adds gradients up.")
     if not torch.allclose(moved, -lr * grad, atol=1e-5):
         fail("G's update is not one optimiser step on g_loss.",
-             "one g_optimizer.zero_grad(), one g_loss.backward(), one g_optimizer.step().")
+             "zero the gradients, backpropagate, step the optimiser: once each.")
     passed(f"G step: g_loss {g_loss.item():.4f} (non-saturating, fakes labelled 1), gradients zeroed, "
            "only G moved.")
 

@@ -108,7 +108,7 @@ def check_discriminator_loss(discriminator_loss: Callable) -> None:
             fail("smoothing was applied to the fakes too (labelled 0.1).",
                  "one-sided: only the real labels become 0.9; fakes stay 0.")
         fail(f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} (real_label={real_label}).",
-             "d_loss = (criterion(D(real), real_label) + criterion(D(fake), 0)) / 2.")
+             "the mean of two BCE terms: D's outputs on reals against real_label, on fakes against 0.")
     if not (torch.allclose(d_real, real_out) and torch.allclose(d_fake, fake_out)):
         fail("d_real and d_fake should be D's outputs on the real and the fake batch, shape (N, 1).")
     passed(f"D loss: {d_loss.item():.4f} = (BCE(D(x), real_label) + BCE(D(G(z)), 0)) / 2, "
@@ -135,9 +135,9 @@ def check_generator_loss(generator_loss: Callable) -> None:
         fail("the fakes were labelled 0 in the G step.", "G wants D to say 'real': label them 1.")
     if is_close(g_value, -criterion(out, torch.zeros_like(out))):
         fail("that is the saturating loss log(1 - D(G(z))).",
-             "it has almost no gradient early on; use criterion(D(fake), ones).")
+             "it has almost no gradient early on; ask the criterion to call the fakes real (target 1).")
     fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f}.",
-         "criterion(discriminator(fake_images), torch.ones_like(...)).")
+         "score the fakes with D and ask the criterion to call them real: a target of ones.")
 
 
 def _ema_models(requires_grad: bool) -> tuple[nn.Module, nn.Module]:
@@ -171,13 +171,13 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
         if "leaf Variable that requires grad" not in str(error):
             raise
         fail("ema_update changed G's weights in place while autograd was recording.",
-             "do the update under `with torch.no_grad():`, and change ema_model, not model.")
+             "do the update under torch.no_grad(), and change ema_model, not model.")
     if not torch.allclose(_flat_state(model.parameters()), model_before):
         fail("ema_update changed the model's weights; only the average should move.",
              "the first argument is the average: update ema_model's parameters towards model's.")
     if any(p.requires_grad or p.grad_fn is not None for p in ema_model.parameters()):
         fail("the averaged weights now carry an autograd graph back into G's weights (it grows every step).",
-             "do the update under `with torch.no_grad():`.")
+             "do the update under torch.no_grad().")
     got = _flat_state(ema_model.parameters())
     expected = decay * ema_before + (1 - decay) * model_before
     if not torch.allclose(got, expected, atol=1e-6):
@@ -191,10 +191,10 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
             fail("the averaged weights were replaced by the model's, not averaged.",
                  "keep `decay` of the old average: decay * ema + (1 - decay) * model.")
         fail("the averaged weights are not decay * ema + (1 - decay) * model for every parameter.",
-             "loop over zip(ema_model.parameters(), model.parameters()).")
+             "pair each averaged parameter with the model's one and move it in place.")
     buffers = _flat_state(ema_model.buffers())
     if not torch.equal(buffers, model_buffers):
-        hint = ("copy them: ema_buffer.copy_(buffer) for zip(ema_model.buffers(), model.buffers()).")
+        hint = "copy each of the model's buffers into the average's, in place."
         if torch.equal(buffers, ema_buffers_before):
             fail("the buffers (BatchNorm's running mean and variance) were not copied.", hint)
         fail("the buffers were averaged; they are statistics of the current G, not weights.", hint)
@@ -205,7 +205,7 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
         if "leaf Variable that requires grad" not in str(error):
             raise
         fail("on a plain copy.deepcopy(model), ema_update fails: an in-place change of a weight that "
-             "requires grad, while autograd records.", "do the update under `with torch.no_grad():`.")
+             "requires grad, while autograd records.", "do the update under torch.no_grad().")
     passed(f"EMA update: decay {decay} keeps {decay:.0%} of the average, buffers copied, model untouched, "
            "no graph recorded.")
 

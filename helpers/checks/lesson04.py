@@ -45,7 +45,7 @@ def check_gram_matrix(gram_fn: Callable) -> None:
         ratio_hint = "both images got the same Gram matrix: keep the batch dimension (use torch.bmm)."
     fail(f"gram_matrix values are wrong: got {got[0, 0, 0].item():.5f} for entry [0, 0, 0], "
          f"expected {expected[0, 0, 0].item():.5f}.",
-         ratio_hint or "G[n] = F[n] @ F[n].T / (C*H*W) with F[n] of shape (C, H*W).")
+         ratio_hint or "each entry is the dot product of two flattened channel maps of one image, divided by C*H*W.")
 
 
 def check_tv_loss(tv_loss_fn: Callable) -> None:
@@ -73,7 +73,7 @@ def check_tv_loss(tv_loss_fn: Callable) -> None:
     }
     hint = next((text for value, text in hints.items() if is_close(got, value)), "")
     fail(f"tv_loss gave {got.item():.4f} on a 2x3 test image, expected {expected.item():.4f} (= 1/6 + 1/2).",
-         hint or "(x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean().")
+         hint or "the mean absolute step between vertical neighbours, plus the same for horizontal ones.")
 
 
 def check_lbfgs_closure(make_closure_fn: Callable) -> None:
@@ -98,10 +98,10 @@ def check_lbfgs_closure(make_closure_fn: Callable) -> None:
         fail(f"one call of closure() evaluated the loss {len(made)} times, expected once.",
              "call loss_fn() once and reuse its result for backward() and the return value.")
     if w.grad is None:
-        fail("after closure() the parameters have no gradient.", "call loss.backward() after evaluating the loss.")
+        fail("after closure() the parameters have no gradient.", "backpropagate the loss after evaluating it.")
     if torch.allclose(w.grad, torch.full_like(w, 5.0)):
         fail("closure() left the gradients as they were.",
-             "call loss.backward(): the optimiser steps along the gradients the closure leaves in .grad.")
+             "backpropagate the loss: the optimiser steps along the gradients the closure leaves in .grad.")
     if torch.allclose(w.grad, 2 * w.detach() + 5.0):
         fail("the gradients accumulated: .grad holds this evaluation's gradient plus the previous one.",
              "call optimizer.zero_grad() first: backward() adds to .grad, and L-BFGS evaluates several "

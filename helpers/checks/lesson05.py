@@ -61,8 +61,8 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
             fail(f"got {value.item():.4f}: the gradient was taken at the {name}, not between them.",
                  "interpolate: x̂ = ε·real + (1 - ε)·fake, with the given ε.")
     fail(f"got {value.item():.4f}, expected {expected.item():.4f}.",
-         "x̂ = ε·real + (1-ε)·fake with requires_grad; torch.autograd.grad(critic(x̂).sum(), x̂, "
-         "create_graph=True); then ((grad.norm(2, dim=1) - 1) ** 2).mean().")
+         "the gradient is taken at points mixed from the reals and the fakes with the given ε; each point's "
+         "gradient norm should be 1, and the penalty averages the squared gap.")
 
 
 def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
@@ -81,11 +81,11 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
         + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake))
     if is_close(got_c, bce):
         fail("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.",
-             "no sigmoid and no log: critic_fake.mean() - critic_real.mean().")
+             "no sigmoid and no log: the critic's loss is a plain difference of mean scores.")
     if not is_close(got_c, expected_c):
         fail(f"critic loss {got_c.item():.4f}, expected {expected_c.item():.4f} for C(x) = "
              f"{critic_real.flatten().tolist()}, C(G(z)) = {critic_fake.flatten().tolist()}.",
-             "critic_fake.mean() - critic_real.mean().")
+             "the critic wants low scores on fakes and high scores on reals: minimise the gap between the means.")
     got_g = call_exercise(generator_loss_fn, critic_fake, name="generator_loss")
     fail_unless_one_number(got_g, f"generator_loss should return a single-number tensor, "
                             f"got {got_g!r}.")
@@ -93,7 +93,8 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
         fail(f"generator loss {got_g.item():.4f} has the wrong sign (expected {expected_g.item():.4f}).",
              "the generator wants the critic to score its fakes high: minimise -mean C(G(z)).")
     if not is_close(got_g, expected_g):
-        fail(f"generator loss {got_g.item():.4f}, expected {expected_g.item():.4f}.", "-critic_fake.mean().")
+        fail(f"generator loss {got_g.item():.4f}, expected {expected_g.item():.4f}.",
+             "the generator wants its fakes scored high: minimise their negated mean score.")
     passed(f"WGAN losses: critic {got_c.item():.4f} = mean C(G(z)) - mean C(x), "
            f"generator {got_g.item():.4f} = -mean C(G(z)).")
 

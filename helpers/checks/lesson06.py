@@ -40,12 +40,10 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
             if not isinstance(out, Tensor) or tuple(out.shape) != expected_shape:
                 got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
                 fail(f"the {name} should return shape {expected_shape} for a batch of 12, got {got}.",
-                     "the generator reshapes to (N, C, H, W) with .view(-1, *self.image_shape); "
-                     "the discriminator's projection is summed with keepdim=True, giving (N, 1).")
-            how = ("look the labels up with self.label_embedding(labels) and concatenate the result "
-                   "with the noise: torch.cat([noise, embedding], dim=1)" if name == "generator" else
-                   "features = self.body(images); logit = self.out(features) + "
-                   "(self.label_embedding(labels) * features).sum(dim=1, keepdim=True)")
+                     "the generator returns images, (N, *image_shape); the discriminator one logit per image.")
+            how = ("look each label up in the embedding and join it to the noise, noise first, before the net."
+                   if name == "generator" else "the logit from the features, plus the projection term: the dot "
+                   "product of the label's embedding with the features, one per image.")
             if _same(out, model(*other)):
                 fail(f"the {name}'s output does not change when the labels change: it ignores them.", how)
             if not _same(out, want):
@@ -85,12 +83,11 @@ def check_q_head(discriminator_class: type) -> None:
         fail("the category output looks like probabilities (or log-probabilities), not raw logits.",
              "return the raw Q-head outputs; F.cross_entropy applies the softmax itself.")
     if not _same(logit, want[0]):
-        fail("the real/fake logit is not self.d_head(features) with features = self.body(images).",
+        fail("the real/fake logit is not d_head applied to the body's features.",
              "both heads read the same features: compute features once, then d_head(features).")
     if not (_same(category_logits, want[1]) and _same(continuous, want[2])):
         fail("the Q outputs differ from q_head(body(images)) split into [K categories, C codes].",
-             "Q reads the shared features (not the logit): q = self.q_head(features); "
-             "then category_logits, continuous = q.split([self.num_categories, self.num_continuous], dim=1).")
+             "Q reads the shared features (not the logit); its K + C outputs are K category logits, then C codes.")
     passed("Q head: one shared body, a real/fake logit (N, 1), category logits (N, K) and "
            "continuous codes (N, C).")
 
@@ -121,13 +118,13 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
              "multiply the continuous term by continuous_weight.")
     if is_close(got, ce) or is_close(got, weight * mse):
         fail(f"got {got.item():.4f}, expected {expected.item():.4f}: one of the two terms is missing.",
-             "L_I = cross_entropy(category_logits, category) + continuous_weight * mse(continuous_pred, continuous).")
+             "L_I has two terms: a cross-entropy for the category, a weighted squared error for the codes.")
     if is_close(got, ce + weight * ((continuous_pred - continuous) ** 2).sum(1).mean()) or is_close(
             got, ce + weight * ((continuous_pred - continuous) ** 2).sum()):
         fail(f"got {got.item():.4f}, expected {expected.item():.4f}: the squared error was summed.",
-             "average it over the batch and the codes: F.mse_loss(continuous_pred, continuous).")
+             "average it over the batch and the codes (a mean squared error), do not sum it.")
     if is_close(got, -expected):
         fail(f"got {got.item():.4f}: the sign is flipped.",
              "this is a loss to minimise; maximising mutual information means minimising it.")
     fail(f"got {got.item():.4f}, expected {expected.item():.4f}.",
-         "F.cross_entropy(category_logits, category) + continuous_weight * F.mse_loss(continuous_pred, continuous).")
+         "a cross-entropy on the category logits plus continuous_weight times the codes' mean squared error.")

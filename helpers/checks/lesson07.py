@@ -22,13 +22,13 @@ def check_reparameterize(reparameterize: Callable) -> None:
              f"that shape, got {tuple(z.shape) if isinstance(z, Tensor) else type(z).__name__}.")
     mean, std = z.detach().mean(0), z.detach().std(0)
     if std.max() < 1e-6:
-        fail("every sample equals mu: no noise was added.", "z = mu + σ * ε with ε = torch.randn_like(mu).")
+        fail("every sample equals mu: no noise was added.", "add standard normal noise, scaled by σ, to mu.")
     if not torch.allclose(mean, mu[0].detach(), atol=0.06):
         fail(f"the samples' mean is {mean.tolist()}, expected mu = {mu[0].tolist()}.",
              "add the noise to mu: z = mu + σ * ε.")
     expected_std = torch.tensor([1.0, 2.0, 0.5])
     if not torch.allclose(std, expected_std, rtol=0.05):
-        hint = "σ = torch.exp(0.5 * logvar): logvar is log σ², so halve it before exponentiating."
+        hint = "σ is the exponential of half of logvar: logvar is log σ², so halve it before exponentiating."
         if torch.allclose(std, expected_std ** 2, rtol=0.05):
             hint = "you used exp(logvar) = σ² as the standard deviation; " + hint
         elif torch.allclose(std, logvar[0].detach().abs(), rtol=0.05):
@@ -41,7 +41,7 @@ def check_reparameterize(reparameterize: Callable) -> None:
     z.sum().backward()
     if mu.grad is None or logvar.grad is None or mu.grad.abs().sum() == 0 or logvar.grad.abs().sum() == 0:
         fail("no gradient reaches mu or logvar, so the encoder could not learn through the sample.",
-             "torch.normal(mu, std) is not differentiable; write mu + std * torch.randn_like(std).")
+             "torch.normal(mu, std) is not differentiable; scale and shift standard normal noise yourself.")
     passed("reparameterize: the right mean and σ, and gradients reach both mu and logvar.")
 
 
@@ -73,7 +73,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     elif torch.allclose(got, expected / d, rtol=1e-4):
         hint = f"it is {d} times too small: you averaged over the latent dimensions; sum them."
     else:
-        hint = "-0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=1); logvar is log σ², so σ² = logvar.exp()."
+        hint = "use the closed form of the KL between two Gaussians; logvar is log σ², so σ² is its exponential."
     fail(f"got {[round(v, 4) for v in got.tolist()]}, expected {[round(v, 4) for v in expected.tolist()]} "
          f"(Monte Carlo: {[round(v, 3) for v in monte_carlo.tolist()]}).", hint)
 
@@ -113,8 +113,8 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
         if is_close(got_loss, value, tol=1e-3):
             fail(f"got {got_loss.item():.3f}, expected {expected.item():.3f}: {hint}")
     fail(f"got {got_loss.item():.3f}, expected {expected.item():.3f}.",
-         "F.binary_cross_entropy_with_logits(logits, (images + 1) / 2, reduction='none') summed over "
-         "pixels, mean over images, plus beta * gaussian_kl(mu, logvar).mean().")
+         "per image: the BCE of the logits against the brightness in [0, 1] summed over pixels, plus β times "
+         "the KL; then the mean over the batch.")
 
 
 def check_vae_samples(coverage: int, rarest: float, vae_fd: float, gan_fd: float) -> None:

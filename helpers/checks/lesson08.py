@@ -71,7 +71,7 @@ def check_cycle_loss(cycle_loss: Callable) -> None:
         if is_close(got, value, tol=1e-4):
             fail(f"got {got.item():.4f}, expected {expected.item():.4f}: {hint}")
     fail(f"got {got.item():.4f}, expected {expected.item():.4f}.",
-         "F.l1_loss(g_ba(fake_b), real_a) + F.l1_loss(g_ab(fake_a), real_b).")
+         "send each fake back through the other generator, compare it with its start (L1), add both ways.")
 
 
 def _unet_reference(unet: nn.Module, x: Tensor) -> Tensor:
@@ -154,7 +154,7 @@ def check_patch_output_size(patch_output_size: Callable) -> None:
         for k, st, p in specs:
             s = (s + 2 * p - k) / st + 1
         wrong["that is not a whole number of positions: round down, (size + 2p - k) // stride + 1."] = s
-        hint = next((h for h, v in wrong.items() if got == v), "out = (size + 2·padding − kernel) // stride + 1, "
+        hint = next((h for h, v in wrong.items() if got == v), "apply the convolution's output-size formula "
                                                                  "once per layer, in order.")
         fail(f"for a {size}×{size} input and layers {specs} you gave {got!r}, the PatchGAN outputs "
              f"{expected}×{expected}.", hint)
