@@ -161,7 +161,7 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
 
 def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu",
                     data: ImageData | None = None, retrain: bool = False,
-                    verbose: bool = True) -> DigitClassifier:
+                    verbose: bool = True, steps: int = 600) -> DigitClassifier:
     """The cached classifier for `dataset` on `device` (eval mode), training and caching it first if needed.
 
     The cache file is classifier_path(dataset, source), source being where the training images
@@ -190,7 +190,7 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu",
             print(f"Loaded the {name} classifier from {path} "
                   f"({model.val_accuracy:.1%} held-out accuracy).")
     if model is None:
-        model = train_classifier(data.to(device), verbose=verbose)
+        model = train_classifier(data.to(device), steps=steps, verbose=verbose)
         save_checkpoint(path, model={k: v.cpu() for k, v in model.state_dict().items()},
                         config=model.config, val_accuracy=model.val_accuracy,
                         dataset=name, source=data.source)

@@ -169,11 +169,11 @@ def test_classifier_shapes_and_parameter_count():
 def test_load_classifier_trains_once_then_caches(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
     data = tiny_data(60)
-    first = load_classifier("mnist", data=data)
+    first = load_classifier("mnist", data=data, steps=20)
     assert "Trained" in capsys.readouterr().out
     path = classifier_path("mnist", "test")
     assert path == tmp_path / "digit_judge_mnist_test.pt" and path.is_file()
-    second = load_classifier("mnist", data=data)
+    second = load_classifier("mnist", data=data, steps=20)
     assert "Loaded" in capsys.readouterr().out
     x = to_float(data.images[:8])
     assert torch.allclose(first.features(x), second.features(x))
