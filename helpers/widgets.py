@@ -63,6 +63,8 @@ def uploaded_bytes(value) -> bytes | None:
                         f"got {type(value).__name__}")
     if not isinstance(item, dict) or "content" not in item:
         raise TypeError(f"expected an uploaded file as a dict with 'content', got {item!r:.80}")
+    if item["content"] is None or not len(item["content"]):
+        raise ValueError("the upload holds no content (its 'content' is empty): choose the file again")
     return bytes(item["content"])
 
 

