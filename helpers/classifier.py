@@ -3,7 +3,7 @@
 Numbers that come from it:
 - a Fréchet distance between its features of real and of generated images (FID's recipe, Heusel et al.
   2017, with this classifier standing in for Inception-v3: compare runs with each other, not with papers);
-- class coverage: how many of the 10 classes hold at least 5% of the images among confident reads
+- class coverage: how many of the 10 classes hold at least 5% of the images it reads with confidence
   (noise, which it cannot read, covers nothing), and the share it cannot read;
 - which digit an image shows (lessons 06 and 08).
 
@@ -233,21 +233,25 @@ class SampleScorer:
         return self._floors[n]
 
     def score(self, fake_images: Tensor) -> dict:
-        """(M, 1, 28, 28) generated images in [-1, 1] -> a dict of numbers on n = min(M, sample_size) of them:
+        """(M, 1, 28, 28) generated images in [-1, 1] -> numbers on n = min(M, sample_size) of them (a fixed subset):
 
-        fd and real_vs_real (the floor at the same n); coverage, how many classes hold at least
-        `threshold` of the n images among confident reads (probability ≥ `confident`); fractions (10,),
-        each class's share of confident reads; unreadable, the share read with less confidence.
+        fd and real_vs_real (the floor at the same n); fractions (10,), each class's share of the
+        confident reads (probability ≥ `confident`); coverage, how many classes hold at least `threshold`
+        of them; unreadable, the share of the n images read with less confidence.
         """
         n = min(int(fake_images.shape[0]), self.sample_size)
         if n < 2:
             raise ValueError(f"need at least 2 generated images to score, got {fake_images.shape[0]}")
-        features = classifier_features(self.classifier, fake_images[:n])
+        if n < fake_images.shape[0]:  # a fixed random subset: the first n could be ordered (say, by class)
+            order = torch.randperm(fake_images.shape[0], generator=torch.Generator().manual_seed(0))
+            fake_images = fake_images[order[:n].to(fake_images.device)]
+        features = classifier_features(self.classifier, fake_images)
         with torch.no_grad():
             probabilities = self.classifier.head(features.to(_device_of(self.classifier))).softmax(dim=1).cpu()
         confidence, predictions = probabilities.max(dim=1)
         readable = confidence >= self.confident
-        fractions = torch.bincount(predictions[readable], minlength=self.num_classes).double() / n
+        counts = torch.bincount(predictions[readable], minlength=self.num_classes).double()
+        fractions = counts / max(int(readable.sum()), 1)  # shares of the confident reads; none read: all 0
         return {"fd": frechet_distance_from_statistics(*gaussian_statistics(features), *self.real_statistics),
                 "real_vs_real": self.real_vs_real(n), "n": n,
                 "coverage": int((fractions >= self.threshold).sum().item()),
