@@ -281,6 +281,19 @@ def test_notebook_with_an_absurd_parameter_stops_at_the_parameters(path, tmp_pat
     assert failed == injected + 1, "the notebook should stop in the cell right after the parameters"
 
 
+@pytest.mark.parametrize("betas", ["1.0", 1.0], ids=["a string", "a number"])
+def test_lesson_07_betas_that_are_not_a_list_stop_at_the_parameters(betas, tmp_path, monkeypatch):
+    papermill = pytest.importorskip("papermill")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    path = next(p for p in SOLUTIONS if p.name.startswith("07_"))
+    out = tmp_path / path.name
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(path), str(out), parameters={"BETAS": betas}, cwd=str(path.parent),
+                                   kernel_name="python3", progress_bar=False, start_timeout=300)
+    assert error.value.ename == "ParameterError" and f"BETAS = {betas!r} is not allowed" in error.value.evalue
+
+
 # --- divergence and interrupts ---------------------------------------------------------------
 
 def _toy_gan(lr: float):
