@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from helpers.classifier import (DigitClassifier, SampleScorer, classifier_featur
                                 train_classifier)
 from helpers.images import to_float, to_uint8
 from helpers.mnist import DatasetUnavailable, ImageData, dataset_name, load_images, random_real_images
+from interrupting import InterruptingBatches
 
 
 @pytest.fixture(scope="module")
@@ -435,19 +435,6 @@ def notebook_cell(marker: str) -> str:
              if c.cell_type == "code" and marker in c.source]
     assert len(cells) == 1, f"{len(cells)} cells contain {marker!r}"
     return cells[0]
-
-
-class InterruptingBatches:
-    """The notebook's batches, sending this process a SIGINT (Ctrl-C) while drawing its `at`-th batch."""
-
-    def __init__(self, batches, at: int) -> None:
-        self.batches, self.at, self.drawn = batches, at, 0
-
-    def __next__(self):
-        self.drawn += 1
-        if self.drawn == self.at:
-            os.kill(os.getpid(), signal.SIGINT)
-        return next(self.batches)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 checks, the lesson's training loops (an interrupt, then a re-run, continues) and its benchmark."""
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from torch.nn import functional as F
 from helpers import augment, losses, metrics, models
 from helpers.checkpoints import read_checkpoint
 from helpers.checks import lesson06
+from interrupting import InterruptingBatches
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "06_controlling_gans.ipynb"
@@ -322,19 +321,6 @@ def test_mutual_information_check_names_more_mistakes(call, message):
 
 # --- the lesson's training loops: an interrupt, then a re-run, continues ----------------------
 
-class InterruptAfter:
-    """Wraps a batch iterator: while serving batch `after`, sends this process a Ctrl-C (SIGINT)."""
-
-    def __init__(self, batches, after: int) -> None:
-        self.batches, self.after, self.served = batches, after, 0
-
-    def __next__(self):
-        self.served += 1
-        if self.served == self.after:
-            os.kill(os.getpid(), signal.SIGINT)
-        return next(self.batches)
-
-
 def tagged_sources(tag: str) -> list[str]:
     from IPython.core.inputtransformer2 import TransformerManager
     nb = nbformat.read(NOTEBOOK, as_version=4)
@@ -356,7 +342,7 @@ def test_cgan_loop_continues_after_an_interrupt(lesson):
     build, loop = tagged_sources("bench-cgan")
     exec(build, lesson)
     generator, g_optimizer, batches = lesson["generator"], lesson["g_optimizer"], lesson["batches"]
-    lesson["batches"] = InterruptAfter(batches, after=3)
+    lesson["batches"] = InterruptingBatches(batches, at=3)
     exec(loop, lesson)                                          # Ctrl-C during step 3: stops after it
     assert lesson["history"].done == 3
     weights = [p.detach().clone() for p in generator.parameters()]
@@ -380,7 +366,7 @@ def test_infogan_training_continues_after_an_interrupt(lesson):
     exec(build, lesson)
     run = lesson["infogan"]
     batches = run["batches"]
-    run["batches"] = InterruptAfter(batches, after=2)
+    run["batches"] = InterruptingBatches(batches, at=2)
     exec(train, lesson)
     assert run["history"].done == 2
     run["batches"] = batches
