@@ -317,16 +317,15 @@ def steps(total: int, history: History, log_every: int = 100, cap: float | None 
     except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
         previous = None
     try:
-        with loop.guard:  # BCELoss's own error on NaN inputs -> TrainingDiverged
-            for number in range(history.done, total):
-                yield Step(number, total - 1, log_every, loop.record)
-                history.done = number + 1
-                bar.update(1)
-                if loop.stop_requested:
-                    loop.flush()
-                    print(f"Stopped after step {history.done} of {total}: the models and the history keep "
-                          "what was trained. Run the cell again to continue.")
-                    break
+        for number in range(history.done, total):
+            yield Step(number, total - 1, log_every, loop.record)
+            history.done = number + 1
+            bar.update(1)
+            if loop.stop_requested:
+                loop.flush()
+                print(f"Stopped after step {history.done} of {total}: the models and the history keep "
+                      "what was trained. Run the cell again to continue.")
+                break
     finally:
         bar.close()
         if previous is not None:
