@@ -464,3 +464,11 @@ def test_an_interrupted_run_continues_where_it_stopped(lesson05, method):
     assert isinstance(run.history, History) and run.history.steps("g_loss")[-1] == 7
     for ours, theirs in zip(run.generator.parameters(), straight.generator.parameters()):
         assert torch.equal(ours, theirs), "the continued run differs from an uninterrupted one"
+
+
+def test_no_wgan_loss_sits_in_the_student_lesson():
+    """The WGAN losses are an exercise: no comment, docstring or text of the student's lesson writes them out."""
+    nb = nbformat.read(ROOT / "lessons" / "05_gan_failures.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    for answer in ("mean C(G(z)) - mean C(x)", "-mean C(G(z))", "critic_fake.mean()", "- critic_real.mean()"):
+        assert answer not in text, f"the student's lesson gives away {answer!r}"
