@@ -47,7 +47,7 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
         return
     if is_close(value, ((grad.pow(2).sum(1) - 1) ** 2).mean()):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: you used the squared norm ‖∇C‖².",
-             "take the plain L2 norm, grad.norm(2, dim=1), before subtracting 1.")
+             "the penalty compares each point's gradient norm, not its square, with 1.")
     if is_close(value, (norms.mean() - 1) ** 2):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: the mean is taken before squaring.",
              "square (‖∇C(x̂)‖ - 1) for each point first, then average over the batch.")
