@@ -472,3 +472,15 @@ def test_no_wgan_loss_sits_in_the_student_lesson():
     text = "\n".join(c.source for c in nb.cells)
     for answer in ("mean C(G(z)) - mean C(x)", "-mean C(G(z))", "critic_fake.mean()", "- critic_real.mean()"):
         assert answer not in text, f"the student's lesson gives away {answer!r}"
+
+
+def test_a_ring_panel_title_names_the_settings_that_made_it(lesson05):
+    nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and "def ring_panel" in c.source)
+    ns = dict(lesson05)
+    exec(compile(source.split("\nsweep_panels")[0], "ring_panel", "exec"), ns)
+    title, points = ns["ring_panel"]("ttur", 1e-3, 2, steps=2, n=100)
+    assert points.shape == (100, 2)
+    for part in ("ttur", "lr D 1.0e-03 G 2.5e-04", "D:G 2:1", "2 steps", f"seed {ns['SEED']}", "modes"):
+        assert part in title, (part, title)
+    assert f"SN_SCALE {ns['SN_SCALE']:g}" in ns["ring_panel"]("spectral_norm", 1e-3, 1, steps=2, n=100)[0]
