@@ -247,3 +247,59 @@ def density_grid(panels: Sequence[Sequence[tuple[str, Tensor]]], lim: float,
             axes[r][0].set_ylabel(row_labels[r], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+# --- Lesson 05: what G's points climb, over the plane (GAN Lab's map, for a D or a critic) ---
+
+def slope_map(discriminator: Callable[[Tensor], Tensor], lim: float, critic: bool = False,
+              centres: Tensor | None = None, points: Tensor | None = None, title: str = "",
+              resolution: int = 100, arrows: int = 15, device: str | torch.device = "cpu"):
+    """Colour [-lim, lim]² by what G's update raises at a generated point, arrows of its gradient; returns the figure.
+
+    `discriminator` maps (N, 2) points to (N, 1) logits, each from its own point: G raises log D(x) =
+    logsigmoid(logit) under the non-saturating loss, or the score itself for a WGAN `critic` (GAN Lab,
+    Kahng et al., 2018, draws the same for a D). All arrows share one scale, the longest a tenth of
+    the plot, so a short arrow marks a flat stretch. `points` (N, 2) are drawn on top, `centres` (K, 2) as rings.
+    """
+    if not lim > 0 or resolution < 2 or arrows < 2:
+        raise ValueError(f"lim must be positive, resolution and arrows at least 2, got {lim}, {resolution}, {arrows}")
+
+    def climbs(x: Tensor) -> Tensor:
+        score = discriminator(x)
+        if score.shape != (x.shape[0], 1):
+            raise ValueError(f"discriminator should map (N, 2) to (N, 1), got {tuple(score.shape)}")
+        return score if critic else torch.nn.functional.logsigmoid(score)
+
+    def on_grid(n: int) -> Tensor:  # (n*n, 2) points, row by row from the bottom
+        axis = torch.linspace(-lim, lim, n)
+        return torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).reshape(-1, 2).to(device)
+
+    training = getattr(discriminator, "training", False)
+    if training:
+        discriminator.eval()  # spectral norm: no power-iteration update while we look
+    with torch.no_grad():
+        surface = climbs(on_grid(resolution)).reshape(resolution, resolution).float().cpu().numpy()
+    with torch.enable_grad():
+        at = on_grid(arrows).requires_grad_(True)
+        (gradient,) = torch.autograd.grad(climbs(at).sum(), at)       # (arrows², 2): each point its own
+    if training:
+        discriminator.train()
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    image = ax.imshow(surface, extent=(-lim, lim, -lim, lim), origin="lower", cmap="viridis")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="C(x)" if critic else "log D(x)")
+    at, gradient = at.detach().cpu().numpy(), gradient.float().cpu()
+    longest = gradient.norm(dim=1).max().item()
+    ax.quiver(at[:, 0], at[:, 1], gradient[:, 0].numpy(), gradient[:, 1].numpy(), color="white", angles="xy",
+              scale_units="xy", scale=longest / (0.2 * lim) if longest > 0 else 1.0, width=0.005)
+    if points is not None:
+        p = points.detach().float().cpu().numpy()
+        ax.scatter(p[:, 0], p[:, 1], s=2, c="orange", label="generated")
+    if centres is not None:
+        c = centres.detach().float().cpu().numpy()
+        ax.scatter(c[:, 0], c[:, 1], s=60, facecolors="none", edgecolors="red", lw=1.0, label="modes")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9)
+    return fig
