@@ -317,7 +317,8 @@ def test_checks_pass_good_answers(capsys):
     lesson02.check_discriminator_loss(good_d_loss)
     lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
     lesson02.check_ema_update(ema)
-    assert capsys.readouterr().out.count("✅") == 4
+    lesson02.check_least_squares(lambda scores, targets: ((scores - targets) ** 2).mean())
+    assert capsys.readouterr().out.count("✅") == 5
 
 
 def test_taught_module_holds_answers_that_pass_the_checks(capsys):
@@ -334,11 +335,11 @@ def test_taught_module_holds_answers_that_pass_the_checks(capsys):
 
 def test_recipes_hold_the_lessons_values():
     assert taught.FINAL_RECIPE == taught.Recipe(
-        detach=True, logits=True, betas=(0.5, 0.999), real_label=0.9, dropout=0.3, lr=1e-3,
-        latent_dim=64, hidden=256, batch_size=64, ema_decay=0.999)
+        detach=True, reuse_fakes=True, logits=True, betas=(0.5, 0.999), real_label=0.9, dropout=0.3, lr=1e-3,
+        latent_dim=64, hidden=256, batch_size=64, ema_decay=0.999, least_squares=False)
     classic = taught.CLASSIC_RECIPE
-    assert (classic.detach, classic.logits, classic.betas, classic.real_label, classic.dropout, classic.lr) == \
-        (False, False, (0.9, 0.999), 1.0, 0.0, 2e-4)
+    assert (classic.detach, classic.reuse_fakes, classic.logits, classic.betas, classic.real_label, classic.dropout,
+            classic.lr, classic.least_squares) == (False, False, False, (0.9, 0.999), 1.0, 0.0, 2e-4, False)
     assert (classic.latent_dim, classic.hidden, classic.batch_size) == (64, 256, 64)
     with pytest.raises(AttributeError):
         taught.FINAL_RECIPE.lr = 0.1  # frozen: a recipe is changed with dataclasses.replace
@@ -363,6 +364,22 @@ def test_checks_catch_wrong_answers():
         lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
     with pytest.raises(CheckFailed, match="mode collapse"):
         lesson02.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda s, t: ((s - t) ** 2).sum(), "sum over the batch"),
+    (lambda s, t: 0.5 * ((s - t) ** 2).mean(), "half the mean squared error"),
+    (lambda s, t: ((torch.sigmoid(s) - t) ** 2).mean(), "σ\\(score\\)"),
+    (lambda s, t: (s - t).abs().mean(), "absolute error"),
+    (lambda s, t: (s ** 2).mean(), "ignores the targets"),
+    (lambda s, t: (s - t).mean() ** 2, "opposite signs cancel"),
+    (lambda s, t: (s - t) ** 2, "one-number tensor"),
+    (lambda s, t: ((s.detach() - t) ** 2).mean(), "no gradient"),
+    (lambda s, t: torch.nn.functional.mse_loss(s, t), "finished version"),
+])
+def test_check_least_squares_explains_each_mistake(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        lesson02.check_least_squares(answer)
 
 
 @pytest.mark.parametrize("mistake, message", [
