@@ -46,9 +46,11 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
     if not isinstance(got, Tensor):
         fail(f"optimal_discriminator should return a tensor, got {type(got).__name__}.")
     if not (torch.equal(given[0], p_data) and torch.equal(given[1], p_g)):
-        fail("optimal_discriminator changed the densities it was given.", "compute a new tensor; leave the inputs alone.")
+        fail("optimal_discriminator changed the densities it was given.",
+             "compute a new tensor; leave the inputs alone.")
     if tuple(got.shape) != (7,):
-        fail(f"for densities of shape (7,) D* should have shape (7,), one value per point; got {tuple(got.shape)}.",
+        fail(f"for densities of shape (7,) D* should have shape (7,), one value per point; "
+             f"got {tuple(got.shape)}.",
              "D* is a value at each point, not a mean over the points.")
     got = got.detach().float()
     both_positive = (p_data > 0) & (p_g > 0)
@@ -223,6 +225,7 @@ def check_harmonic_gan(curve_error: float, coverage: float,
         fail(f"curve error {curve_error:.3f} is above {max_error}: generated points are off the curve.",
              "check the G step (fakes labelled 1) and that D sees detached fakes in the D step.")
     if coverage > max_coverage:
-        fail(f"spread distance {coverage:.3f} is above {max_coverage}: the points do not spread evenly along the curve.",
+        fail(f"spread distance {coverage:.3f} is above {max_coverage}: "
+             "the points do not spread evenly along the curve.",
              "if they bunch on part of it, that is mode collapse; see the 'break it' section.")
     passed(f"Trained GAN: curve error {curve_error:.3f} ≤ {max_error}, spread {coverage:.3f} ≤ {max_coverage}.")
