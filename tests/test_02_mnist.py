@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -508,3 +509,17 @@ def test_main_loop_continues_after_an_interrupt(lesson, capsys):
     assert ns["history"].done == 12
     for a, b in zip(continued, ns["generator"].parameters()):
         assert torch.equal(a, b), "interrupting and continuing trained differently from an uninterrupted run"
+
+
+def test_each_ablation_row_changes_one_field_of_the_recipe():
+    """Section 7: every compare(...) row after the classic loop is replace(recipe, <one field>=...)."""
+    import nbformat
+    sources = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    rows = [line for source in sources for line in source.splitlines()
+            if re.match(r"\s*(recipe = )?compare\(", line)]
+    assert len(rows) >= 8, rows
+    changed = [re.findall(r"replace\(recipe, (.*)\)\)", row) for row in rows[1:]]
+    assert all(len(c) == 1 and re.fullmatch(r"\w+=[^=]+", c[0]) for c in changed), changed
+    fields = [c[0].split("=")[0] for c in changed]
+    assert len(set(fields)) == len(fields), f"a field changed twice: {fields}"
+    assert set(fields) >= {"detach", "reuse_fakes", "lr"}, fields
