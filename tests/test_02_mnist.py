@@ -488,7 +488,7 @@ def run_main_loop(ns: dict, interrupt_at: int) -> None:
 def test_main_loop_continues_after_an_interrupt(lesson, capsys):
     ns = lesson
     assert ns["STEPS"] == 40 and ns["EVAL_EVERY"] > 40  # no evaluation before the last step
-    build = notebook_cell("ema_generator = copy.deepcopy(generator)")
+    build = notebook_cell("= build_gan(RECIPE, data)")
 
     exec(build, ns)
     generator, optimizer = ns["generator"], ns["g_optimizer"]
