@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 import sys
@@ -344,6 +345,8 @@ def test_recipes_hold_the_lessons_values():
     assert (classic.latent_dim, classic.hidden, classic.batch_size) == (64, 256, 64)
     with pytest.raises(AttributeError):
         taught.FINAL_RECIPE.lr = 0.1  # frozen: a recipe is changed with dataclasses.replace
+    with pytest.raises(ValueError, match="reuse_fakes=True needs detach=True"):
+        dataclasses.replace(taught.FINAL_RECIPE, detach=False)
 
 
 def test_check_mnist_gan_in_smoke_mode_checks_nothing(capsys):

@@ -24,6 +24,10 @@ class Recipe:
     ema_decay: float = 0.999       # the averaged G keeps 99.9% of itself per step (section 5)
     least_squares: bool = False    # squared errors on D's raw output instead of BCE (exercise 3)
 
+    def __post_init__(self):
+        if self.reuse_fakes and not self.detach:
+            raise ValueError("reuse_fakes=True needs detach=True: a D step through G frees the graph the G step uses")
+
 
 CLASSIC_RECIPE = Recipe(detach=False, reuse_fakes=False, logits=False, betas=(0.9, 0.999), real_label=1.0, dropout=0.0,
                         lr=2e-4)
