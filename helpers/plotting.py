@@ -303,3 +303,30 @@ def slope_map(discriminator: Callable[[Tensor], Tensor], lim: float, critic: boo
     ax.tick_params(labelsize=7)
     ax.set_title(title, fontsize=9)
     return fig
+
+# --- Lessons 01 and 02: how hard each G loss pushes ---------------------------------------------
+
+def logit_push(losses: dict[str, Callable[[Tensor], Tensor]], logits: Tensor, against: str = "probability",
+               ax=None):
+    """Draw -d loss / d logit for each {name: loss of (N, 1) logits, a batch mean} at (N,) `logits`.
+
+    It is how hard a G step pushes D's logit on a fake upwards; against="probability" puts D(G(z)) = σ(logit)
+    on the x axis, against="logit" the logit itself. Returns the axes.
+    """
+    if against not in ("probability", "logit"):
+        raise ValueError(f"against must be 'probability' or 'logit', got {against!r}")
+    if not isinstance(logits, Tensor) or logits.dim() != 1 or len(logits) < 2:
+        raise ValueError(f"logits must be a 1-D tensor of at least 2 values, got {getattr(logits, 'shape', logits)!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    x = torch.sigmoid(logits) if against == "probability" else logits
+    for name, loss in losses.items():
+        points = logits.detach().float().reshape(-1, 1).requires_grad_(True)
+        with torch.enable_grad():
+            slope, = torch.autograd.grad(loss(points) * len(points), points)  # a batch mean: one sample's slope
+        ax.plot(x.detach().cpu().numpy(), -slope.flatten().cpu().numpy(), label=name)
+    ax.axhline(0, color="grey", lw=0.6)
+    ax.set_xlabel("D(G(z))" if against == "probability" else "D's logit on a fake")
+    ax.set_ylabel("push on the logit  (−d loss / d logit)")
+    ax.legend(fontsize=8)
+    return ax
