@@ -304,6 +304,7 @@ def slope_map(discriminator: Callable[[Tensor], Tensor], lim: float, critic: boo
     ax.set_title(title, fontsize=9)
     return fig
 
+
 # --- Lessons 01 and 02: how hard each G loss pushes ---------------------------------------------
 
 def logit_push(losses: dict[str, Callable[[Tensor], Tensor]], logits: Tensor, against: str = "probability",
