@@ -322,9 +322,9 @@ def skip_first(unet, x):
     return x
 
 
-@pytest.mark.parametrize("wrong, hint", [(no_skips, "concatenated on the channel axis"),
-                                         (shallow_first, "deepest skip first"),
-                                         (skip_first, "upsampled first"),
+@pytest.mark.parametrize("wrong, hint", [(no_skips, "wrong number of channels"),
+                                         (shallow_first, "of its own height and width"),
+                                         (skip_first, "decoder's channels first"),
                                          (lambda unet, x: unet(x), "calls unet\\(x\\), the finished model")])
 def test_check_unet_forward(wrong, hint, capsys):
     lesson08.check_unet_forward(skip_forward)
