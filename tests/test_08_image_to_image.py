@@ -1,7 +1,7 @@
 """Lesson 08: the U-Net (shapes, the skip connections at work), the PatchGAN (output size, receptive
 field against hand-computed values), CycleGAN's generator and fake pool, the paired crops (held-out
-part disjoint), the digits in MNIST's frame, the evaluation helpers, bad input, the checks that explain
-wrong answers, and the lesson's two training loops continuing after an interrupt."""
+part disjoint), the digits in MNIST's frame, the evaluation helpers, the lesson's pictures, bad input, the
+checks that explain wrong answers, and the lesson's two training loops continuing after an interrupt."""
 from __future__ import annotations
 
 import copy
@@ -18,8 +18,10 @@ from IPython.core.inputtransformer2 import TransformerManager
 from PIL import Image
 
 from helpers import image_to_image as i2i
+from helpers import plotting
 from helpers.checks import CheckFailed, lesson08
 from helpers.params import ParameterError
+from helpers.training import History
 from helpers.taught import lesson08 as taught
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "08_image_to_image.ipynb"
@@ -434,6 +436,39 @@ def test_print_per_digit_reads_each_true_digit(capsys):
     i2i.print_per_digit(ReadsTopLeft(), labels, {"as drawn": images})
     row = capsys.readouterr().out.splitlines()[1].split()
     assert row[:2] == ["as", "drawn"] and row[2:] == ["100%"] * 3 + ["0%"] + ["100%"] * 6
+
+
+# --- the pictures -----------------------------------------------------------------------------------
+
+def test_draw_unet_labels_each_layer_output_with_its_channels_and_side():
+    unet = i2i.UNet(3, 3, features=4, depth=3, skip_forward=skip_forward)
+    texts = {t.get_text() for t in plotting.draw_unet(unet, 32, 3).texts}
+    assert {"input\n3×32²", "4×16²", "8×8²", "16×4²", "(8+8)×8²", "(4+4)×16²", "output\n3×32²"} <= texts
+
+
+def test_history_panels_leaves_out_curves_a_run_never_logged_or_logged_as_zero():
+    gan_off, gan_on = History(), History()
+    for step in range(3):
+        gan_off.log(step, l1=1.0 / (step + 1), gan=0.0)
+        gan_on.log(step, l1=2.0 / (step + 1), gan=0.7)
+    fig, axes = plotting.history_panels({"off": gan_off, "on": gan_on}, {"L1": ["l1"], "GAN": ["gan", "d_loss"]})
+    assert [line.get_label() for line in axes[0].lines] == ["off", "on"]
+    assert [line.get_label() for line in axes[1].lines] == ["gan, on"]
+    with pytest.raises(ValueError, match="at least one History and one panel"):
+        plotting.history_panels({}, {"L1": ["l1"]})
+
+
+def test_show_patch_logits_draws_each_logit_map_over_its_image_and_gives_the_mode_back():
+    torch.manual_seed(0)
+    discriminator = i2i.PatchGAN(6, 8, 1).train()
+    inputs, images = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    fig = plotting.show_patch_logits(discriminator, inputs, {"real": images, "fake": images.flip(-1)})
+    assert discriminator.training
+    maps = [ax.images[1].get_array() for ax in fig.axes[:4]]                   # the overlay of each panel
+    with torch.no_grad():
+        expected = discriminator.eval()(torch.cat([inputs[:1], images[:1]], dim=1))[0, 0].numpy()
+    assert all(m.shape == expected.shape for m in maps)
+    assert np.allclose(maps[0], expected, atol=1e-5)
 
 
 # --- the lesson's cells: a bad batch size stops at start(); Ctrl-C, then a re-run, continues -----------
