@@ -557,3 +557,11 @@ def test_pix2pix_loop_continues_after_an_interrupt(smoke):
 
     continues_after_an_interrupt(namespace, "pix2pix_runs", lambda: namespace["build_pix2pix"](use_gan=False),
                                  "i2i-pix2pix-loop", stop_first_run, namespace["STEPS"])
+
+
+def test_the_student_lesson_states_no_answer_beside_its_exercises():
+    lesson = Path(__file__).resolve().parents[1] / "lessons" / "08_image_to_image.ipynb"
+    text = "\n".join(cell.source for cell in nbformat.read(lesson, as_version=4).cells)
+    for answer in ("torch.cat([x, skip], dim=1)", "deepest first", "L1(G_BA(G_AB(a)), a)", "g_ba(fake_b)",
+                   "skips.pop()", "(size + 2 * padding - kernel)"):
+        assert answer not in text, f"the student's lesson shows {answer!r}"
