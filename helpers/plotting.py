@@ -262,7 +262,7 @@ def history_panels(histories: dict[str, History], panels: dict[str, Sequence[str
             for name in names:
                 if name in history and any(value != 0 for value in history.values(name)):
                     label = run if len(names) == 1 else f"{name}, {run}"
-                    ax.plot(history.steps(name), history.values(name), label=label, lw=1)
+                    ax.plot(history.steps(name), history.values(name), label=label, lw=1, marker=".", ms=4)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.legend(fontsize=7)
