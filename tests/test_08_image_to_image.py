@@ -549,8 +549,8 @@ def test_cyclegan_loop_continues_after_an_interrupt(smoke):
 
 
 def test_pix2pix_loop_continues_after_an_interrupt(smoke):
-    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-paired-data", "i2i-ex-unet",
-                           "i2i-ex-patch", "i2i-check-patch", "i2i-build-pix2pix"], {"__name__": "__main__"})
+    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-paired-data", "i2i-unet-diagram",
+                           "i2i-ex-unet", "i2i-ex-patch", "i2i-check-patch", "i2i-build-pix2pix"], {"__name__": "__main__"})
 
     def stop_first_run(run):
         run.generator.skip_forward = interrupt_on_call(run.generator.skip_forward, 2)
