@@ -565,3 +565,10 @@ def test_the_student_lesson_states_no_answer_beside_its_exercises():
     for answer in ("torch.cat([x, skip], dim=1)", "deepest first", "L1(G_BA(G_AB(a)), a)", "g_ba(fake_b)",
                    "skips.pop()", "(size + 2 * padding - kernel)"):
         assert answer not in text, f"the student's lesson shows {answer!r}"
+
+
+def test_the_summary_carries_the_three_label_preservation_scores():
+    source = "\n".join(cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code")
+    summary = source[source.index("write_summary("):]
+    for key in ("label_preservation=", "label_preservation_baseline=", "label_preservation_no_cycle="):
+        assert f" {key}" in summary or f"\n    {key}" in summary, f"summary.json lacks {key[:-1]}"
