@@ -201,10 +201,19 @@ def test_a_notebook_without_saved_cells_exports_nothing(tmp_path):
 
 
 def test_every_taught_module_imports():
-    for path in sorted((ROOT / "helpers" / "taught").glob("lesson*.py")):
-        result = subprocess.run([sys.executable, "-c", f"import helpers.taught.{path.stem}"], cwd=ROOT,
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"helpers/taught/{path.name} does not import: {result.stderr[-500:]}"
+    """Each module imported on its own in a fresh interpreter: the course's modules are unloaded between two."""
+    names = [path.stem for path in sorted((ROOT / "helpers" / "taught").glob("lesson*.py"))]
+    code = ("import importlib, sys, traceback\n"
+            f"for name in {names!r}:\n"
+            "    try:\n"
+            "        importlib.import_module('helpers.taught.' + name)\n"
+            "    except BaseException:\n"
+            "        print('FAILED', name, traceback.format_exc()[-500:], file=sys.stderr)\n"
+            "    for loaded in [m for m in sys.modules if m == 'helpers' or m.startswith('helpers.')]:\n"
+            "        del sys.modules[loaded]\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert names and result.returncode == 0 and "FAILED" not in result.stderr, \
+        f"a module of helpers/taught/ does not import:\n{result.stderr[-2000:]}"
 
 
 # --- the course's size: what a reader has to get through ------------------------------------------
