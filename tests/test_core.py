@@ -267,9 +267,11 @@ def test_the_site_names_a_damaged_summary_and_goes_on(tmp_path, capsys):
     assert f"{lesson}: " in capsys.readouterr().out
 
 
-def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path):
+def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path, monkeypatch, capsys):
+    import run_lessons
     target = tmp_path / "a_file"
     target.write_text("")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"], capture_output=True,
-                            text=True, cwd=ROOT, env=dict(os.environ, GAN_COURSE_RUNS=str(target), PYTHONPATH=str(ROOT)))
-    assert result.returncode == 2 and "GAN_COURSE_RUNS" in result.stderr and "is a file" in result.stderr
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(target))
+    assert run_lessons.main(["01"]) == 2  # the script's exit status: sys.exit(main(argv))
+    err = capsys.readouterr().err
+    assert "GAN_COURSE_RUNS" in err and "is a file" in err
