@@ -46,16 +46,24 @@ def flip_bytes(path: Path, count: int = 64, start_fraction: float = 0.5) -> None
 
 # --- crashes and hangs -----------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def frechet_on_non_finite_features() -> subprocess.CompletedProcess:
+    """One child process scores features holding a NaN, then an inf: a segfault (oneMKL's eigvals, before the
+    fix) ends the child, not the test run; each case prints its own line."""
+    code = ("import torch; from helpers.metrics import frechet_distance\n"
+            "for bad in ('nan', 'inf'):\n"
+            "    a = torch.randn(50, 8); b = torch.randn(50, 8); b[3, 2] = float(bad)\n"
+            "    try:\n        frechet_distance(a, b)\n    except ValueError as e:\n"
+            "        print(bad, 'ValueError:', e, flush=True)\n")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_frechet_distance_on_non_finite_features_raises_instead_of_crashing(bad):
-    # Run in a child process: before the fix, oneMKL's eigvals segfaulted the whole interpreter.
-    code = (f"import torch; from helpers.metrics import frechet_distance\n"
-            f"a = torch.randn(50, 8); b = torch.randn(50, 8); b[3, 2] = float('{bad}')\n"
-            "try:\n    frechet_distance(a, b)\nexcept ValueError as e:\n    print('ValueError:', e)\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+def test_frechet_distance_on_non_finite_features_raises_instead_of_crashing(bad, frechet_on_non_finite_features):
+    result = frechet_on_non_finite_features
     assert result.returncode == 0, f"the process died (exit {result.returncode}): {result.stderr[-500:]}"
-    assert "ValueError: features_b holds NaN or inf in 1 of its 50 rows" in result.stdout
+    assert f"{bad} ValueError: features_b holds NaN or inf in 1 of its 50 rows" in result.stdout, result.stdout
 
 
 def test_frechet_statistics_with_nan_raise():

@@ -162,19 +162,23 @@ def test_runs_with_injected_parameters(path, tmp_path, smoke_runs):
     shutil.copy(env_runs / path.stem / "summary.json", smoke_runs / path.stem / "summary.json")
 
 
-def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path):
-    """`make run` (scripts/run_lessons.py) with GAN_COURSE_RUNS set: the executed notebook goes
-    where the lesson writes, and the table's metric column is the lesson's own headline."""
+def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path, monkeypatch, capsys):
+    """`make run` (scripts/run_lessons.py's main, as the script calls it) with GAN_COURSE_RUNS set: the
+    executed notebook goes where the lesson writes, and the table's metric column is the lesson's own headline."""
     pytest.importorskip("papermill")
+    import run_lessons
     runs = tmp_path / "runs"
-    env = dict(os.environ, GAN_COURSE_RUNS=str(runs), GAN_COURSE_SMOKE="1")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"],
-                            capture_output=True, text=True, env=env, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(runs))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    monkeypatch.setenv("MPLBACKEND", os.environ.get("MPLBACKEND", "Agg"))  # main() drops it for the kernel
+    monkeypatch.chdir(ROOT)
+    status = run_lessons.main(["01"])
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
     lesson = SOLUTIONS[0].stem
     assert (runs / lesson / "executed.ipynb").is_file()
     headline = json.loads((runs / lesson / "summary.json").read_text())["headline"]
-    row = next(line for line in result.stdout.splitlines() if line.startswith(lesson))
+    row = next(line for line in out.splitlines() if line.startswith(lesson))
     assert headline and headline in row, f"expected the headline {headline!r} in the table row {row!r}"
 
 
