@@ -124,24 +124,13 @@ def test_every_lesson_stub_raises():
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
-def test_runs_with_injected_parameters(path, tmp_path, smoke_runs):
-    """Each lesson in a runs folder of its own; its executed notebook and summary.json are then copied into
-    the session's smoke_runs folder, where tests/test_site.py builds the site from them."""
-    papermill = pytest.importorskip("papermill")
-    env_runs = tmp_path / "runs"
-    os.environ["GAN_COURSE_RUNS"] = str(env_runs)
-    os.environ["GAN_COURSE_SMOKE"] = "1"
-    backend = os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: `out` keeps its figures
-    try:
-        out = tmp_path / path.name
-        papermill.execute_notebook(str(path), str(out), parameters={"SEED": 7}, cwd=str(path.parent),
-                                   kernel_name="python3", progress_bar=False,
-                                   start_timeout=KERNEL_START_TIMEOUT)
-    finally:
-        os.environ.pop("GAN_COURSE_RUNS")
-        os.environ.pop("GAN_COURSE_SMOKE")
-        if backend is not None:
-            os.environ["MPLBACKEND"] = backend
+def test_runs_with_injected_parameters(path, smoke_runs, lesson_runner):
+    """Each lesson in a runs folder of its own, executed by tests/conftest.py's lesson runner (a child process
+    that papermill-executes the solutions while the other tests run); its executed notebook and summary.json
+    are then copied into the session's smoke_runs folder, where tests/test_site.py builds the site from them."""
+    pytest.importorskip("papermill")
+    folder = lesson_runner.wait(path)
+    env_runs, out = folder / "runs", folder / path.name
     nb = nbformat.read(out, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "SEED = 7" in injected[0].source
