@@ -79,8 +79,11 @@ RUNNER_KEY = pytest.StashKey[LessonRunner]()
 
 def pytest_collection_finish(session):
     """Start the lesson runner when this session runs test_notebooks.py's smoke tests (not otherwise)."""
-    chosen = sorted({item.callspec.params["path"] for item in session.items
-                     if item.nodeid.split("/")[-1].startswith(SMOKE_TEST) and hasattr(item, "callspec")})
+    chosen = {item.callspec.params["path"] for item in session.items
+              if item.nodeid.split("/")[-1].startswith(SMOKE_TEST) and hasattr(item, "callspec")}
+    # the lessons that read digits with the course's judge last: on a fresh clone tests/test_02_mnist.py trains
+    # and caches the judge meanwhile, so that a kernel does not train it a second time at the same moment
+    chosen = sorted(chosen, key=lambda path: ("load_classifier(" in path.read_text(), path.name))
     if chosen and not session.config.option.collectonly:
         folder = session.config._tmp_path_factory.mktemp("lesson_runner")
         session.config.stash[RUNNER_KEY] = LessonRunner(folder, chosen)
