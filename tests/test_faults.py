@@ -225,19 +225,19 @@ def _tiny_data(n: int = 60) -> ImageData:
 def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypatch, capsys, damage):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
     data = _tiny_data()
-    first = load_classifier("mnist", data=data, verbose=False, steps=20)
+    first = load_classifier("mnist", data=data, verbose=False, steps=5)
     path = classifier_path("mnist", "test")
     if damage == "flip":
         flip_bytes(path, count=64, start_fraction=0.4)
     else:
         path.write_bytes(path.read_bytes()[:1000])
     capsys.readouterr()
-    second = load_classifier("mnist", data=data, verbose=False, steps=20)
+    second = load_classifier("mnist", data=data, verbose=False, steps=5)
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "does not verify" in out and "retraining" in out, out
     for a, b in zip(first.state_dict().values(), second.state_dict().values()):
         assert torch.equal(a, b), "retrained with the same seed, the classifier should be the same"
-    third = load_classifier("mnist", data=data, verbose=False, steps=20)  # the cache healed: no message now
+    third = load_classifier("mnist", data=data, verbose=False, steps=5)  # the cache healed: no message now
     assert capsys.readouterr().out == ""
     assert math.isclose(third.val_accuracy, first.val_accuracy)
 
