@@ -1,8 +1,9 @@
 """Every solution notebook: committed clean, its lesson in sync, and it runs with injected parameters.
 
 Each solution is executed once in `make test`: by papermill, in smoke mode, in the lesson runner of
-tests/conftest.py (a child process started at collection), with a parameter injected into its `parameters` cell (to prove the cell is real and that a lesson honours what an
-instructor passes in); every cell must run without error and the lesson must write its outputs.
+tests/conftest.py (a child process started at collection), with a parameter injected into its `parameters`
+cell (to prove the cell is real and that a lesson honours what an instructor passes in); every cell must run
+without error and the lesson must write its outputs.
 """
 from __future__ import annotations
 
