@@ -39,9 +39,6 @@ EXPECTED_OUTPUTS = {
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
-# Importing run_lessons also gives papermill here its nbclient fix (keep_output_widget_state_in_the_client),
-# without which a lesson drawing inline into an Output widget can hang.
-from run_lessons import KERNEL_START_TIMEOUT  # noqa: E402
 
 
 def test_there_are_lessons():
