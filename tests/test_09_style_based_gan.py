@@ -162,7 +162,8 @@ def test_truncation_at_zero_gives_the_average_for_every_z():
 # --- the lesson, in smoke mode ------------------------------------------------------------------------------
 
 def notebook_cell(marker: str) -> str:
-    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code" and marker in c.source]
+    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells
+             if c.cell_type == "code" and marker in c.source]
     assert len(cells) == 1, f"{len(cells)} cells contain {marker!r}"
     return cells[0]
 

@@ -180,4 +180,5 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
                 fail(f"truncate(ψ = {psi}): {hint}")
         fail(f"truncate(ψ = {psi}) differs from w̄ + ψ (w - w̄) (largest difference "
              f"{(got - expected).abs().max():.3g}).", "map z to w first, then move w towards w_avg.")
-    passed(f"mean_w estimates w̄ ({estimate:.3f} here, {true_mean:.3f} exactly) and truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1.")
+    passed(f"mean_w estimates w̄ ({estimate:.3f} here, {true_mean:.3f} exactly) and truncate gives "
+           "w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1.")
