@@ -177,3 +177,15 @@ def test_bench_08_second_judge_reads_the_lessons_translations(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--smoke", "--seeds", "0", "--judge-width", "-1"])
     assert "--judge-width must be >= 0" in capsys.readouterr().err
+
+
+def test_bench_09_smoke_runs_the_lesson_and_a_dcgan_of_its_size(monkeypatch, capsys, tmp_path):
+    bench = bench_module("bench_09_style_based_gan")
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    assert bench.main(["--smoke", "--seeds", "0"]) == 0
+    out = capsys.readouterr().out
+    for text in ("seed 0: style-based FD", "| DCGAN FD", "mixes read as A/B by crossover 1:", "median over 1 seeds",
+                 "targets: 10/10 classes:"):
+        assert text in out, f"expected {text!r} in the benchmark's output"
+    dcgan = bench.dcgan_of_size(64, 179_232)
+    assert abs(sum(p.numel() for p in dcgan.parameters()) - 179_232) < 12_000

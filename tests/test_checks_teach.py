@@ -14,11 +14,15 @@ from torch.nn import functional as F
 
 from helpers import checks, models, training
 from helpers.checks import (CheckFailed, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
-                            lesson08)
+                            lesson08, lesson09)
 from helpers.taught import lesson04 as taught04
+from helpers.taught import lesson09 as taught09
 from tests.test_01_foundation import d_step as d_step_with, g_step as g_step_with
 from tests.test_02_mnist import ema as ema_with
 from tests.test_05_failures import _penalty_no_graph, _penalty_squared_norm
+from tests.test_09_style_based_gan import (conv_demodulated_over_output_channels, conv_with_eps_outside_the_root,
+                                           conv_with_one_weight_for_the_batch, conv_without_demodulation,
+                                           mix_off_by_one, mix_swapped, truncate_wrong_side, truncate_z)
 
 SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 
@@ -119,6 +123,13 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
     "unet_forward": (lesson08.check_unet_forward, [_unwritten, lambda u, x: x, lambda u, x: u.ups[-1](u.downs[0](x))]),
     "patch_output_size": (lesson08.check_patch_output_size, [_unwritten, lambda s, specs: s, lambda s, specs: 1]),
     "cycle_loss": (lesson08.check_cycle_loss, [*GENERIC, lambda a, b, fa, fb, gab, gba: F.l1_loss(gba(fb), a)]),
+    "modulated_conv": (lesson09.check_modulated_conv, [*GENERIC, conv_without_demodulation,
+                                                       conv_with_one_weight_for_the_batch,
+                                                       conv_demodulated_over_output_channels,
+                                                       conv_with_eps_outside_the_root]),
+    "mix_styles": (lesson09.check_mix_styles, [*GENERIC, mix_swapped, mix_off_by_one]),
+    "truncation": (lambda fn: lesson09.check_truncation(fn, taught09.mean_w),
+                   [*GENERIC, truncate_z, truncate_wrong_side]),
 }
 
 

@@ -36,6 +36,8 @@ EXPECTED_OUTPUTS = {
     "07_vae_vs_gan": {"vae_samples.pt": (10000, 1, 28, 28), "vae.pt": None, "latent_map.png": None},
     "08_image_to_image": {"cyclegan_translated.pt": (1797, 1, 28, 28), "cyclegan_labels.pt": None,
                           "pix2pix_eval.json": None},
+    "09_style_based_gan": {"stylegan_samples.pt": (10000, 1, 28, 28), "style_mixing.pt": None,
+                           "truncation.json": None},
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402

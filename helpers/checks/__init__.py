@@ -29,7 +29,8 @@ class CheckFailed(AssertionError):
 
 SOLUTIONS_URL = "https://github.com/gan-course/gan-course/blob/main/solutions/"
 NOTEBOOKS = {"01": "01_harmonic_gan", "02": "02_mnist_gan", "03": "03_dcgan_celeba", "04": "04_style_transfer",
-             "05": "05_gan_failures", "06": "06_controlling_gans", "07": "07_vae_vs_gan", "08": "08_image_to_image"}
+             "05": "05_gan_failures", "06": "06_controlling_gans", "07": "07_vae_vs_gan", "08": "08_image_to_image",
+             "09": "09_style_based_gan"}
 EXERCISES = {  # check_<exercise> -> (lesson, what the exercise's cell defines)
     "optimal_discriminator": ("01", "optimal_discriminator"), "d_step": ("01", "d_step"), "g_step": ("01", "g_step"),
     "image_discriminator": ("02", "make_discriminator"), "discriminator_loss": ("02", "discriminator_loss"),
@@ -41,7 +42,8 @@ EXERCISES = {  # check_<exercise> -> (lesson, what the exercise's cell defines)
     "q_head": ("06", "InfoDiscriminator"), "mutual_information_loss": ("06", "mutual_information_loss"),
     "reparameterize": ("07", "reparameterize"), "gaussian_kl": ("07", "gaussian_kl"), "elbo_loss": ("07", "elbo_loss"),
     "unet_forward": ("08", "unet_forward"), "patch_output_size": ("08", "patch_output_size"),
-    "cycle_loss": ("08", "cycle_loss"),
+    "cycle_loss": ("08", "cycle_loss"), "modulated_conv": ("09", "modulated_conv"),
+    "mix_styles": ("09", "mix_styles"), "truncation": ("09", "truncate"),
 }
 FINISHED = {  # finished versions an answer must not call, besides its own copy in helpers.taught
     "d_step": ("helpers.training.d_step",), "g_step": ("helpers.training.g_step",),
