@@ -261,6 +261,13 @@ class VGGFeatures(nn.Module):
         return features
 
 
+
+def cut_after(extractor: VGGFeatures, last_layer: str) -> VGGFeatures:
+    """The same frozen network, its weights shared, cut after `last_layer`'s ReLU: {conv layers up to it: responses}."""
+    layers = extractor.layers[: _n_modules(last_layer)]  # checks the name
+    names = LAYER_NAMES[: LAYER_NAMES.index(last_layer) + 1]
+    return VGGFeatures(layers, names, extractor.description, extractor.pretrained)
+
 def _n_modules(last_layer: str) -> int:
     """How many of VGG19's `features` modules come up to and including last_layer's ReLU."""
     if last_layer not in LAYER_NAMES:

@@ -387,6 +387,15 @@ def test_g_block_check_names_each_size_doubling_mistake(answer, message):
     assert "4, 2, 1" not in str(failure.value) and "bias=False" not in str(failure.value)
 
 
+
+def test_transposed_conv_picture_counts_the_stamps_per_pixel():
+    import helpers.plotting
+    fig = helpers.plotting.transposed_conv_overlap(kernel_sizes=(3, 4), stride=2, size=5)
+    uneven, even = (ax.images[0].get_array() for ax in fig.axes if ax.images)
+    assert uneven.shape == (11, 11) and even.shape == (12, 12)
+    assert uneven[2:-2, 2:-2].min() == 1 and uneven[2:-2, 2:-2].max() == 4  # a checkerboard: 1, 2 and 4 stamps
+    assert even[2:-2, 2:-2].min() == even[2:-2, 2:-2].max() == 4             # every interior pixel: 2 × 2 stamps
+
 def test_checks_catch_wrong_answers():
     with pytest.raises(CheckFailed, match="BatchNorm"):
         lesson03.check_g_block(lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False), nn.ReLU()))
