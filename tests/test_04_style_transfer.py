@@ -109,18 +109,20 @@ def test_random_fallback_features_and_rescaling():
 
 
 
-def test_cut_after_shares_the_weights_and_gives_the_same_features():
+def test_features_of_fewer_layers_share_the_weights_and_stop_at_the_deepest():
     image = torch.rand(1, 3, 32, 32)
     extractor = st.vgg19_features(pretrained=False, calibration_images=[image], seed=0)
-    cut = st.cut_after(extractor, "conv3_1")
-    assert cut.names == ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1") and len(cut.layers) == 12
-    assert cut.layers[0].weight is extractor.layers[0].weight and not cut.pretrained
+    short = st.VGGFeatures(extractor.layers, ("conv1_1", "conv2_1"), extractor.description, extractor.pretrained)
+    ran = []
+    hooks = [layer.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, layer in enumerate(extractor.layers)]
     with torch.no_grad():
-        full, short = extractor(image), cut(image)
-    for name in ("conv1_1", "conv2_1", "conv3_1"):
-        assert torch.equal(full[name], short[name]), name
-    with pytest.raises(ValueError, match="last_layer must be one of"):
-        st.cut_after(extractor, "conv9_9")
+        few = short(image)
+    assert ran == list(range(7)), ran  # conv1_1, relu, conv1_2, relu, pool, conv2_1, relu: nothing deeper
+    for hook in hooks:
+        hook.remove()
+    with torch.no_grad():
+        full = extractor(image)
+    assert set(few) == {"conv1_1", "conv2_1"} and all(torch.equal(few[k], full[k]) for k in few)
 
 
 def test_gram_and_picture_helpers_draw_what_they_are_given():
