@@ -221,7 +221,7 @@ def check_generate(generate_fn: Callable) -> None:
     generator.eval()
     call_exercise(generate_fn, generator, noise, name="generate")
     if generator.training:
-        fail("generate switched G to train mode, though it was in eval mode when called (as after "
-             "loading a checkpoint in instructor mode).", "remember the mode G was in, and restore that one.")
+        fail("generate switched G to train mode, though it was in eval mode when called (as a finished "
+             "model may be).", "remember the mode G was in, and restore that one.")
     passed("generate: BatchNorm's running averages (each sample independent of its batch), no graph, the "
            "running averages untouched, G left in the mode it was in.")
