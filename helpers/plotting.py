@@ -412,4 +412,60 @@ def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor], si
             axes[r][i].set_axis_off()
         axes[r][0].set_title(f"{name}: D's logit per patch", fontsize=8, loc="left")
     fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="D's logit (> 0: real)")
+
+
+# --- Lessons 03 and 04: a transposed convolution's overlap; Gram matrices and what they rebuild ---------------
+
+def transposed_conv_overlap(kernel_sizes: Sequence[int] = (3, 4), stride: int = 2, size: int = 5):
+    """How many kernel stamps of a transposed convolution cover each output pixel; returns the figure.
+
+    One row per kernel size: in 1-D, each input pixel's stamp (k wide, every `stride` pixels) and the count of
+    stamps under each output pixel; then the 2-D count for a size x size input (Odena et al., 2016).
+    """
+    fig, axes = plt.subplots(len(kernel_sizes), 2, figsize=(10, 2.8 * len(kernel_sizes)), squeeze=False,
+                             gridspec_kw=dict(width_ratios=(1.8, 1)))
+    for (line_ax, map_ax), k in zip(axes, kernel_sizes):
+        ones = torch.ones(1, 1, k)
+        counts = torch.nn.functional.conv_transpose1d(torch.ones(1, 1, size), ones, stride=stride)[0, 0].numpy()
+        top = counts.max()
+        for i in range(size):  # input pixel i stamps the kernel on output pixels i*stride ... i*stride + k - 1
+            line_ax.barh(top + 0.7 + 0.45 * i, k, left=i * stride, height=0.35, color=f"C{i}", alpha=0.8)
+        line_ax.bar(range(len(counts)), counts, width=0.9, align="edge", color="0.45")
+        line_ax.set_yticks(range(int(top) + 1))
+        line_ax.set_xlabel("output pixel")
+        line_ax.set_title(f"kernel {k}, stride {stride}: one stamp per input pixel (bars above), "
+                          "stamps per output pixel (grey)", fontsize=9)
+        grid = torch.nn.functional.conv_transpose2d(torch.ones(1, 1, size, size), torch.ones(1, 1, k, k),
+                                                    stride=stride)[0, 0]
+        image = map_ax.imshow(grid.numpy(), cmap="viridis", vmin=0)
+        fig.colorbar(image, ax=map_ax, shrink=0.8)
+        map_ax.set_title(f"2-D, kernel {k}×{k}: stamps per pixel", fontsize=9)
+        map_ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def show_gram_matrices(grams: dict[str, Tensor], size: float = 3.4):
+    """Heat maps of (C, C) Gram matrices, one panel per title; returns the figure."""
+    fig, axes = plt.subplots(1, len(grams), figsize=(size * len(grams), size), squeeze=False)
+    for ax, (title, gram) in zip(axes[0], grams.items()):
+        image = ax.imshow(gram.detach().float().cpu().numpy(), cmap="magma")
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("channel j")
+        ax.set_ylabel("channel i")
+    fig.tight_layout()
+    return fig
+
+
+def show_pictures(panels: dict[str, Tensor], size: float = 2.2, title: str = ""):
+    """A row of (1, 3, H, W) or (3, H, W) pictures in [0, 1], one per title; returns the figure."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size + 0.4), squeeze=False)
+    for ax, (name, picture) in zip(axes[0], panels.items()):
+        ax.imshow(picture.detach().float().cpu().reshape(-1, *picture.shape[-2:]).permute(1, 2, 0).clamp(0, 1).numpy())
+        ax.set_title(name, fontsize=9)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return fig

@@ -230,8 +230,7 @@ def vgg19_layers(last_layer: str = "conv5_1", pooling: str = "max") -> nn.Sequen
 class VGGFeatures(nn.Module):
     """Frozen VGG19 that maps (N, 3, H, W) images in [0, 1] to {layer name: (N, C, h, w) ReLU responses}."""
 
-    def __init__(self, layers: nn.Sequential, names: Sequence[str], description: str,
-                 pretrained: bool) -> None:
+    def __init__(self, layers: nn.Sequential, names: Sequence[str], description: str, pretrained: bool) -> None:
         super().__init__()
         self.layers = layers
         self.description = description
@@ -258,7 +257,11 @@ class VGGFeatures(nn.Module):
             x = layer(x)
             if index in self._index_to_name:
                 features[self._index_to_name[index]] = x
+                if len(features) == len(self.names):  # the deepest layer asked for: the rest need not run
+                    break
         return features
+
+
 
 
 def _n_modules(last_layer: str) -> int:

@@ -349,33 +349,52 @@ def d_block(n_in, n_out, batch_norm=True):
                          *([nn.BatchNorm2d(n_out)] if batch_norm else []), nn.LeakyReLU(0.2, True))
 
 
-def train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
-    criterion = nn.BCEWithLogitsLoss()
-    fake_images = generator(noise)
-    real_out, fake_out = discriminator(real_images), discriminator(fake_images.detach())
-    d_loss = criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
-    d_optimizer.zero_grad()
-    scaler.scale(d_loss).backward()
-    scaler.step(d_optimizer)
-    fake_out2 = discriminator(fake_images)
-    g_loss = criterion(fake_out2, torch.ones_like(fake_out2))
-    g_optimizer.zero_grad()
-    scaler.scale(g_loss).backward()
-    scaler.step(g_optimizer)
-    scaler.update()
-    return dict(d_loss=d_loss.item(), g_loss=g_loss.item(), d_real=torch.sigmoid(real_out).mean().item(),
-                d_fake=torch.sigmoid(fake_out).mean().item())
+def generate(generator, noise):
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        images = generator(noise)
+    generator.train(was_training)
+    return images
 
 
 def test_checks_pass_on_right_answers(capsys):
     lesson03.check_g_block(g_block)
     lesson03.check_d_block(d_block)
     lesson03.check_weights_init(init_weights)
-    lesson03.check_dcgan_train_step(train_step)
+    lesson03.check_generate(generate)
     g, d = Generator(100, 8, 3, 32), Discriminator(8, 3, 32)
     lesson03.check_dcgan_models(g, d, latent_dim=100, image_size=32)
     assert capsys.readouterr().out.count("✅") == 5
 
+
+def _g_block_with(kernel, stride, padding, output_padding=0, bias=False):
+    return lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, kernel, stride, padding, output_padding, bias=bias),
+                                      nn.BatchNorm2d(o), nn.ReLU())
+
+
+@pytest.mark.parametrize("answer, message", [
+    (_g_block_with(3, 2, 1, output_padding=1), "overlap unevenly"),
+    (_g_block_with(5, 2, 2, output_padding=1), "overlap unevenly"),
+    (_g_block_with(2, 2, 0), "do not overlap"),
+    (_g_block_with(6, 2, 2), "not the DCGAN generator's block"),
+    (_g_block_with(4, 2, 1, bias=True), "has a bias"),
+    (_g_block_with(4, 1, 0), "for every H"),
+])
+def test_g_block_check_names_each_size_doubling_mistake(answer, message):
+    with pytest.raises(CheckFailed, match=message) as failure:
+        lesson03.check_g_block(answer)
+    assert "4, 2, 1" not in str(failure.value) and "bias=False" not in str(failure.value)
+
+
+
+def test_transposed_conv_picture_counts_the_stamps_per_pixel():
+    import helpers.plotting
+    fig = helpers.plotting.transposed_conv_overlap(kernel_sizes=(3, 4), stride=2, size=5)
+    uneven, even = (ax.images[0].get_array() for ax in fig.axes if ax.images)
+    assert uneven.shape == (11, 11) and even.shape == (12, 12)
+    assert uneven[2:-2, 2:-2].min() == 1 and uneven[2:-2, 2:-2].max() == 4  # a checkerboard: 1, 2 and 4 stamps
+    assert even[2:-2, 2:-2].min() == even[2:-2, 2:-2].max() == 4             # every interior pixel: 2 × 2 stamps
 
 def test_checks_catch_wrong_answers():
     with pytest.raises(CheckFailed, match="BatchNorm"):
@@ -385,58 +404,60 @@ def test_checks_catch_wrong_answers():
             nn.Conv2d(i, o, 4, 2, 1, bias=False), *([nn.BatchNorm2d(o)] if batch_norm else []), nn.LeakyReLU(0.01)))
     with pytest.raises(CheckFailed, match="first discriminator layer"):
         lesson03.check_d_block(lambda i, o, batch_norm=True: d_block(i, o, True))
+    with pytest.raises(CheckFailed, match="mirror"):
+        lesson03.check_d_block(lambda i, o, batch_norm=True: nn.Sequential(
+            nn.Conv2d(i, o, 2, 2, 0, bias=False), *([nn.BatchNorm2d(o)] if batch_norm else []), nn.LeakyReLU(0.2)))
     with pytest.raises(CheckFailed, match="not 0.2"):
         lesson03.check_weights_init(lambda m: nn.init.normal_(m.weight, 0, 0.2)
                                   if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None)
     with pytest.raises(CheckFailed, match="not written"):
         lesson03.check_g_block(lambda i, o: (_ for _ in ()).throw(NotImplementedError()))
 
-    def saturating(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
-        out = train_step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler)
-        out["g_loss"] = -out["g_loss"]
-        return out
-    with pytest.raises(CheckFailed, match="g_loss"):
-        lesson03.check_dcgan_train_step(saturating)
 
-    def no_g_update(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
-        out = train_step(generator, discriminator, torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0),
-                         d_optimizer, real_images, noise, scaler)
-        return out
-    with pytest.raises(CheckFailed, match="generator"):
-        lesson03.check_dcgan_train_step(no_g_update)
+def _generate_in_train_mode(generator, noise):
+    with torch.no_grad():
+        return generator(noise)
 
 
-def _train_step(detach_in_d_step: bool, detach_in_g_step: bool):
-    """A student's train_step, with or without the two detaches."""
-    criterion = nn.BCEWithLogitsLoss()
-
-    def step(generator, discriminator, g_optimizer, d_optimizer, real_images, noise, scaler):
-        fake_images = generator(noise)
-        real_logits = discriminator(real_images)
-        fake_logits = discriminator(fake_images.detach() if detach_in_d_step else fake_images)
-        d_loss = (criterion(real_logits, torch.ones_like(real_logits))
-                  + criterion(fake_logits, torch.zeros_like(fake_logits)))
-        d_optimizer.zero_grad()
-        scaler.scale(d_loss).backward()
-        scaler.step(d_optimizer)
-        g_logits = discriminator(fake_images.detach() if detach_in_g_step else fake_images)
-        g_loss = criterion(g_logits, torch.ones_like(g_logits))
-        g_optimizer.zero_grad()
-        scaler.scale(g_loss).backward()
-        scaler.step(g_optimizer)
-        scaler.update()
-        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(),
-                "d_real": torch.sigmoid(real_logits.detach()).mean(), "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
-    return step
+def _generate_left_in_eval(generator, noise):
+    generator.eval()
+    with torch.no_grad():
+        return generator(noise)
 
 
-def test_train_step_check_names_a_missing_or_misplaced_detach(capsys):
-    lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=False))
-    assert "✅" in capsys.readouterr().out
-    with pytest.raises(CheckFailed, match="the fakes detached"):
-        lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=False, detach_in_g_step=False))
-    with pytest.raises(CheckFailed, match="(?s)did not change in the G step.*without .detach"):
-        lesson03.check_dcgan_train_step(_train_step(detach_in_d_step=True, detach_in_g_step=True))
+def _generate_with_graph(generator, noise):
+    was_training = generator.training
+    generator.eval()
+    images = generator(noise)
+    generator.train(was_training)
+    return images
+
+
+def _generate_always_back_to_train(generator, noise):
+    generator.eval()
+    with torch.no_grad():
+        images = generator(noise)
+    generator.train()
+    return images
+
+
+@pytest.mark.parametrize("answer, message", [
+    (_generate_in_train_mode, "(?s)depend on the other samples.*moved BatchNorm's running averages.*train mode"),
+    (_generate_left_in_eval, "left G in eval mode"),
+    (_generate_with_graph, "carry a graph"),
+    (_generate_always_back_to_train, "though it was in eval mode"),
+])
+def test_generate_check_names_each_mistake(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        lesson03.check_generate(answer)
+
+
+def test_the_lessons_fixed_noise_grid_and_samples_are_drawn_in_eval_mode():
+    notebook = json.loads((ROOT / "solutions" / "03_dcgan_celeba.ipynb").read_text())
+    sources = ["".join(cell["source"]) for cell in notebook["cells"]]
+    grid = next(s for s in sources if "def draw_fixed_noise" in s)
+    assert "generate(generator, fixed_noise)" in grid
+    assert not any("generator(fixed_noise)" in s for s in sources)
 
 
 # --- widgets ---------------------------------------------------------------------------------------
@@ -638,7 +659,7 @@ def test_lessons_step_skips_an_update_whose_gradients_overflow_and_backs_off(les
 
 # --- the lesson's instructor mode (LOAD_CHECKPOINT) ---------------------------------------------
 
-LOOP_MARKER = "run.save()  # a disconnect costs at most one epoch"
+LOOP_MARKER = "run.save()  # with runs/ on Drive, a disconnect costs at most one epoch"
 
 
 def lesson_until(marker: str, tmp_path: Path, extra_cells: int = 0) -> Path:

@@ -108,6 +108,31 @@ def test_random_fallback_features_and_rescaling():
     assert torch.equal(again.layers[0].weight, extractor.layers[0].weight)  # seeded: reproducible
 
 
+
+def test_features_of_fewer_layers_share_the_weights_and_stop_at_the_deepest():
+    image = torch.rand(1, 3, 32, 32)
+    extractor = st.vgg19_features(pretrained=False, calibration_images=[image], seed=0)
+    short = st.VGGFeatures(extractor.layers, ("conv1_1", "conv2_1"), extractor.description, extractor.pretrained)
+    ran = []
+    hooks = [layer.register_forward_hook(lambda *_, i=i: ran.append(i)) for i, layer in enumerate(extractor.layers)]
+    with torch.no_grad():
+        few = short(image)
+    assert ran == list(range(7)), ran  # conv1_1, relu, conv1_2, relu, pool, conv2_1, relu: nothing deeper
+    for hook in hooks:
+        hook.remove()
+    with torch.no_grad():
+        full = extractor(image)
+    assert set(few) == {"conv1_1", "conv2_1"} and all(torch.equal(few[k], full[k]) for k in few)
+
+
+def test_gram_and_picture_helpers_draw_what_they_are_given():
+    import helpers.plotting
+    fig = helpers.plotting.show_gram_matrices({"a": torch.eye(4), "b": torch.ones(4, 4)})
+    assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["a", "b"]
+    assert np.array_equal(fig.axes[0].images[0].get_array(), np.eye(4))
+    fig = helpers.plotting.show_pictures({"x": torch.zeros(1, 3, 8, 8), "y": torch.ones(3, 8, 8)}, title="t")
+    assert fig.axes[1].images[0].get_array().shape == (8, 8, 3) and fig.axes[1].images[0].get_array().min() == 1
+
 def test_building_the_network_keeps_the_global_seed():
     torch.manual_seed(0)
     expected = torch.rand(1)
@@ -182,6 +207,12 @@ def test_checks_pass_on_the_reference_and_explain_mistakes():
     lesson04.check_tv_loss(taught.tv_loss)
     with pytest.raises(AssertionError, match="divide by C\\*H\\*W"):
         lesson04.check_gram_matrix(lambda f: _gram(f) * f.shape[1] * f.shape[2] * f.shape[3])
+    with pytest.raises(AssertionError, match="divided by H\\*W only"):
+        lesson04.check_gram_matrix(lambda f: _gram(f) * f.shape[1])
+    with pytest.raises(AssertionError, match="pairs channels"):
+        lesson04.check_gram_matrix(lambda f: f.flatten(2).transpose(1, 2) @ f.flatten(2) / f[0].numel())
+    with pytest.raises(AssertionError, match="its own"):
+        lesson04.check_gram_matrix(lambda f: _gram(f)[:1].expand(len(f), -1, -1))
     with pytest.raises(AssertionError, match="divided by H\\*W only"):
         lesson04.check_gram_matrix(lambda f: _gram(f) * f.shape[1])
     with pytest.raises(AssertionError, match="squared"):

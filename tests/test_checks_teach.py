@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from helpers import checks, models, training
+from helpers import checks, models
 from helpers.checks import (CheckFailed, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                             lesson08, lesson09)
 from helpers.taught import lesson04 as taught04
@@ -91,14 +91,17 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
         lambda *a, m=m: ema_with(*a, **m) for m in ({"wrong_way": True}, {"replace": True}, {"move_model": True},
                                                      {"record": True}, {"rebind": True}, {"buffers": False}))]),
     "g_block": (lesson03.check_g_block, [lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 4, 2, 1), nn.ReLU()),
-                                         lambda i, o: nn.Sequential(nn.Upsample(scale_factor=2)), _unwritten]),
+                                         lambda i, o: nn.Sequential(nn.Upsample(scale_factor=2)), _unwritten,
+                                         lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 3, 2, 1, 1, bias=False),
+                                                                    nn.BatchNorm2d(o), nn.ReLU()),
+                                         lambda i, o: nn.Sequential(nn.ConvTranspose2d(i, o, 2, 2, 0, bias=False),
+                                                                    nn.BatchNorm2d(o), nn.ReLU())]),
     "d_block": (lesson03.check_d_block, [lambda i, o, bn=True: nn.Sequential(nn.Conv2d(i, o, 3, 1, 1)), _unwritten]),
     "weights_init": (lesson03.check_weights_init, [lambda m: None, _unwritten,
                                                     lambda m: nn.init.normal_(m.weight, 0.0, 0.2)
                                                     if isinstance(m, nn.Conv2d) else None]),
-    "dcgan_train_step": (lesson03.check_dcgan_train_step, [_unwritten, lambda *a: {"d_loss": 0.0}, lambda *a: {
-        "d_loss": torch.tensor(0.0), "g_loss": torch.tensor(0.0), "d_real": torch.tensor(0.5),
-        "d_fake": torch.tensor(0.5)}]),
+    "generate": (lesson03.check_generate, [_unwritten, lambda g, z: g(z), lambda g, z: g.eval()(z).detach(),
+                                           lambda g, z: (g.eval(), g(z).detach(), g.train())[1]]),
     "gram_matrix": (lesson04.check_gram_matrix, [*GENERIC, lambda f: torch.zeros(f.shape[0], f.shape[1], f.shape[1])]),
     "tv_loss": (lesson04.check_tv_loss, [*GENERIC, lambda x: (x[:, :, 1:] - x[:, :, :-1]).abs().mean()]),
     "lbfgs_closure": (lesson04.check_lbfgs_closure, [_unwritten, lambda o, f: f, lambda o, f: (lambda: f().item())]),
@@ -184,9 +187,7 @@ def test_show_solution_without_the_notebooks_gives_the_url(monkeypatch, capsys, 
     (lesson02.check_least_squares, lambda s, t: nn.MSELoss()(s, t), "torch.nn.functional.mse_loss"),
     (lesson07.check_gaussian_kl, lambda mu, logvar: lesson07.solution.gaussian_kl(mu, logvar),
      "helpers.taught.lesson07.gaussian_kl"),
-    (lesson03.check_dcgan_train_step, lambda g, d, go, do, real, noise, scaler: {
-        **training.d_step(d, g, real, noise, do, nn.BCEWithLogitsLoss())},
-     "helpers.training.d_step"),
+    (lesson03.check_generate, lambda g, noise: models.generate(g, noise), "helpers.models.generate"),
     (lambda cls: lesson06.check_label_conditioning(cls, models.ConditionalDiscriminator),
      _subclass(models.ConditionalGenerator, lambda self, noise, labels: super(type(self), self).forward(noise, labels)),
      "helpers.models.ConditionalGenerator.forward"),

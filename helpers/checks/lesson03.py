@@ -8,9 +8,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from helpers import models, training
+from helpers import models
 from helpers.taught import lesson03
-from helpers.checks import call_exercise, fail, is_close, passed
+from helpers.checks import call_exercise, fail, passed
 
 
 def _layers(block: nn.Module) -> list[nn.Module]:
@@ -44,7 +44,8 @@ def _check_block_channels(conv: nn.Module, norm: nn.Module, call: str, in_channe
 
 
 def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
-    """Lesson 03: g_block(in, out) doubles the size: ConvTranspose(4, 2, 1) -> BatchNorm -> ReLU."""
+    """Lesson 03: g_block(in, out) doubles the size: ConvTranspose(kernel 4, stride 2, padding 1, no bias) ->
+    BatchNorm -> ReLU. Kernel 4 at stride 2 overlaps every interior output pixel evenly (Odena et al., 2016)."""
     torch.manual_seed(0)
     block, layers = _built_block(
         g_block, (16, 8), name="g_block", holds="g_block",
@@ -54,20 +55,39 @@ def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
     conv, norm = layers[0], layers[1]
     _check_block_channels(conv, norm, "g_block(16, 8)", in_channels=16, out_channels=8)
     if conv.bias is not None:
-        fail("the ConvTranspose2d has a bias; BatchNorm right after it subtracts the mean, so the "
-             "bias is wasted.", "pass bias=False.")
+        fail("the ConvTranspose2d has a bias, and a BatchNorm comes right after it.",
+             "what does BatchNorm do to a constant added to every pixel of a channel? A parameter that "
+             "cannot change the output is wasted.")
     out = block(torch.randn(2, 16, 4, 4))
     if tuple(out.shape) != (2, 8, 8, 8):
         fail(f"g_block(16, 8) on (2, 16, 4, 4) gave {tuple(out.shape)}; expected (2, 8, 8, 8) "
              "(channels 16 -> 8, size doubled).",
-             "kernel_size=4, stride=2, padding=1 doubles the size: (4 - 1)·2 - 2·1 + 4 = 8.")
+             "(H - 1)·s - 2p + k must equal 2H for every H, not only for H = 4: that fixes the stride; "
+             "then choose the kernel, and the padding that goes with it.")
+    k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
+    if (k, s, p) != (4, 2, 1):
+        if k <= s:
+            fail(f"kernel {k} at stride {s} doubles the size, but neighbouring stamps do not overlap: each "
+                 f"{s}×{s} patch of the output comes from one input pixel alone, so G paints it in tiles.",
+                 "take a kernel larger than the stride, so that the stamps of neighbouring input pixels overlap.")
+        if k % s:
+            fail(f"kernel {k} at stride {s} doubles the size, but the stamps overlap unevenly: some output "
+                 f"pixels receive more of them than their neighbours, a checkerboard that G must learn to "
+                 f"cancel (Odena et al., 2016; the picture after this check).",
+                 "choose a kernel that the stride divides, so that every interior pixel gets as many stamps.")
+        fail(f"kernel {k}, stride {s}, padding {p} doubles the size evenly, but it is not the DCGAN "
+             "generator's block this lesson builds (the PyTorch DCGAN example's): its Generator and saved "
+             "checkpoints expect that layout.", "the smallest kernel that the stride divides and that is larger "
+             "than the stride.")
     if out.min() < 0:
         fail("g_block's output has negative values: the ReLU is missing or not last.")
-    passed("Generator block: (2, 16, 4, 4) -> (2, 8, 8, 8), ConvTranspose2d(4, 2, 1) -> BatchNorm2d -> ReLU.")
+    passed("Generator block: (2, 16, 4, 4) -> (2, 8, 8, 8), a transposed convolution whose stamps overlap "
+           "evenly -> BatchNorm2d -> ReLU.")
 
 
 def check_d_block(d_block: Callable[..., nn.Module]) -> None:
-    """Lesson 03: d_block(in, out, batch_norm) halves the size: Conv(4, 2, 1) -> [BatchNorm] -> LeakyReLU(0.2)."""
+    """Lesson 03: d_block(in, out, batch_norm) halves the size: Conv(kernel 4, stride 2, padding 1, no bias) ->
+    [BatchNorm] -> LeakyReLU(0.2), the mirror of g_block."""
     torch.manual_seed(0)
     block, layers = _built_block(
         d_block, (8, 16), name="d_block", holds="d_block(8, 16)",
@@ -76,13 +96,20 @@ def check_d_block(d_block: Callable[..., nn.Module]) -> None:
     conv, norm, act = layers
     _check_block_channels(conv, norm, "d_block(8, 16)", in_channels=8, out_channels=16)
     if conv.bias is not None:
-        fail("the Conv2d has a bias; BatchNorm right after it makes it useless.", "pass bias=False.")
+        fail("the Conv2d has a bias, and a BatchNorm comes right after it.",
+             "the same reasoning as in g_block: BatchNorm removes any constant per channel.")
     if not math.isclose(act.negative_slope, 0.2):
-        fail(f"LeakyReLU slope is {act.negative_slope}; DCGAN uses 0.2.", "nn.LeakyReLU(0.2).")
+        fail(f"LeakyReLU slope is {act.negative_slope}; DCGAN uses 0.2.",
+             "the slope for negative inputs is LeakyReLU's first argument.")
     out = block(torch.randn(2, 8, 16, 16))
     if tuple(out.shape) != (2, 16, 8, 8):
         fail(f"d_block(8, 16) on (2, 8, 16, 16) gave {tuple(out.shape)}; expected (2, 16, 8, 8).",
-             "kernel_size=4, stride=2, padding=1 halves the size: (16 + 2 - 4) / 2 + 1 = 8.")
+             "a convolution maps H to floor((H + 2p - k) / s) + 1: the stride halves the size, the kernel "
+             "and padding are g_block's, mirrored.")
+    if (conv.kernel_size[0], conv.stride[0], conv.padding[0]) != (4, 2, 1):
+        fail(f"d_block's convolution has kernel {conv.kernel_size[0]}, stride {conv.stride[0]}, padding "
+             f"{conv.padding[0]}: it halves the size, but it is not the mirror of g_block's.",
+             "use the kernel, stride and padding of g_block's transposed convolution.")
     first = call_exercise(d_block, 3, 8, False, name="d_block")
     kinds = [type(m).__name__ for m in _layers(first)]
     if kinds != ["Conv2d", "LeakyReLU"]:
@@ -157,65 +184,44 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
            f"{models.count_parameters(discriminator):,}; the layout of the lesson's DCGAN.")
 
 
-def check_dcgan_train_step(train_step: Callable) -> None:
-    """Lesson 03: one D step then one G step, compared with helpers.training's reference steps."""
+def _running_stats(generator: nn.Module) -> list[torch.Tensor]:
+    return [b.detach().clone() for name, b in generator.named_buffers() if "running" in name]
 
+
+def check_generate(generate_fn: Callable) -> None:
+    """Lesson 03: generate(generator, noise) draws with BatchNorm's running averages (eval mode), records no
+    gradients, leaves the running averages as they were and the generator in the mode it was in."""
     torch.manual_seed(0)
     generator = lesson03.Generator(latent_dim=8, feature_maps=4, channels=3, image_size=32)
-    discriminator = lesson03.Discriminator(feature_maps=4, channels=3, image_size=32)
     generator.apply(lesson03.init_weights)
-    discriminator.apply(lesson03.init_weights)
-    real_images = torch.rand(6, 3, 32, 32) * 2 - 1
+    with torch.no_grad():  # a few training batches: running averages that differ from any one batch's statistics
+        for _ in range(3):
+            generator(torch.randn(16, 8) * 2 + 1)
     noise = torch.randn(6, 8)
-    ref_g, ref_d = copy.deepcopy(generator), copy.deepcopy(discriminator)
-    g_before = [p.detach().clone() for p in generator.parameters()]
-
-    def adam(model):
-        return torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.5, 0.999))
-
-    g_optimizer, d_optimizer = adam(generator), adam(discriminator)
-    ref_go, ref_do = adam(ref_g), adam(ref_d)
-    criterion = nn.BCEWithLogitsLoss()
-    expected = training.d_step(ref_d, ref_g, real_images, noise, ref_do, criterion)
-    expected.update(training.g_step(ref_d, ref_g, noise, ref_go, criterion))
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    try:
-        got = call_exercise(train_step, generator, discriminator, g_optimizer, d_optimizer, real_images, noise,
-                            scaler, name="train_step")
-    except RuntimeError as error:
-        if "backward through the graph a second time" not in str(error):
-            raise
-        fail("the G step's backward pass ran through a graph the D step had already used and freed: "
-             "the D step's loss reached into the generator.",
-             "in the D step, D must judge the fakes detached, so that d_loss stops at D; the G step "
-             "then uses the fakes themselves.")
-    if not isinstance(got, dict) or not {"d_loss", "g_loss", "d_real", "d_fake"} <= set(got):
-        fail(f"train_step should return a dict with d_loss, g_loss, d_real, d_fake; got {got!r}.")
-    got = {k: float(v) for k, v in got.items()}
-    g_moved = any(not torch.equal(a, b) for a, b in zip(generator.parameters(), g_before))
-    if not is_close(got["d_loss"], expected["d_loss"], 1e-3):
-        fail(f"d_loss = {got['d_loss']:.4f}, expected {expected['d_loss']:.4f}.",
-             "D step: BCE(D(x), 1) + BCE(D(G(z).detach()), 0) with the discriminator's logits and "
-             "nn.BCEWithLogitsLoss; real images are labelled 1, fakes 0.")
-    for name in ("d_real", "d_fake"):
-        if not is_close(got[name], expected[name], 1e-3):
-            fail(f"{name} = {got[name]:.4f}, expected {expected[name]:.4f}.",
-                 f"{name} is the mean probability sigmoid(D(·)) on the "
-                 f"{'real' if name == 'd_real' else 'fake'} batch, not the raw logit.")
-    if not is_close(got["g_loss"], expected["g_loss"], 1e-3):
-        hint = ("G step: BCE(D(G(z)), 1), the non-saturating loss, computed with D *after* its "
-                "update, and with the generator's gradient (no detach in the G step).")
-        fail(f"g_loss = {got['g_loss']:.4f}, expected {expected['g_loss']:.4f}.", hint)
-    if not g_moved:
-        fail("the generator's weights did not change in the G step.",
-             "the G step needs the gradient of g_loss to reach G: D must judge fake_images without "
-             ".detach() there, and scaler.step(g_optimizer) must follow the backward pass.")
-    for mine, ref, name in ((discriminator, ref_d, "discriminator"), (generator, ref_g, "generator")):
-        gap = max((a - b).abs().max().item() for a, b in zip(mine.parameters(), ref.parameters()))
-        if gap > 1e-4:
-            fail(f"after train_step the {name}'s weights differ from the reference step by {gap:.2e}.",
-                 f"call {'d' if name == 'discriminator' else 'g'}_optimizer.zero_grad() before the "
-                 f"backward pass and scaler.step({'d' if name == 'discriminator' else 'g'}_optimizer) "
-                 "after it, once per step; the D step must not update the generator.")
-    passed(f"Training step: d_loss {got['d_loss']:.4f}, g_loss {got['g_loss']:.4f}, D(x) "
-           f"{got['d_real']:.3f}, D(G(z)) {got['d_fake']:.3f}: same as the reference D and G steps.")
+    stats = _running_stats(generator)
+    reference = copy.deepcopy(generator).eval()
+    with torch.no_grad():
+        expected = reference(noise)
+    images = call_exercise(generate_fn, generator, noise, name="generate")
+    if not isinstance(images, torch.Tensor) or tuple(images.shape) != tuple(expected.shape):
+        fail(f"generate(generator, noise) for noise {tuple(noise.shape)} should return images of shape "
+             f"{tuple(expected.shape)}, got {getattr(images, 'shape', type(images).__name__)}.")
+    moved = any(not torch.equal(a, b) for a, b in zip(_running_stats(generator), stats))
+    if moved or not torch.allclose(images.float().cpu(), expected, atol=1e-5):
+        fail("the images depend on the other samples in the batch" + (
+             ", and drawing them moved BatchNorm's running averages" if moved else "") + ": G drew in train mode.",
+             "in train mode BatchNorm normalises with the batch's own statistics and updates its running "
+             "averages; the mode that uses the running averages is the one to draw in.")
+    if images.requires_grad:
+        fail("the images carry a graph back into G's weights: drawing 1,000 samples would keep every "
+             "activation in memory.", "draw with gradient recording switched off.")
+    if not generator.training:
+        fail("generate left G in eval mode: the next training step would normalise with the running "
+             "averages and stop updating them.", "put G back in the mode it was in when generate was called.")
+    generator.eval()
+    call_exercise(generate_fn, generator, noise, name="generate")
+    if generator.training:
+        fail("generate switched G to train mode, though it was in eval mode when called (as a finished "
+             "model may be).", "remember the mode G was in, and restore that one.")
+    passed("generate: BatchNorm's running averages (each sample independent of its batch), no graph, the "
+           "running averages untouched, G left in the mode it was in.")

@@ -27,9 +27,10 @@ def check_gram_matrix(gram_fn: Callable) -> None:
     if not isinstance(got, Tensor):
         fail(f"gram_matrix should return a tensor, got {type(got).__name__}.")
     if tuple(got.shape) != (n, c, c):
-        hint = ("reshape to (N, C, H*W) and multiply by its transpose: (N, C, HW) @ (N, HW, C)."
+        hint = ("one (C, C) matrix per image: entry (i, j) pairs channel i with channel j, summed over "
+                "all positions of that image."
                 if tuple(got.shape) != (n, h * w, h * w) else
-                "that is (N, HW, HW): you multiplied F^T F; the Gram matrix is F F^T, channel by channel.")
+                "that is (N, HW, HW), positions paired with positions; the Gram matrix pairs channels.")
         fail(f"for features of shape {(n, c, h, w)} the Gram matrices should have shape {(n, c, c)}, "
              f"got {tuple(got.shape)}.", hint)
     if torch.allclose(got, expected, rtol=1e-4, atol=1e-6):
@@ -42,7 +43,7 @@ def check_gram_matrix(gram_fn: Callable) -> None:
         f"it is N = {n} times too small: divide by C*H*W, not N*C*H*W (each image has its own Gram).": 1 / n,
     })
     if torch.allclose(got[0], got[1]) and not torch.allclose(expected[0], expected[1]):
-        ratio_hint = "both images got the same Gram matrix: keep the batch dimension (use torch.bmm)."
+        ratio_hint = "both images got the same Gram matrix: each image in the batch needs its own."
     fail(f"gram_matrix values are wrong: got {got[0, 0, 0].item():.5f} for entry [0, 0, 0], "
          f"expected {expected[0, 0, 0].item():.5f}.",
          ratio_hint or "each entry is the dot product of two flattened channel maps of one image, divided by C*H*W.")

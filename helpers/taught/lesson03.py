@@ -27,8 +27,8 @@ class Generator(nn.Module):
             nn.Sequential(nn.ConvTranspose2d(latent_dim, widths[0], 4, 1, 0, bias=False),  # (N, widths[0], 4, 4)
                           nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True)),
             *[g_block(a, b) for a, b in zip(widths, widths[1:])],  # each doubles the size: ... (N, fm, S/2, S/2)
-            nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1, bias=False),  # (N, channels, S, S)
-            nn.Tanh())                                                      # pixels in [-1, 1]
+            g_block(widths[-1], channels)[0],  # its transposed convolution alone: (N, channels, S, S)
+            nn.Tanh())                         # pixels in [-1, 1]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z[:, :, None, None])  # (N, latent_dim) -> (N, latent_dim, 1, 1) -> image
