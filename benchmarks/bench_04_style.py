@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import helpers  # noqa: E402
+import helpers.runtime  # noqa: E402
 from helpers import style_transfer as st  # noqa: E402
 from helpers.taught.lesson04 import make_closure, style_transfer_loss  # noqa: E402
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed runs of each; the median is reported")
     parser.add_argument("--online", action="store_true", help="try ImageNet weights and The Starry Night")
     args = parser.parse_args(argv)
-    if helpers.smoke_mode():
+    if helpers.runtime.smoke_mode():
         args.size, args.steps, args.repeats = min(args.size, 32), min(args.steps, 5), 1  # 20 evaluations each
     torch.set_num_threads(max(1, torch.get_num_threads()))
     device = torch.device("cpu")

@@ -18,6 +18,7 @@ One module per concept:
     checkpoints  save and load models, optimizers and a History, CRC-checked
     resume    epochs of batches that resume mid-epoch, and a run's checkpoint saved and resumed as one
     plotting  live plots and image grids
+    diagrams  pictures that each explain one idea of a lesson (D's surface, a U-Net, Gram matrices, ...)
     metrics   numbers that say how well a GAN is doing
     checks    the check cells that follow each exercise: helpers.checks.lessonNN, one module per lesson
     taught    what a lesson teaches and later lessons reuse, generated from its `# @save` cells
@@ -26,7 +27,4 @@ One module per concept:
     image_to_image  pix2pix's and CycleGAN's networks and data (lesson 08)
     vae       the variational autoencoder of lesson 07
 """
-from helpers.runtime import device, seed_everything, smoke_mode
-
-__all__ = ["device", "seed_everything", "smoke_mode"]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers import checkpoints, metrics, models, plotting, runtime, toy_data, training, widgets
+from helpers import checkpoints, diagrams, metrics, models, plotting, runtime, toy_data, training, widgets
 from helpers.checks import CheckFailed, lesson01
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,7 +262,7 @@ def test_image_grid_shape_and_range():
 
 def test_surface_probabilities_grid_orientation():
     # A "discriminator" that says real exactly where x > 0: the right half of the image is 1.
-    surface = plotting.surface_probabilities(lambda p: (p[:, :1] > 0).float(), (-1, 1), (-1, 1), resolution=4)
+    surface = diagrams.surface_probabilities(lambda p: (p[:, :1] > 0).float(), (-1, 1), (-1, 1), resolution=4)
     assert surface.shape == (4, 4)
     assert torch.equal(surface[:, 2:], torch.ones(4, 2)) and torch.equal(surface[:, :2], torch.zeros(4, 2))
 
@@ -414,7 +414,7 @@ def test_generator_arrows_follow_the_gradient_of_log_d():
     # D(x) = sigmoid(w.x + b): grad log D = (1 - D(x)) w, parallel to w, shorter where D is sure.
     w, b = torch.tensor([2.0, -1.0]), 0.5
     points = torch.tensor([[0.0, 0.0], [1.0, 3.0], [-2.0, 1.0]])
-    arrows = plotting.generator_arrows(lambda x: torch.sigmoid(x @ w[:, None] + b), points)
+    arrows = diagrams.generator_arrows(lambda x: torch.sigmoid(x @ w[:, None] + b), points)
     assert arrows.shape == (3, 2)
     expected = (1 - torch.sigmoid(points @ w + b))[:, None] * w
     assert torch.allclose(arrows, expected, atol=1e-6)
@@ -424,22 +424,22 @@ def test_generator_arrows_follow_the_gradient_of_log_d():
 
 def test_generator_arrows_leave_d_untouched_and_reject_bad_points():
     discriminator = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
-    plotting.generator_arrows(discriminator, torch.randn(5, 2))
+    diagrams.generator_arrows(discriminator, torch.randn(5, 2))
     assert all(p.grad is None for p in discriminator.parameters())
     with pytest.raises(ValueError, match=r"points must have shape \(N, 2\)"):
-        plotting.generator_arrows(discriminator, torch.randn(5, 3))
+        diagrams.generator_arrows(discriminator, torch.randn(5, 3))
 
 
 def test_draw_surface_draws_arrows_at_the_first_points():
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
     fake = torch.randn(10, 2)
-    plotting.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
+    diagrams.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
                           arrows=torch.ones(4, 2))
     (quiver,) = [c for c in ax.collections if type(c).__name__ == "Quiver"]
     assert torch.allclose(torch.tensor(quiver.get_offsets(), dtype=torch.float32), fake[:4])
     with pytest.raises(ValueError, match="arrows must have shape"):
-        plotting.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
+        diagrams.draw_surface(ax, torch.rand(4, 4), (-3, 3), (-3, 3), torch.randn(5, 2), fake,
                               arrows=torch.ones(11, 2))
     plt.close(fig)
 
@@ -485,11 +485,11 @@ def test_lesson_01_interrupted_training_continues_when_its_cell_runs_again(tmp_p
 
 def test_logit_push_draws_each_losss_slope_and_rejects_bad_input():
     logits = torch.linspace(-4, 4, 9)
-    ax = plotting.logit_push({"non-saturating": lambda l: -torch.log(torch.sigmoid(l)).mean()}, logits)
+    ax = diagrams.logit_push({"non-saturating": lambda l: -torch.log(torch.sigmoid(l)).mean()}, logits)
     x, y = ax.lines[0].get_data()
     assert torch.allclose(torch.tensor(y, dtype=torch.float32), 1 - torch.sigmoid(logits), atol=1e-5)  # 1 - D
     assert torch.allclose(torch.tensor(x, dtype=torch.float32), torch.sigmoid(logits))
     with pytest.raises(ValueError, match="against"):
-        plotting.logit_push({}, logits, against="loss")
+        diagrams.logit_push({}, logits, against="loss")
     with pytest.raises(ValueError, match="1-D tensor"):
-        plotting.logit_push({}, logits.reshape(3, 3))
+        diagrams.logit_push({}, logits.reshape(3, 3))

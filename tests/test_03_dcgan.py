@@ -389,8 +389,8 @@ def test_g_block_check_names_each_size_doubling_mistake(answer, message):
 
 
 def test_transposed_conv_picture_counts_the_stamps_per_pixel():
-    import helpers.plotting
-    fig = helpers.plotting.transposed_conv_overlap(kernel_sizes=(3, 4), stride=2, size=5)
+    import helpers.diagrams
+    fig = helpers.diagrams.transposed_conv_overlap(kernel_sizes=(3, 4), stride=2, size=5)
     uneven, even = (ax.images[0].get_array() for ax in fig.axes if ax.images)
     assert uneven.shape == (11, 11) and even.shape == (12, 12)
     assert uneven[2:-2, 2:-2].min() == 1 and uneven[2:-2, 2:-2].max() == 4  # a checkerboard: 1, 2 and 4 stamps

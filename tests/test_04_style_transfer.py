@@ -126,8 +126,8 @@ def test_features_of_fewer_layers_share_the_weights_and_stop_at_the_deepest():
 
 
 def test_gram_and_picture_helpers_draw_what_they_are_given():
-    import helpers.plotting
-    fig = helpers.plotting.show_gram_matrices({"a": torch.eye(4), "b": torch.ones(4, 4)})
+    import helpers.diagrams
+    fig = helpers.diagrams.show_gram_matrices({"a": torch.eye(4), "b": torch.ones(4, 4)})
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["a", "b"]
     assert np.array_equal(fig.axes[0].images[0].get_array(), np.eye(4))
     fig = helpers.plotting.show_pictures({"x": torch.zeros(1, 3, 8, 8), "y": torch.ones(3, 8, 8)}, title="t")

@@ -238,7 +238,7 @@ def test_method_picker_builds_and_validates():
 
 
 def test_slope_map_draws_the_gradient_of_log_d_or_of_the_critic():
-    from helpers.plotting import slope_map
+    from helpers.diagrams import slope_map
     _, centres = toy_data.gaussian_ring(10)
     tilt = nn.Linear(2, 1)
     with torch.no_grad():
@@ -256,7 +256,7 @@ def test_slope_map_draws_the_gradient_of_log_d_or_of_the_critic():
 
 
 def test_spectral_norm_map_leaves_the_power_iteration_alone(lesson05):
-    from helpers.plotting import slope_map
+    from helpers.diagrams import slope_map
     _, discriminator = lesson05["make_models"]("spectral_norm")
     state = {k: v.clone() for k, v in discriminator.state_dict().items()}
     slope_map(discriminator, 2.6, arrows=3, resolution=4)
@@ -398,7 +398,7 @@ BAD_VALUES = {"STEPS": 0, "BATCH_SIZE": 1, "SEED": -1, "LR": 0.5, "HIDDEN_DIM": 
 @pytest.mark.parametrize("name", sorted(BAD_VALUES))
 def test_every_parameter_is_checked_by_the_cell_after_it(name, tmp_path, monkeypatch):
     """A bad value of any parameter stops the lesson at the start() cell, naming it."""
-    import helpers
+    import helpers.runtime
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
     parameters, start = _parameter_cells()
     namespace: dict = {"helpers": helpers}
@@ -410,7 +410,7 @@ def test_every_parameter_is_checked_by_the_cell_after_it(name, tmp_path, monkeyp
 
 
 def test_batch_size_must_hold_whole_packs(tmp_path, monkeypatch):
-    import helpers
+    import helpers.runtime
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
     parameters, start = _parameter_cells()
     namespace: dict = {"helpers": helpers}

@@ -422,4 +422,4 @@ def test_the_text_names_its_sources_gives_no_answer_and_rebuilds_for_the_questio
         assert answer not in around, f"the exercise's neighbours give away {answer!r}"
     question = next(c.source for c in nb.cells if c.cell_type == "markdown" and "INFO_WEIGHT = 0" in c.source)
     builder = next(c.source for c in nb.cells if c.cell_type == "code" and "def new_infogan" in c.source)
-    assert "new_infogan()" in question and "helpers.seed_everything(SEED)" in builder  # fresh, seeded models
+    assert "new_infogan()" in question and "helpers.runtime.seed_everything(SEED)" in builder  # fresh, seeded models

@@ -18,7 +18,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from PIL import Image
 
 from helpers import image_to_image as i2i
-from helpers import plotting
+from helpers import diagrams, plotting
 from helpers.checks import CheckFailed, lesson08
 from helpers.params import ParameterError
 from helpers.training import History
@@ -442,7 +442,7 @@ def test_print_per_digit_reads_each_true_digit(capsys):
 
 def test_draw_unet_labels_each_layer_output_with_its_channels_and_side():
     unet = i2i.UNet(3, 3, features=4, depth=3, skip_forward=skip_forward)
-    texts = {t.get_text() for t in plotting.draw_unet(unet, 32, 3).texts}
+    texts = {t.get_text() for t in diagrams.draw_unet(unet, 32, 3).texts}
     assert {"input\n3×32²", "4×16²", "8×8²", "16×4²", "(8+8)×8²", "(4+4)×16²", "output\n3×32²"} <= texts
 
 
@@ -462,7 +462,7 @@ def test_show_patch_logits_draws_each_logit_map_over_its_image_and_gives_the_mod
     torch.manual_seed(0)
     discriminator = i2i.PatchGAN(6, 8, 1).train()
     inputs, images = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
-    fig = plotting.show_patch_logits(discriminator, inputs, {"real": images, "fake": images.flip(-1)})
+    fig = diagrams.show_patch_logits(discriminator, inputs, {"real": images, "fake": images.flip(-1)})
     assert discriminator.training
     maps = [ax.images[1].get_array() for ax in fig.axes[:4]]                   # the overlay of each panel
     with torch.no_grad():
