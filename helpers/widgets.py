@@ -16,8 +16,10 @@ from IPython.display import display
 
 # Labels at their natural width: a fixed width cuts long ones off ("noise dimension (res…").
 LABEL = {"description_width": "initial"}
-SLIDER_LAYOUT = {"width": "460px"}
-BUTTON_LAYOUT = {"width": "auto"}  # as wide as its label
+# A slider fills a narrow output area (its track shrinks, its readout stays in view) up to 460 px.
+SLIDER_LAYOUT = {"width": "auto", "max_width": "460px"}
+# A button as wide as its label: "auto" alone stretches it across a VBox, "flex-start" stops that.
+BUTTON_LAYOUT = {"width": "auto", "align_self": "flex-start"}
 
 
 @dataclass
@@ -103,7 +105,7 @@ def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d
     }
     train_button = _button("Train N steps", button_style="primary", icon="play")
     plot, output = ipywidgets.Output(), ipywidgets.Output()
-    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), ipywidgets.HBox([train_button]), plot, output]),
+    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), train_button, plot, output]),
                         controls={**sliders, "train": train_button, "plot": plot}, output=output)
 
     def on_click(_button) -> None:
@@ -152,7 +154,7 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
     """
     if not callable(draw):
         raise ValueError(f"draw must be a function with no arguments, got {type(draw).__name__}")
-    button = _button(description, icon="refresh")
+    button = _button(description, button_style="primary", icon="refresh")
     output = ipywidgets.Output()
 
     def redraw(_button=None) -> None:
@@ -197,8 +199,7 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
     controls = Controls(widget=ipywidgets.VBox([
         ipywidgets.HBox([named["content_upload"], named["style_upload"]]),
         named["content_weight"], named["style_weight"], named["tv_weight"],
-        ipywidgets.HBox([named["size"], named["steps"]]),
-        ipywidgets.HBox([named["run"]]), output]), controls=named, output=output)
+        named["size"], named["steps"], named["run"], output]), controls=named, output=output)
 
     def on_click(_button) -> None:
         output.clear_output()
@@ -253,8 +254,7 @@ def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str]
                 named["train"].disabled = False
 
     named["train"].on_click(on_click)
-    box = ipywidgets.VBox([ipywidgets.HBox([named["method"], named["train"]]), named["lr"], named["d_steps"],
-                           output])
+    box = ipywidgets.VBox([named["method"], named["lr"], named["d_steps"], named["train"], output])
     return Controls(widget=box, controls=named, output=output)
 
 

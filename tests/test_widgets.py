@@ -36,6 +36,7 @@ def every_builder() -> dict[str, widgets.Controls]:
         "new_samples_button": widgets.new_samples_button(lambda: None),
         "style_transfer_controls": widgets.style_transfer_controls(print),
         "method_picker": widgets.method_picker(print, ["gan", "wgan_gp"]),
+        "option_slider": widgets.option_slider(lambda beta: None, [0.1, 1.0, 4.0], value=1.0),
     }
 
 
@@ -69,6 +70,20 @@ def test_labels_take_their_natural_width(name):
             assert control.style.description_width == "initial", f"{name}: {key!r} has a fixed label width"
         if isinstance(control, (ipywidgets.Button, ipywidgets.FileUpload)):
             assert control.layout.width == "auto", f"{name}: button {key!r} has a fixed width"
+
+
+@pytest.mark.parametrize("name", list(every_builder()))
+def test_buttons_keep_their_label_width_and_sliders_fit_a_narrow_pane(name):
+    """A button with width "auto" alone stretches across its VBox (a full-width grey bar); a slider of a fixed
+    460 px in an output area narrower than that hides its readout past the area's right edge."""
+    for key, control in every_builder()[name].controls.items():
+        if isinstance(control, ipywidgets.Button):
+            assert control.layout.align_self == "flex-start", f"{name}: button {key!r} stretches across its box"
+            assert control.button_style, f"{name}: button {key!r} is a plain grey button"
+        if isinstance(control, (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider,
+                                ipywidgets.SelectionSlider)):
+            assert (control.layout.width, control.layout.max_width) == ("auto", "460px"), \
+                f"{name}: slider {key!r} has layout width {control.layout.width}, max {control.layout.max_width}"
 
 
 def test_values_leave_out_buttons_outputs_and_uploads():
