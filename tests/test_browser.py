@@ -61,9 +61,10 @@ ACTIONS = {
                         ("press", "Train", None, None, True)],
     "07_vae_vs_gan": [("key", "β", "ArrowLeft", "0.1", True)],
 }
-# Smaller sizes than smoke mode's, injected after each lesson's parameters cell (as papermill does): the
-# browser checks what is shown, not what training reaches.
-PARAMETERS: dict[str, dict] = {}
+# Smaller sizes than smoke mode's, injected after the lesson's parameters cell (as papermill does): the
+# browser checks what is shown, not what training reaches. Lesson 07 loads the generator lesson 02 saved.
+PARAMETERS = {"02_mnist_gan": dict(STEPS=60, ABLATION_STEPS=10, EVAL_EVERY=30),
+              "07_vae_vs_gan": dict(STEPS=20, BETA_STEPS=10)}
 LESSONS = list(ACTIONS)
 
 try:
@@ -255,14 +256,44 @@ def use(page, control, action: str, label: str, value) -> None:
         wait_for(page, lambda: shown() == value, 10, f"the control {label!r} showing {value} once set")
 
 
-@needs_browser
-@pytest.mark.parametrize("name", LESSONS)
-def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name):
-    url, token, tag = lab
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def open_and_run_all(lab, browser, name: str):
+    """A page showing the lesson with an idle kernel, "run all" started in it; and the browser's errors there."""
+    url, token, _ = lab
     page = browser.new_page(viewport=VIEWPORT)
     console_errors = []
     page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    # A workspace of its own: only this notebook open, so "run all" cannot reach another one.
+    page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?token={token}", timeout=SERVER_START_S * 1000)
+    wait_for(page, lambda: (s := page.evaluate(NOTEBOOK_STATE)) and s["path"] == f"{name}.ipynb"
+             and s["kernel"] == "idle", KERNEL_START_S, f"{name}: the notebook open with an idle kernel")
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return page, console_errors
+
+
+@pytest.fixture(scope="module")
+def running(lab, browser):
+    """running(name): the lesson's page, its cells running. The next lesson is started too, so that its kernel
+    runs while this one's controls are checked: two kernels at a time, one per core."""
+    started = {}
+
+    def get(name: str):
+        for lesson in LESSONS[LESSONS.index(name):LESSONS.index(name) + 2]:
+            if lesson not in started:
+                started[lesson] = open_and_run_all(lab, browser, lesson)
+        return started.pop(name)
+
+    yield get
+    for page, _ in started.values():
+        page.close()
+
+
+@needs_browser
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_runs_and_its_controls_work_in_a_browser(lab, running, name, request):
+    tag = lab[2]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, console_errors = running(name)
+    request.addfinalizer(page.close)
 
     def expect(ok, message: str) -> None:
         if not ok:
@@ -271,12 +302,6 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name):
             pytest.fail(f"{message} (screenshot runs/browser/{name}_{tag}_failed.png); "
                         "the browser's errors:\n"
                         + "\n".join(console_errors[-5:]))
-
-    # A workspace of its own: only this notebook open, so "run all" cannot reach another one.
-    page.goto(f"{url}/lab/workspaces/{name}/tree/{name}.ipynb?token={token}", timeout=SERVER_START_S * 1000)
-    wait_for(page, lambda: (s := page.evaluate(NOTEBOOK_STATE)) and s["path"] == f"{name}.ipynb"
-             and s["kernel"] == "idle", KERNEL_START_S, f"{name}: the notebook open with an idle kernel")
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     def finished():
         s = page.evaluate(NOTEBOOK_STATE)
@@ -324,4 +349,3 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, browser, name):
         controls.screenshot(path=str(SCREENSHOTS / f"{name}_{tag}_controls{number + 1}.png"))
     expect(not cut_off_texts(page), f"{name}: texts cut off after using the controls: {cut_off_texts(page)}")
     page.screenshot(path=str(SCREENSHOTS / f"{name}_{tag}.png"))
-    page.close()

@@ -179,3 +179,31 @@ def test_live_plot_updates_its_one_figure_in_place(shell, monkeypatch):
         plot.update(history)
     assert shown == [plot.fig] and updated == [plot.fig, plot.fig]
     assert len(plot.axes[0].get_lines()[0].get_xdata()) == 3, "the redraw shows every logged point"
+
+
+def test_picking_a_method_moves_the_sliders_to_its_settings():
+    """Lesson 05's picker, given each method's settings in the comparison, starts each method from its own row."""
+    calls = []
+    settings = {"gan": {"lr": 3e-3, "d_steps": 1, "betas": (0.5, 0.99)}, "wgan_gp": {"lr": 1e-2, "d_steps": 2}}
+    controls = widgets.method_picker(lambda *args: calls.append(args), ["gan", "wgan_gp", "ttur"], lr=3e-3,
+                                     settings=settings)
+    controls["method"].value = "wgan_gp"
+    assert (controls["lr"].value, controls["d_steps"].value) == (1e-2, 2)
+    controls["d_steps"].value = 3                      # the student's change is kept until the next pick
+    controls["train"].click()
+    controls["method"].value = "ttur"                  # no settings given: the sliders stay
+    controls["train"].click()
+    controls["method"].value = "gan"
+    assert calls == [("wgan_gp", 1e-2, 3), ("ttur", 1e-2, 3)]
+    assert (controls["lr"].value, controls["d_steps"].value) == (3e-3, 1)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"lsgan": {"lr": 1e-3, "d_steps": 1}}, "settings must map methods in"),
+    ({"gan": {"lr": 1e-3}}, "settings must map methods in"),
+    ({"gan": {"lr": 1.0, "d_steps": 1}}, "lr=1.0 must lie in lr_range"),
+    ({"gan": {"lr": 1e-3, "d_steps": 9}}, "d_steps=9 in 1..5"),
+])
+def test_method_settings_out_of_range_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        widgets.method_picker(print, ["gan"], settings=settings)
