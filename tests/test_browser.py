@@ -233,15 +233,16 @@ def find_control(page, action: str, label: str):
     return panel.locator(kind).filter(has=page.get_by_text(label, exact=True))
 
 
-def use(page, control, action: str, label: str, value) -> None:
-    """Move the slider, pick the option or press the button; a slider or dropdown must then show its value."""
+def use(page, control, action: str, label: str, value, shown) -> None:
+    """Move the slider, pick the option or press the button; a slider or dropdown must then show its new value
+    (the value typed or picked; after a key, `shown`)."""
     if action == "press":
         control.click()
         return
     if action == "pick":
         select = control.locator("select")
         select.select_option(label=value)
-        shown = lambda: select.evaluate("s => s.options[s.selectedIndex].text")  # noqa: E731
+        showing = lambda: select.evaluate("s => s.options[s.selectedIndex].text")  # noqa: E731
     else:
         readout = control.locator(".widget-readout")
         if action == "type":
@@ -251,9 +252,9 @@ def use(page, control, action: str, label: str, value) -> None:
             page.keyboard.press("Enter")
         else:  # "key"
             control.locator(".noUi-handle").press(value)
-        shown = lambda: readout.inner_text().strip()  # noqa: E731
-    if action != "key":
-        wait_for(page, lambda: shown() == value, 10, f"the control {label!r} showing {value} once set")
+        showing = lambda: readout.inner_text().strip()  # noqa: E731
+    expected = shown if action == "key" else value
+    wait_for(page, lambda: showing() == expected, 10, f"the control {label!r} showing {expected} once set")
 
 
 def open_and_run_all(lab, browser, name: str):
@@ -271,13 +272,15 @@ def open_and_run_all(lab, browser, name: str):
 
 
 @pytest.fixture(scope="module")
-def running(lab, browser):
-    """running(name): the lesson's page, its cells running. The next lesson is started too, so that its kernel
-    runs while this one's controls are checked: two kernels at a time, one per core."""
+def running(lab, browser, request):
+    """running(name): the lesson's page, its cells running. The next lesson selected is started too, so that its
+    kernel runs while this one's controls are checked: two kernels at a time, one per core."""
+    selected = [item.callspec.params["name"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_lesson_runs_and_its_controls_work_in_a_browser"]
     started = {}
 
     def get(name: str):
-        for lesson in LESSONS[LESSONS.index(name):LESSONS.index(name) + 2]:
+        for lesson in selected[selected.index(name):selected.index(name) + 2]:
             if lesson not in started:
                 started[lesson] = open_and_run_all(lab, browser, lesson)
         return started.pop(name)
@@ -333,7 +336,7 @@ def test_lesson_runs_and_its_controls_work_in_a_browser(lab, running, name, requ
             return controls.evaluate("e => Array.from(e.querySelectorAll('img')).map(i => i.src).join()")
 
         before = pictures()
-        use(page, control, action, label, value)
+        use(page, control, action, label, value, shown)
         buttons = controls.locator("button")
         wait_for(page, lambda: (not redraws or pictures() not in ("", before))
                  and all(not buttons.nth(i).is_disabled() for i in range(buttons.count()))
