@@ -208,12 +208,15 @@ def cut_off_texts(page) -> list[str]:
     return page.evaluate("""() => Array.from(document.querySelectorAll('.jupyter-widgets .widget-label, '
             + '.jupyter-widgets .widget-label-basic, .jupyter-widgets button, .jupyter-widgets .widget-readout'))
         .filter(e => e.offsetParent !== null)
-        .filter(e => {
+        .map(e => {
             const area = e.closest('.jp-OutputArea-output');
-            return e.scrollWidth > e.clientWidth + 1
-                || (area && e.getBoundingClientRect().right > area.getBoundingClientRect().right + 1);
+            const past = area ? e.getBoundingClientRect().right - area.getBoundingClientRect().right : 0;
+            return e.scrollWidth > e.clientWidth + 1 || past > 1
+                ? `${e.textContent.trim()} (${e.scrollWidth}px in ${e.clientWidth}px`
+                  + (past > 1 ? `, ${past.toFixed(0)}px past the output area's right edge)` : ')')
+                : null;
         })
-        .map(e => `${e.textContent.trim()} (${e.scrollWidth}px in ${e.clientWidth}px)`)""")
+        .filter(text => text)""")
 
 
 def stretched_buttons(page) -> list[str]:
