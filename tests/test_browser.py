@@ -129,7 +129,7 @@ def lab(tmp_path_factory):
            "PYTHONPATH": os.pathsep.join(p for p in (*os.environ.get("PYTHONPATH", "").split(os.pathsep), str(ROOT))
                                          if p and Path(p).name != ".ipywidgets7")}
     env.pop("MPLBACKEND", None)  # the kernel's inline backend, as in a student's notebook
-    # The kernel's ipywidgets (7.7.1 under `make test-widgets7`), in the screenshots' names.
+    # The kernel's ipywidgets, in the screenshots' names.
     version = subprocess.run([sys.executable, "-c", "import ipywidgets; print(ipywidgets.__version__)"],
                              env=env, capture_output=True, text=True, check=True).stdout.strip()
     if version.startswith("7."):  # seen: "Module @jupyter-widgets/controls, version ^1.5.0 is not registered"

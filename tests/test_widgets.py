@@ -1,6 +1,7 @@
-"""helpers.widgets under whichever ipywidgets is installed: 8.x in the venv, 7.7.1 (Colab's) in
-`make test-widgets7`. Every builder returns a Controls with named controls; uploads parse in
-both versions' formats; labels are never cut to a fixed width; LivePlot redraws beside the controls.
+"""helpers.widgets under whichever ipywidgets is imported: 8.x from the venv, 7.7.1 (Colab's) under `make test`,
+which puts .ipywidgets7 first on the path. Every builder returns a Controls with named controls; uploads parse
+in both versions' formats; labels are never cut to a fixed width; buttons keep their label's width and sliders
+fit a narrow pane; LivePlot redraws beside the controls.
 """
 from __future__ import annotations
 
