@@ -212,11 +212,40 @@ class DivergenceGuard:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        if kind is RuntimeError and "between 0 and 1" in str(error):  # BCELoss's complaint about NaN inputs
-            raise TrainingDiverged(
-                f"Training diverged near step {self.step + 1}: D's outputs are NaN, which BCELoss refuses "
-                f"(\"{str(error).splitlines()[0]}\"). The weights have become NaN or inf. {ADVICE}") from error
+        explained = _nan_input_error(error, f" near step {self.step + 1}")
+        if explained is not None:
+            raise explained from error
         return False
+
+
+def _nan_input_error(error: BaseException | None, where: str) -> TrainingDiverged | None:
+    """BCELoss's complaint about NaN inputs as TrainingDiverged with advice; None for any other error."""
+    if not (isinstance(error, RuntimeError) and "between 0 and 1" in str(error)):
+        return None
+    return TrainingDiverged(f"Training diverged{where}: D's outputs are NaN, which BCELoss refuses "
+                            f"(\"{str(error).splitlines()[0]}\"). The weights have become NaN or inf. {ADVICE}")
+
+
+def _explain_nan_inputs_in_notebooks() -> None:
+    """An error raised in a steps() loop's body never reaches steps(). In a notebook, a handler on the IPython
+    shell shows BCELoss's complaint about NaN inputs as TrainingDiverged, with advice; other errors show as usual.
+    A shell that has custom handlers of its own is left alone."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or shell.custom_exceptions:
+        return
+
+    def show(shell, kind, error, traceback, tb_offset=None):
+        explained = _nan_input_error(error, "")
+        if explained is not None:
+            explained.__cause__ = error
+            kind, error = TrainingDiverged, explained
+        return shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+
+    shell.set_custom_exc((RuntimeError,), show)
 
 
 def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
@@ -294,7 +323,8 @@ def steps(total: int, history: History, log_every: int = 100, cap: float | None 
 
     - a progress bar; every log_every steps (and at the last) the logged numbers go to `history`;
     - a loss that turns NaN or inf stops training with TrainingDiverged and advice; with `cap`
-      (BCE_CAP), so does a loss pinned at BCELoss's cap of -log(0);
+      (BCE_CAP), so does a loss pinned at BCELoss's cap of -log(0); in a notebook, BCELoss's own error on
+      NaN inputs is shown with the same advice;
     - Ctrl-C (Kernel > Interrupt) lets the current step finish, then ends the loop: the models,
       optimizers and history keep what was trained, and running the cell again continues from there.
     """
@@ -310,6 +340,7 @@ def steps(total: int, history: History, log_every: int = 100, cap: float | None 
         return
     if history.done:
         print(f"Continuing from step {history.done} of {total}.")
+    _explain_nan_inputs_in_notebooks()
     bar = progress(total=total, initial=history.done, desc=desc)
     loop = _Loop(history, cap, bar)
     try:

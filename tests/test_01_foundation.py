@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from helpers import checkpoints, metrics, models, plotting, runtime, toy_data, training, widgets
-from helpers.checks import lesson01
+from helpers.checks import CheckFailed, lesson01
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -382,6 +382,26 @@ def test_check_discriminator():
         lesson01.check_discriminator(unwritten)
 
 
+def _optimal(p_data, p_g):
+    total = p_data + p_g
+    return torch.where(total > 0, p_data / torch.where(total > 0, total, torch.ones_like(total)), 0.5)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda p_data, p_g: p_g / (p_data + p_g), "probability that a point is fake"),
+    (lambda p_data, p_g: p_data / p_g, "density ratio"),
+    (lambda p_data, p_g: p_data / (p_data + p_g), "0/0"),
+    (lambda p_data, p_g: _optimal(p_data, p_g).mean(), "one value per point"),
+    (lambda p_data, p_g: torch.where(p_data + p_g > 0, _optimal(p_data, p_g), 0.0), "asks for 1/2"),
+    (lambda p_data, p_g: p_data.div_(p_data + p_g), "changed the densities"),
+])
+def test_check_optimal_discriminator_explains_each_mistake(answer, message, capsys):
+    lesson01.check_optimal_discriminator(_optimal)
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match=message):
+        lesson01.check_optimal_discriminator(answer)
+
+
 def test_check_harmonic_gan_thresholds():
     lesson01.check_harmonic_gan(0.02, 0.03, max_error=0.05, max_coverage=0.1)
     with pytest.raises(AssertionError, match="mode collapse"):
@@ -461,3 +481,15 @@ def test_lesson_01_interrupted_training_continues_when_its_cell_runs_again(tmp_p
     assert again is generator and all(torch.equal(a, b) for a, b in zip(weights, trained)), \
         "the re-run should start from the weights the interrupted run left, not fresh ones"
     assert history.steps("d_loss")[-1] == 11 and 4 in history.steps("d_loss")
+
+
+def test_logit_push_draws_each_losss_slope_and_rejects_bad_input():
+    logits = torch.linspace(-4, 4, 9)
+    ax = plotting.logit_push({"non-saturating": lambda l: -torch.log(torch.sigmoid(l)).mean()}, logits)
+    x, y = ax.lines[0].get_data()
+    assert torch.allclose(torch.tensor(y, dtype=torch.float32), 1 - torch.sigmoid(logits), atol=1e-5)  # 1 - D
+    assert torch.allclose(torch.tensor(x, dtype=torch.float32), torch.sigmoid(logits))
+    with pytest.raises(ValueError, match="against"):
+        plotting.logit_push({}, logits, against="loss")
+    with pytest.raises(ValueError, match="1-D tensor"):
+        plotting.logit_push({}, logits.reshape(3, 3))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -317,7 +319,8 @@ def test_checks_pass_good_answers(capsys):
     lesson02.check_discriminator_loss(good_d_loss)
     lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.ones_like(d(fake))))
     lesson02.check_ema_update(ema)
-    assert capsys.readouterr().out.count("✅") == 4
+    lesson02.check_least_squares(lambda scores, targets: ((scores - targets) ** 2).mean())
+    assert capsys.readouterr().out.count("✅") == 5
 
 
 def test_taught_module_holds_answers_that_pass_the_checks(capsys):
@@ -334,14 +337,16 @@ def test_taught_module_holds_answers_that_pass_the_checks(capsys):
 
 def test_recipes_hold_the_lessons_values():
     assert taught.FINAL_RECIPE == taught.Recipe(
-        detach=True, logits=True, betas=(0.5, 0.999), real_label=0.9, dropout=0.3, lr=1e-3,
-        latent_dim=64, hidden=256, batch_size=64, ema_decay=0.999)
+        detach=True, reuse_fakes=True, logits=True, betas=(0.5, 0.999), real_label=0.9, dropout=0.3, lr=1e-3,
+        latent_dim=64, hidden=256, batch_size=64, ema_decay=0.999, least_squares=False)
     classic = taught.CLASSIC_RECIPE
-    assert (classic.detach, classic.logits, classic.betas, classic.real_label, classic.dropout, classic.lr) == \
-        (False, False, (0.9, 0.999), 1.0, 0.0, 2e-4)
+    assert (classic.detach, classic.reuse_fakes, classic.logits, classic.betas, classic.real_label, classic.dropout,
+            classic.lr, classic.least_squares) == (False, False, False, (0.9, 0.999), 1.0, 0.0, 2e-4, False)
     assert (classic.latent_dim, classic.hidden, classic.batch_size) == (64, 256, 64)
     with pytest.raises(AttributeError):
         taught.FINAL_RECIPE.lr = 0.1  # frozen: a recipe is changed with dataclasses.replace
+    with pytest.raises(ValueError, match="reuse_fakes=True needs detach=True"):
+        dataclasses.replace(taught.FINAL_RECIPE, detach=False)
 
 
 def test_check_mnist_gan_in_smoke_mode_checks_nothing(capsys):
@@ -363,6 +368,22 @@ def test_checks_catch_wrong_answers():
         lesson02.check_generator_loss(lambda d, fake, c: c(d(fake), torch.zeros_like(d(fake))))
     with pytest.raises(CheckFailed, match="mode collapse"):
         lesson02.check_mnist_gan(fd=10.0, real_vs_real=0.4, coverage=3, max_fd=25.0)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda s, t: ((s - t) ** 2).sum(), "sum over the batch"),
+    (lambda s, t: 0.5 * ((s - t) ** 2).mean(), "half the mean squared error"),
+    (lambda s, t: ((torch.sigmoid(s) - t) ** 2).mean(), "σ\\(score\\)"),
+    (lambda s, t: (s - t).abs().mean(), "absolute error"),
+    (lambda s, t: (s ** 2).mean(), "ignores the targets"),
+    (lambda s, t: (s - t).mean() ** 2, "opposite signs cancel"),
+    (lambda s, t: (s - t) ** 2, "one-number tensor"),
+    (lambda s, t: ((s.detach() - t) ** 2).mean(), "no gradient"),
+    (lambda s, t: torch.nn.functional.mse_loss(s, t), "finished version"),
+])
+def test_check_least_squares_explains_each_mistake(answer, message):
+    with pytest.raises(CheckFailed, match=message):
+        lesson02.check_least_squares(answer)
 
 
 @pytest.mark.parametrize("mistake, message", [
@@ -470,7 +491,7 @@ def run_main_loop(ns: dict, interrupt_at: int) -> None:
 def test_main_loop_continues_after_an_interrupt(lesson, capsys):
     ns = lesson
     assert ns["STEPS"] == 40 and ns["EVAL_EVERY"] > 40  # no evaluation before the last step
-    build = notebook_cell("ema_generator = copy.deepcopy(generator)")
+    build = notebook_cell("= build_gan(RECIPE, data)")
 
     exec(build, ns)
     generator, optimizer = ns["generator"], ns["g_optimizer"]
@@ -491,3 +512,17 @@ def test_main_loop_continues_after_an_interrupt(lesson, capsys):
     assert ns["history"].done == 12
     for a, b in zip(continued, ns["generator"].parameters()):
         assert torch.equal(a, b), "interrupting and continuing trained differently from an uninterrupted run"
+
+
+def test_each_ablation_row_changes_one_field_of_the_recipe():
+    """Section 7: every compare(...) row after the classic loop is replace(recipe, <one field>=...)."""
+    import nbformat
+    sources = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    rows = [line for source in sources for line in source.splitlines()
+            if re.match(r"\s*(recipe = )?compare\(", line)]
+    assert len(rows) >= 8, rows
+    changed = [re.findall(r"replace\(recipe, (.*)\)\)", row) for row in rows[1:]]
+    assert all(len(c) == 1 and re.fullmatch(r"\w+=[^=]+", c[0]) for c in changed), changed
+    fields = [c[0].split("=")[0] for c in changed]
+    assert len(set(fields)) == len(fields), f"a field changed twice: {fields}"
+    assert set(fields) >= {"detach", "reuse_fakes", "lr"}, fields

@@ -184,6 +184,19 @@ def test_wgan_check_catches_sign():
         checks05.check_wgan_losses(lambda r, f: r.mean() - f.mean(), lambda f: -f.mean())
 
 
+@pytest.mark.parametrize("critic_loss, generator_loss, message", [
+    (lambda r, f: (f - r).abs().mean(), lambda f: -f.mean(), "absolute value"),
+    (lambda r, f: nn.functional.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+     + nn.functional.binary_cross_entropy_with_logits(f, torch.zeros_like(f)), lambda f: -f.mean(), "BCE"),
+    (lambda r, f: f.mean() - r.mean(), lambda f: f.mean(), "generator loss .* wrong sign"),
+    (lambda r, f: f.mean() - r.mean(), lambda f: f.sum(), "generator loss"),
+])
+def test_wgan_check_names_the_mistake_without_the_formula(critic_loss, generator_loss, message):
+    with pytest.raises(CheckFailed, match=message) as failure:
+        checks05.check_wgan_losses(critic_loss, generator_loss)
+    assert "mean C(G(z))" not in str(failure.value) and ".mean()" not in str(failure.value)
+
+
 def test_mode_check_catches_any_point_counts():
     def lenient(points, centres, std):
         distance, nearest = torch.cdist(points, centres).min(dim=1)
@@ -222,6 +235,79 @@ def test_method_picker_builds_and_validates():
     assert calls == [("wgan_gp", pytest.approx(1e-3), 3)]
     with pytest.raises(ValueError, match="lr"):
         method_picker(print, ["gan"], lr=1.0)
+
+
+def test_slope_map_draws_the_gradient_of_log_d_or_of_the_critic():
+    from helpers.plotting import slope_map
+    _, centres = toy_data.gaussian_ring(10)
+    tilt = nn.Linear(2, 1)
+    with torch.no_grad():
+        tilt.weight.copy_(torch.tensor([[1.0, 0.0]])), tilt.bias.zero_()
+    for critic in (False, True):
+        fig = slope_map(tilt, 2.6, critic=critic, centres=centres, points=torch.zeros(5, 2), arrows=3, title="t")
+        arrows = fig.axes[0].collections[0]  # the quiver: one arrow per grid point, all along +x
+        assert len(arrows.U) == 9 and (arrows.U > 0).all() and (arrows.V == 0).all()
+        if not critic:  # log D(x) = logsigmoid(x): steep where D says fake (x < 0), flat where it says real
+            assert arrows.U[0] > 10 * arrows.U[2]
+        else:           # a critic's score itself: the same slope everywhere
+            assert arrows.U[0] == pytest.approx(arrows.U[2])
+    with pytest.raises(ValueError, match=r"\(N, 2\) to \(N, 1\)"):
+        slope_map(lambda x: x, 2.6)
+
+
+def test_spectral_norm_map_leaves_the_power_iteration_alone(lesson05):
+    from helpers.plotting import slope_map
+    _, discriminator = lesson05["make_models"]("spectral_norm")
+    state = {k: v.clone() for k, v in discriminator.state_dict().items()}
+    slope_map(discriminator, 2.6, arrows=3, resolution=4)
+    assert discriminator.training
+    assert all(torch.equal(state[k], v) for k, v in discriminator.state_dict().items())
+
+
+def test_sn_scale_is_read_when_the_models_are_built(lesson05):
+    """The lesson's SN_SCALE question: a new value set in a later cell reaches the next spectral-norm run."""
+    ns = lesson05
+    before = ns["SN_SCALE"]
+    try:
+        ns["SN_SCALE"] = 1.0
+        assert ns["make_run"]("spectral_norm", "ring8", steps=2).discriminator.scale == 1.0
+    finally:
+        ns["SN_SCALE"] = before
+
+
+def test_the_picker_trains_each_method_with_its_table_settings(lesson05, monkeypatch):
+    """Picking a method moves the sliders to its row; Train then builds the run the table trained."""
+    pytest.importorskip("ipywidgets")
+    nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and "def show_run" in c.source)
+    built = []
+    ns = dict(lesson05, real_ring=torch.zeros(10, 2), plt=type("P", (), {"show": staticmethod(lambda: None)}),
+              ring_panel=lambda method, lr, d_steps, steps, n: built.append((method, lr, d_steps, steps, n))
+              or ("title", torch.zeros(4, 2)))
+    exec(compile(source, "show_run", "exec"), ns)
+    picker = ns["picker"]
+    for method, settings in ns["METHOD_SETTINGS"].items():
+        picker["method"].value = method
+        picker["train"].click()
+        assert built[-1] == (method, pytest.approx(settings["lr"]), settings["d_steps"], None, ns["N_EVAL"])
+        run = ns["make_run"](method, "ring8", steps=None, lr=picker["lr"].value, d_steps=picker["d_steps"].value)
+        table = ns["make_run"](method, "ring8")
+        assert (run.steps, run.d_steps, run.d_optimizer.param_groups[0]["initial_lr"]) == (
+            table.steps, table.d_steps, table.d_optimizer.param_groups[0]["initial_lr"])
+
+
+def test_each_fix_is_explained_just_before_its_own_run():
+    nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
+    order = [("markdown", "## Vanishing gradients"), ("markdown", "## Mode collapse, live"),
+             ("code", 'compare("gan")'), ("markdown", "## Sensitivity"), ("markdown", "## Fix 1:"),
+             ("code", 'compare("wgan_gp")'), ("markdown", "## Fix 2:"), ("code", 'compare("spectral_norm")'),
+             ("markdown", "## Fix 3:"), ("code", 'compare("ttur")'), ("markdown", "## Fix 4:"),
+             ("code", 'compare("minibatch_std")'), ("markdown", "## Fix 5:"), ("code", 'compare("pacgan_sn")')]
+    at = [next(i for i, c in enumerate(nb.cells) if c.cell_type == kind and text in c.source) for kind, text in order]
+    assert at == sorted(at), list(zip(order, at))
+    for fix in range(4, len(order), 2):  # nothing but the fix's own text and code between it and its run
+        between = nb.cells[at[fix]:at[fix + 1]]
+        assert not any("compare(" in c.source for c in between[:-1] if c.cell_type == "code")
 
 
 # --- PacGAN, the grid run's settings, make_run's bad input, and a run that continues ---------------
@@ -378,3 +464,23 @@ def test_an_interrupted_run_continues_where_it_stopped(lesson05, method):
     assert isinstance(run.history, History) and run.history.steps("g_loss")[-1] == 7
     for ours, theirs in zip(run.generator.parameters(), straight.generator.parameters()):
         assert torch.equal(ours, theirs), "the continued run differs from an uninterrupted one"
+
+
+def test_no_wgan_loss_sits_in_the_student_lesson():
+    """The WGAN losses are an exercise: no comment, docstring or text of the student's lesson writes them out."""
+    nb = nbformat.read(ROOT / "lessons" / "05_gan_failures.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    for answer in ("mean C(G(z)) - mean C(x)", "-mean C(G(z))", "critic_fake.mean()", "- critic_real.mean()"):
+        assert answer not in text, f"the student's lesson gives away {answer!r}"
+
+
+def test_a_ring_panel_title_names_the_settings_that_made_it(lesson05):
+    nb = nbformat.read(ROOT / "solutions" / "05_gan_failures.ipynb", as_version=4)
+    source = next(c.source for c in nb.cells if c.cell_type == "code" and "def ring_panel" in c.source)
+    ns = dict(lesson05)
+    exec(compile(source.split("\nsweep_panels")[0], "ring_panel", "exec"), ns)
+    title, points = ns["ring_panel"]("ttur", 1e-3, 2, steps=2, n=100)
+    assert points.shape == (100, 2)
+    for part in ("ttur", "lr D 1.0e-03 G 2.5e-04", "D:G 2:1", "2 steps", f"seed {ns['SEED']}", "modes"):
+        assert part in title, (part, title)
+    assert f"SN_SCALE {ns['SN_SCALE']:g}" in ns["ring_panel"]("spectral_norm", 1e-3, 1, steps=2, n=100)[0]

@@ -407,3 +407,19 @@ def test_bench_06_smoke_with_overrides(monkeypatch, capsys, tmp_path):
     assert (tmp_path / "06_controlling_gans" / "bench_smoke.json").is_file()
     with pytest.raises(SystemExit, match="NO_SUCH"):
         bench.main(["--smoke", "--set", "NO_SUCH=1"])
+
+
+# --- the text: sources named, no answer beside an exercise, the INFO_WEIGHT question rebuilds ----------
+
+def test_the_text_names_its_sources_gives_no_answer_and_rebuilds_for_the_question():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Mirza & Osindero" in prose and "Odena et al." in prose
+    assert "losses.mutual_information_loss" not in prose and not hasattr(losses, "mutual_information_loss")
+    at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "def mutual_information_loss" in c.source)
+    around = nb.cells[at - 1].source + nb.cells[at + 1].source  # the exercise's text and its check cell
+    for answer in ("CE(", "MSE(", "cross_entropy", "mse_loss", "\\text{CE}"):
+        assert answer not in around, f"the exercise's neighbours give away {answer!r}"
+    question = next(c.source for c in nb.cells if c.cell_type == "markdown" and "INFO_WEIGHT = 0" in c.source)
+    builder = next(c.source for c in nb.cells if c.cell_type == "code" and "def new_infogan" in c.source)
+    assert "new_infogan()" in question and "helpers.seed_everything(SEED)" in builder  # fresh, seeded models

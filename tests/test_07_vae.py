@@ -276,3 +276,12 @@ def test_vae_and_gan_loops_continue_after_an_interrupt(tmp_path, monkeypatch):
         _run(namespace, cell)
     _interrupt_then_rerun(namespace, cells[gan_loop], "generator_loss", "generator", "gan_history",
                           namespace["GAN_STEPS"])
+
+
+# --- no answer beside an exercise ------------------------------------------------------------
+
+def test_the_student_lesson_states_no_answer_beside_its_exercises():
+    lesson = Path(__file__).resolve().parents[1] / "lessons" / "07_vae_vs_gan.ipynb"
+    text = "\n".join(cell.source for cell in nbformat.read(lesson, as_version=4).cells)
+    for answer in ("−½ (1 + log σ² − μ² − σ²)", "-0.5 * (1 + logvar", "torch.exp(0.5 * logvar)", "randn_like(std)"):
+        assert answer not in text, f"the student's lesson shows {answer!r}"

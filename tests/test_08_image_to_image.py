@@ -1,7 +1,7 @@
 """Lesson 08: the U-Net (shapes, the skip connections at work), the PatchGAN (output size, receptive
 field against hand-computed values), CycleGAN's generator and fake pool, the paired crops (held-out
-part disjoint), the digits in MNIST's frame, the evaluation helpers, bad input, the checks that explain
-wrong answers, and the lesson's two training loops continuing after an interrupt."""
+part disjoint), the digits in MNIST's frame, the evaluation helpers, the lesson's pictures, bad input, the
+checks that explain wrong answers, and the lesson's two training loops continuing after an interrupt."""
 from __future__ import annotations
 
 import copy
@@ -18,8 +18,10 @@ from IPython.core.inputtransformer2 import TransformerManager
 from PIL import Image
 
 from helpers import image_to_image as i2i
+from helpers import plotting
 from helpers.checks import CheckFailed, lesson08
 from helpers.params import ParameterError
+from helpers.training import History
 from helpers.taught import lesson08 as taught
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "08_image_to_image.ipynb"
@@ -322,9 +324,9 @@ def skip_first(unet, x):
     return x
 
 
-@pytest.mark.parametrize("wrong, hint", [(no_skips, "concatenated on the channel axis"),
-                                         (shallow_first, "deepest skip first"),
-                                         (skip_first, "upsampled first"),
+@pytest.mark.parametrize("wrong, hint", [(no_skips, "wrong number of channels"),
+                                         (shallow_first, "of its own height and width"),
+                                         (skip_first, "decoder's channels first"),
                                          (lambda unet, x: unet(x), "calls unet\\(x\\), the finished model")])
 def test_check_unet_forward(wrong, hint, capsys):
     lesson08.check_unet_forward(skip_forward)
@@ -436,6 +438,39 @@ def test_print_per_digit_reads_each_true_digit(capsys):
     assert row[:2] == ["as", "drawn"] and row[2:] == ["100%"] * 3 + ["0%"] + ["100%"] * 6
 
 
+# --- the pictures -----------------------------------------------------------------------------------
+
+def test_draw_unet_labels_each_layer_output_with_its_channels_and_side():
+    unet = i2i.UNet(3, 3, features=4, depth=3, skip_forward=skip_forward)
+    texts = {t.get_text() for t in plotting.draw_unet(unet, 32, 3).texts}
+    assert {"input\n3×32²", "4×16²", "8×8²", "16×4²", "(8+8)×8²", "(4+4)×16²", "output\n3×32²"} <= texts
+
+
+def test_history_panels_leaves_out_curves_a_run_never_logged_or_logged_as_zero():
+    gan_off, gan_on = History(), History()
+    for step in range(3):
+        gan_off.log(step, l1=1.0 / (step + 1), gan=0.0)
+        gan_on.log(step, l1=2.0 / (step + 1), gan=0.7)
+    fig, axes = plotting.history_panels({"off": gan_off, "on": gan_on}, {"L1": ["l1"], "GAN": ["gan", "d_loss"]})
+    assert [line.get_label() for line in axes[0].lines] == ["off", "on"]
+    assert [line.get_label() for line in axes[1].lines] == ["gan, on"]
+    with pytest.raises(ValueError, match="at least one History and one panel"):
+        plotting.history_panels({}, {"L1": ["l1"]})
+
+
+def test_show_patch_logits_draws_each_logit_map_over_its_image_and_gives_the_mode_back():
+    torch.manual_seed(0)
+    discriminator = i2i.PatchGAN(6, 8, 1).train()
+    inputs, images = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    fig = plotting.show_patch_logits(discriminator, inputs, {"real": images, "fake": images.flip(-1)})
+    assert discriminator.training
+    maps = [ax.images[1].get_array() for ax in fig.axes[:4]]                   # the overlay of each panel
+    with torch.no_grad():
+        expected = discriminator.eval()(torch.cat([inputs[:1], images[:1]], dim=1))[0, 0].numpy()
+    assert all(m.shape == expected.shape for m in maps)
+    assert np.allclose(maps[0], expected, atol=1e-5)
+
+
 # --- the lesson's cells: a bad batch size stops at start(); Ctrl-C, then a re-run, continues -----------
 
 def run_cells(ids: list[str], namespace: dict) -> dict:
@@ -514,11 +549,26 @@ def test_cyclegan_loop_continues_after_an_interrupt(smoke):
 
 
 def test_pix2pix_loop_continues_after_an_interrupt(smoke):
-    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-paired-data", "i2i-ex-unet",
-                           "i2i-ex-patch", "i2i-check-patch", "i2i-build-pix2pix"], {"__name__": "__main__"})
+    namespace = run_cells(["i2i-setup", "i2i-parameters", "i2i-start", "i2i-paired-data", "i2i-unet-diagram",
+                           "i2i-ex-unet", "i2i-ex-patch", "i2i-check-patch", "i2i-build-pix2pix"], {"__name__": "__main__"})
 
     def stop_first_run(run):
         run.generator.skip_forward = interrupt_on_call(run.generator.skip_forward, 2)
 
     continues_after_an_interrupt(namespace, "pix2pix_runs", lambda: namespace["build_pix2pix"](use_gan=False),
                                  "i2i-pix2pix-loop", stop_first_run, namespace["STEPS"])
+
+
+def test_the_student_lesson_states_no_answer_beside_its_exercises():
+    lesson = Path(__file__).resolve().parents[1] / "lessons" / "08_image_to_image.ipynb"
+    text = "\n".join(cell.source for cell in nbformat.read(lesson, as_version=4).cells)
+    for answer in ("torch.cat([x, skip], dim=1)", "deepest first", "L1(G_BA(G_AB(a)), a)", "g_ba(fake_b)",
+                   "skips.pop()", "(size + 2 * padding - kernel)"):
+        assert answer not in text, f"the student's lesson shows {answer!r}"
+
+
+def test_the_summary_carries_the_three_label_preservation_scores():
+    source = "\n".join(cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code")
+    summary = source[source.index("write_summary("):]
+    for key in ("label_preservation=", "label_preservation_baseline=", "label_preservation_no_cycle="):
+        assert f" {key}" in summary or f"\n    {key}" in summary, f"summary.json lacks {key[:-1]}"

@@ -67,8 +67,9 @@ def _subclass(base: type, forward) -> type:
 
 GENERIC = (_zeros, _wrong_shape, _unwritten)
 WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
-    "discriminator": (lesson01.check_discriminator,
-                      [lambda: nn.Sequential(nn.Linear(2, 8), nn.Sigmoid()), lambda: nn.Linear(2, 1), _unwritten]),
+    "optimal_discriminator": (lesson01.check_optimal_discriminator, [
+        *GENERIC, lambda p_data, p_g: p_g / (p_data + p_g), lambda p_data, p_g: p_data / p_g,
+        lambda p_data, p_g: p_data / (p_data + p_g)]),
     "d_step": (lesson01.check_d_step, [*GENERIC, *(lambda *a, m=m: d_step_with(*a, **m) for m in (
         {"detach": False}, {"labels": (0.0, 1.0)}, {"scale": 0.5}, {"zero": False}, {"step": False}))]),
     "g_step": (lesson01.check_g_step, [*GENERIC, *(lambda *a, m=m: g_step_with(*a, **m) for m in (
@@ -79,9 +80,9 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
                            [*GENERIC, lambda d, r, f, c, label=1.0: (torch.zeros((), requires_grad=True), d(r), d(f)),
                             lambda d, r, f, c, label=1.0: (c(d(r), torch.ones(6, 1)) + c(d(f), torch.zeros(6, 1)),
                                                            d(r), d(f))]),
-    "generator_loss": (lesson02.check_generator_loss,
-                       [*GENERIC, lambda d, f, c: c(d(f), torch.zeros(6, 1)), lambda d, f, c: c(d(f).detach(),
-                                                                                               torch.ones(6, 1))]),
+    "least_squares": (lesson02.check_least_squares, [
+        *GENERIC, lambda s, t: ((s - t) ** 2).sum(), lambda s, t: ((torch.sigmoid(s) - t) ** 2).mean(),
+        lambda s, t: (s - t).abs().mean(), lambda s, t: ((s.detach() - t) ** 2).mean()]),
     "ema_update": (lesson02.check_ema_update, [_unwritten, lambda e, m, d: None, *(
         lambda *a, m=m: ema_with(*a, **m) for m in ({"wrong_way": True}, {"replace": True}, {"move_model": True},
                                                      {"record": True}, {"rebind": True}, {"buffers": False}))]),
@@ -168,6 +169,8 @@ def test_show_solution_without_the_notebooks_gives_the_url(monkeypatch, capsys, 
 
 @pytest.mark.parametrize("check, answer, finished", [
     (lesson04.check_gram_matrix, lambda f: taught04.gram_matrix(f), "helpers.taught.lesson04.gram_matrix"),
+    (lesson02.check_least_squares, lambda s, t: F.mse_loss(s, t), "torch.nn.functional.mse_loss"),
+    (lesson02.check_least_squares, lambda s, t: nn.MSELoss()(s, t), "torch.nn.functional.mse_loss"),
     (lesson07.check_gaussian_kl, lambda mu, logvar: lesson07.solution.gaussian_kl(mu, logvar),
      "helpers.taught.lesson07.gaussian_kl"),
     (lesson03.check_dcgan_train_step, lambda g, d, go, do, real, noise, scaler: {

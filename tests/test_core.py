@@ -81,6 +81,44 @@ def test_a_loss_pinned_at_the_bce_cap_stops_training():
             step.log(d_loss=torch.tensor(100.0))
 
 
+class FakeShell:
+    """What steps() uses of an IPython shell: its custom exception handlers and showtraceback."""
+
+    def __init__(self, custom_exceptions=()):
+        self.custom_exceptions, self.handler, self.shown = custom_exceptions, None, []
+
+    def set_custom_exc(self, kinds, handler):
+        self.custom_exceptions, self.handler = kinds, handler
+
+    def showtraceback(self, exc_tuple, tb_offset=None):
+        self.shown.append(exc_tuple)
+
+
+def test_in_a_notebook_bce_nan_input_error_raised_in_the_loop_body_is_shown_with_advice(monkeypatch):
+    import IPython
+    shell = FakeShell()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    with pytest.raises(RuntimeError, match="between 0 and 1") as raised:  # the body's error passes steps() by
+        for step in steps(5, History()):
+            nn.BCELoss()(torch.tensor([float("nan")]), torch.tensor([1.0]))
+    assert shell.custom_exceptions == (RuntimeError,)
+    shell.handler(shell, RuntimeError, raised.value, None)  # what IPython does with the cell's error
+    kind, shown, _ = shell.shown[-1]
+    assert kind is TrainingDiverged and "D's outputs are NaN" in str(shown) and "learning rate" in str(shown)
+    other = RuntimeError("a shape mismatch")
+    shell.handler(shell, RuntimeError, other, None)
+    assert shell.shown[-1][:2] == (RuntimeError, other)  # any other error is shown as it came
+
+
+def test_a_shell_with_its_own_exception_handlers_is_left_alone(monkeypatch):
+    import IPython
+    shell = FakeShell(custom_exceptions=(ValueError,))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    for _ in steps(1, History()):
+        pass
+    assert shell.handler is None and shell.custom_exceptions == (ValueError,)
+
+
 @pytest.mark.parametrize("total, log_every, message", [(-1, 10, "total"), (2.5, 10, "total"), (10, 0, "log_every")])
 def test_steps_refuses_bad_arguments(total, log_every, message):
     with pytest.raises(ValueError, match=message):

@@ -31,9 +31,9 @@ SOLUTIONS_URL = "https://github.com/gan-course/gan-course/blob/main/solutions/"
 NOTEBOOKS = {"01": "01_harmonic_gan", "02": "02_mnist_gan", "03": "03_dcgan_celeba", "04": "04_style_transfer",
              "05": "05_gan_failures", "06": "06_controlling_gans", "07": "07_vae_vs_gan", "08": "08_image_to_image"}
 EXERCISES = {  # check_<exercise> -> (lesson, what the exercise's cell defines)
-    "discriminator": ("01", "make_discriminator"), "d_step": ("01", "d_step"), "g_step": ("01", "g_step"),
+    "optimal_discriminator": ("01", "optimal_discriminator"), "d_step": ("01", "d_step"), "g_step": ("01", "g_step"),
     "image_discriminator": ("02", "make_discriminator"), "discriminator_loss": ("02", "discriminator_loss"),
-    "generator_loss": ("02", "generator_loss"), "ema_update": ("02", "ema_update"), "g_block": ("03", "g_block"),
+    "least_squares": ("02", "least_squares"), "ema_update": ("02", "ema_update"), "g_block": ("03", "g_block"),
     "d_block": ("03", "d_block"), "weights_init": ("03", "init_weights"), "dcgan_train_step": ("03", "train_step"),
     "gram_matrix": ("04", "gram_matrix"), "tv_loss": ("04", "tv_loss"), "lbfgs_closure": ("04", "make_closure"),
     "mode_coverage": ("05", "mode_coverage"), "wgan_losses": ("05", "critic_loss"),
@@ -45,6 +45,7 @@ EXERCISES = {  # check_<exercise> -> (lesson, what the exercise's cell defines)
 }
 FINISHED = {  # finished versions an answer must not call, besides its own copy in helpers.taught
     "d_step": ("helpers.training.d_step",), "g_step": ("helpers.training.g_step",),
+    "least_squares": ("torch.nn.functional.mse_loss",),
     "dcgan_train_step": ("helpers.training.d_step", "helpers.training.g_step"),
     "label_conditioning": ("helpers.models.ConditionalGenerator.forward",
                            "helpers.models.ConditionalDiscriminator.forward"),

@@ -12,7 +12,7 @@ from helpers.checks import call_exercise, check_probabilities, fail, fail_unless
 
 
 def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
-    """Lesson 01: D maps (N, 2) points to (N, 1) probabilities and has something to learn."""
+    """Lesson 01's discriminator, given in the lesson: (N, 2) points to (N, 1) probabilities, something to learn."""
     torch.manual_seed(0)
     discriminator = call_exercise(make_discriminator, name="make_discriminator")
     if not isinstance(discriminator, nn.Module):
@@ -30,6 +30,52 @@ def check_discriminator(make_discriminator: Callable[[], nn.Module]) -> None:
         fail(f"D has {len(hidden)} Linear layer(s); a single layer can only draw a straight "
              "boundary, but real points lie on a curve.", "use at least one hidden layer.")
     passed(f"Discriminator: (16, 2) -> (16, 1) probabilities, {len(hidden)} linear layers.")
+
+
+def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor], Tensor]) -> None:
+    """Lesson 01: D*(x) = p_data(x) / (p_data(x) + p_g(x)) at each point, and 1/2 where neither density is positive.
+
+    At a point, D's share of V is a log D + b log(1 - D) with a = p_data, b = p_g; its derivative
+    a / D - b / (1 - D) is zero at D = a / (a + b), a maximum (the share is concave in D).
+    """
+    p_data = torch.tensor([0.5, 0.2, 0.0, 0.3, 0.0, 1.0, 0.25])
+    p_g = torch.tensor([0.5, 0.6, 0.4, 0.0, 0.0, 3.0, 0.05])
+    expected = torch.tensor([0.5, 0.25, 0.0, 1.0, 0.5, 0.25, 0.25 / 0.3])
+    given = (p_data.clone(), p_g.clone())
+    got = call_exercise(optimal_discriminator, *given, name="optimal_discriminator")
+    if not isinstance(got, Tensor):
+        fail(f"optimal_discriminator should return a tensor, got {type(got).__name__}.")
+    if not (torch.equal(given[0], p_data) and torch.equal(given[1], p_g)):
+        fail("optimal_discriminator changed the densities it was given.",
+             "compute a new tensor; leave the inputs alone.")
+    if tuple(got.shape) != (7,):
+        fail(f"for densities of shape (7,) D* should have shape (7,), one value per point; "
+             f"got {tuple(got.shape)}.",
+             "D* is a value at each point, not a mean over the points.")
+    got = got.detach().float()
+    both_positive = (p_data > 0) & (p_g > 0)
+    if torch.allclose(got[both_positive], 1 - expected[both_positive], atol=1e-5):
+        fail("these values are 1 - D*: the probability that a point is fake.",
+             "D says how likely a point is real: the larger p_data is next to p_g, the closer to 1.")
+    if (got[both_positive] > 1).any() and torch.allclose(got[both_positive], (p_data / p_g)[both_positive], atol=1e-5):
+        fail("these values are p_data / p_g, the density ratio: above 1 where the data are denser, not a probability.",
+             "D* compares p_data with the total density of samples at the point, real and fake.")
+    if not torch.isfinite(got[:4]).all() or not torch.isfinite(got[5:]).all():
+        fail("D* is NaN or inf where only one density is positive.",
+             "where only real points land, D can say 'real' with certainty; where only fakes land, 'fake'.")
+    if not torch.isfinite(got[4]):
+        fail(f"at a point where neither density is positive D* is {got[4].item()}: a 0/0.",
+             "no sample lands there, so any value maximises the share: give 1/2 there, and keep the division "
+             "from ever seeing a zero (a NaN also poisons the gradient of a torch.where).")
+    if not torch.allclose(got[[0, 1, 2, 3, 5, 6]], expected[[0, 1, 2, 3, 5, 6]], atol=1e-5):
+        fail(f"D* = {[round(v, 3) for v in got.tolist()]} for p_data = {p_data.tolist()}, p_g = {p_g.tolist()}; "
+             f"expected {[round(v, 3) for v in expected.tolist()]}.",
+             "set the derivative of p_data log D + p_g log(1 - D) with respect to D to zero and solve for D.")
+    if abs(got[4].item() - 0.5) > 1e-6:
+        fail(f"where neither density is positive D* is {got[4].item():.3g}; the exercise asks for 1/2 there.",
+             "any value maximises the share there; 1/2 says 'cannot tell'.")
+    passed("Optimal discriminator: D* = 1/2 where p_data = p_g, 1 where only real points land, 0 where only "
+           "fakes do, 1/2 where nothing lands.")
 
 
 def _tiny_harmonic_gan(stale_grads: str) -> tuple[nn.Module, nn.Module, Tensor, Tensor]:
@@ -179,6 +225,7 @@ def check_harmonic_gan(curve_error: float, coverage: float,
         fail(f"curve error {curve_error:.3f} is above {max_error}: generated points are off the curve.",
              "check the G step (fakes labelled 1) and that D sees detached fakes in the D step.")
     if coverage > max_coverage:
-        fail(f"coverage distance {coverage:.3f} is above {max_coverage}: points bunch on part of the curve.",
-             "this is mode collapse; see the 'break it' section.")
-    passed(f"Trained GAN: curve error {curve_error:.3f} ≤ {max_error}, coverage {coverage:.3f} ≤ {max_coverage}.")
+        fail(f"spread distance {coverage:.3f} is above {max_coverage}: "
+             "the points do not spread evenly along the curve.",
+             "if they bunch on part of it, that is mode collapse; see the 'break it' section.")
+    passed(f"Trained GAN: curve error {curve_error:.3f} ≤ {max_error}, spread {coverage:.3f} ≤ {max_coverage}.")

@@ -116,7 +116,7 @@ def check_discriminator_loss(discriminator_loss: Callable) -> None:
 
 
 def check_generator_loss(generator_loss: Callable) -> None:
-    """Lesson 02: the non-saturating G loss BCE(D(G(z)), 1) = mean -log D(G(z)), gradient into G."""
+    """Lesson 02's given generator_loss: BCE(D(G(z)), 1) = mean -log D(G(z)), gradient into G."""
     generator, discriminator = _tiny_gan(sigmoid=False)
     criterion = nn.BCEWithLogitsLoss()
     fake = generator(torch.randn(6, 4))
@@ -138,6 +138,55 @@ def check_generator_loss(generator_loss: Callable) -> None:
              "it has almost no gradient early on; ask the criterion to call the fakes real (target 1).")
     fail(f"g_loss = {g_loss.item():.4f}, expected {expected.item():.4f}.",
          "score the fakes with D and ask the criterion to call them real: a target of ones.")
+
+
+def check_least_squares(least_squares: Callable[[Tensor, Tensor], Tensor]) -> None:
+    """Lesson 02: the least-squares criterion: mean over the batch of (score - target)², on D's raw scores.
+
+    With it, the averaged D loss is Mao et al.'s L_D = 1/2 E[(D(x) - 1)²] + 1/2 E[D(G(z))²], and
+    generator_loss gives E[(D(G(z)) - 1)²], twice their L_G. The gradient must reach the scores.
+    """
+    torch.manual_seed(0)
+    scores = (torch.randn(6, 1) * 3).requires_grad_(True)
+    targets = torch.tensor([[1.0], [0.9], [0.0], [1.0], [0.0], [0.0]])
+    got = call_exercise(least_squares, scores, targets, name="least_squares")
+    fail_unless_one_number(got, f"least_squares should return a one-number tensor (a mean over the batch), "
+                                f"got {getattr(got, 'shape', got)!r}.")
+    if not got.requires_grad:
+        fail("the loss carries no gradient back to D's scores, so neither D nor G could learn from it.",
+             "do not compute it under torch.no_grad(), detach the scores or call .item().")
+    s, t, value = scores.detach(), targets, got.detach()
+    diff = s - t
+    known = [
+        ((diff ** 2).sum(), "that is the sum over the batch: the loss, and its gradients, would grow with the "
+                            "batch size.", "average over the batch instead."),
+        (0.5 * (diff ** 2).mean(), "that is half the mean squared error. The ½ of Mao et al.'s L_D is already "
+                                   "in your discriminator_loss, which averages its two terms.",
+         "return the plain mean squared error."),
+        (((torch.sigmoid(s) - t) ** 2).mean(), "that compares σ(score), a probability, with the labels: the "
+                                               "sigmoid goes flat again for large scores, the very thing least "
+                                               "squares avoids.", "LSGAN's D ends in a linear layer: use the raw "
+                                                                  "scores as they come."),
+        (diff.abs().mean(), "that is the mean absolute error (L1), whose slope stays the same size however "
+                            "close the score is to its target.", "square the differences."),
+        ((s ** 2).mean(), "that ignores the targets: every score is pulled towards 0, reals included.",
+         "measure each score against its own target."),
+        (diff.mean() ** 2, "that squares the mean difference: errors of opposite signs cancel before squaring.",
+         "square each difference first, then average."),
+    ]
+    expected = (diff ** 2).mean()
+    if not is_close(value, expected):
+        for wrong, what, hint in known:
+            if is_close(value, wrong):
+                fail(f"least_squares = {value.item():.4f}, expected {expected.item():.4f}: {what}", hint)
+        fail(f"least_squares = {value.item():.4f} for these scores and targets, expected {expected.item():.4f}.",
+             "one number: the squared error of each score against its target, averaged over the batch.")
+    grad, = torch.autograd.grad(got, scores)
+    if not torch.allclose(grad, 2 * diff / len(s), atol=1e-5):
+        fail("the value is right but its gradient with respect to the scores is not.",
+             "compute it from the scores with tensor operations, without detaching any part.")
+    passed(f"Least squares: {value.item():.4f} = mean squared error of the raw scores against their labels, "
+           "gradient into the scores.")
 
 
 def _ema_models(requires_grad: bool) -> tuple[nn.Module, nn.Module]:

@@ -47,7 +47,7 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
         return
     if is_close(value, ((grad.pow(2).sum(1) - 1) ** 2).mean()):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: you used the squared norm ‖∇C‖².",
-             "take the plain L2 norm, grad.norm(2, dim=1), before subtracting 1.")
+             "the penalty compares each point's gradient norm, not its square, with 1.")
     if is_close(value, (norms.mean() - 1) ** 2):
         fail(f"got {value.item():.4f}, expected {expected.item():.4f}: the mean is taken before squaring.",
              "square (‖∇C(x̂)‖ - 1) for each point first, then average over the batch.")
@@ -67,36 +67,40 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
 
 def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
                       generator_loss_fn: Callable[[Tensor], Tensor]) -> None:
-    """Lesson 05: critic loss mean C(G(z)) - mean C(x); generator loss -mean C(G(z))."""
+    """Lesson 05: each loss is the Wasserstein estimate E[C(x)] - E[C(G(z))] turned into something its player
+    minimises: the critic wants the estimate large, the generator wants it small, and only the generator's fakes
+    depend on the generator. Batch means of the raw scores: no sigmoid, no log, no labels."""
     critic_real = torch.tensor([[2.0], [0.5], [1.5]])
-    critic_fake = torch.tensor([[-1.0], [0.25], [-0.5]])
+    critic_fake = torch.tensor([[-1.0], [0.75], [-0.5]])  # one fake scored above its real partner
     expected_c = critic_fake.mean() - critic_real.mean()
     expected_g = -critic_fake.mean()
     got_c = call_exercise(critic_loss_fn, critic_real, critic_fake, name="critic_loss")
     fail_unless_one_number(got_c, f"critic_loss should return a single-number tensor, got {got_c!r}.")
     if is_close(got_c, -expected_c):
         fail(f"critic loss {got_c.item():.4f} has the wrong sign (expected {expected_c.item():.4f}).",
-             "the critic wants high scores on reals: minimise mean C(G(z)) - mean C(x).")
+             "the critic maximises the estimate, and an optimiser minimises: what must the loss be?")
     bce = nn.functional.binary_cross_entropy_with_logits(critic_real, torch.ones_like(critic_real)) \
         + nn.functional.binary_cross_entropy_with_logits(critic_fake, torch.zeros_like(critic_fake))
     if is_close(got_c, bce):
         fail("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.",
              "no sigmoid and no log: the critic's loss is a plain difference of mean scores.")
+    if is_close(got_c, (critic_fake - critic_real).abs().mean()):
+        fail(f"critic loss {got_c.item():.4f}, expected {expected_c.item():.4f}: an absolute value hides which "
+             "side is which.", "the critic must score reals higher than fakes, not just apart from them.")
     if not is_close(got_c, expected_c):
         fail(f"critic loss {got_c.item():.4f}, expected {expected_c.item():.4f} for C(x) = "
              f"{critic_real.flatten().tolist()}, C(G(z)) = {critic_fake.flatten().tolist()}.",
-             "the critic wants low scores on fakes and high scores on reals: minimise the gap between the means.")
+             "start from the estimate E[C(x)] - E[C(G(z))], computed with batch means of the scores.")
     got_g = call_exercise(generator_loss_fn, critic_fake, name="generator_loss")
     fail_unless_one_number(got_g, f"generator_loss should return a single-number tensor, "
                             f"got {got_g!r}.")
     if is_close(got_g, -expected_g):
         fail(f"generator loss {got_g.item():.4f} has the wrong sign (expected {expected_g.item():.4f}).",
-             "the generator wants the critic to score its fakes high: minimise -mean C(G(z)).")
+             "the generator wants the estimate small, that is, its fakes scored high.")
     if not is_close(got_g, expected_g):
         fail(f"generator loss {got_g.item():.4f}, expected {expected_g.item():.4f}.",
-             "the generator wants its fakes scored high: minimise their negated mean score.")
-    passed(f"WGAN losses: critic {got_c.item():.4f} = mean C(G(z)) - mean C(x), "
-           f"generator {got_g.item():.4f} = -mean C(G(z)).")
+             "of the estimate, only the term with the fakes depends on the generator.")
+    passed(f"WGAN losses: critic {got_c.item():.4f}, generator {got_g.item():.4f}, as expected.")
 
 
 def check_mode_coverage(coverage_fn: Callable) -> None:

@@ -71,7 +71,7 @@ def check_q_head(discriminator_class: type) -> None:
     shapes = [tuple(t.shape) if isinstance(t, Tensor) else None for t in out]
     expected = [(5, 1), (5, 4), (5, 3)]
     if shapes != expected:
-        hint = "split the (N, K + C) output of self.q_head with q.split([K, C], dim=1)."
+        hint = "the Q head's K + C outputs are K category logits, then C continuous codes."
         if shapes[1:] == [(5, 3), (5, 4)]:
             hint = "the category logits come first (the first K outputs of the Q head), then the continuous codes."
         fail(f"expected shapes {expected} for 5 images with K=4 categories and C=3 continuous codes, "
@@ -93,7 +93,9 @@ def check_q_head(discriminator_class: type) -> None:
 
 
 def check_mutual_information_loss(loss_fn: Callable) -> None:
-    """Lesson 06: L_I = cross-entropy(category) + continuous_weight * MSE(continuous)."""
+    """Lesson 06: -log of a softmax over the logits is a cross-entropy; -log of a fixed-variance Gaussian is a
+    squared error, up to a scale and a constant. L_info = the categories' cross-entropy + continuous_weight times
+    the codes' mean squared error, both averaged."""
     category_logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0], [1.0, 1.0, 1.0], [-2.0, 2.5, 0.0]])
     category = torch.tensor([0, 2, 1, 0])
     continuous_pred = torch.tensor([[0.5, -0.2], [0.9, 0.1], [-0.3, 0.4], [0.0, -0.8]])
@@ -118,7 +120,7 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
              "multiply the continuous term by continuous_weight.")
     if is_close(got, ce) or is_close(got, weight * mse):
         fail(f"got {got.item():.4f}, expected {expected.item():.4f}: one of the two terms is missing.",
-             "L_I has two terms: a cross-entropy for the category, a weighted squared error for the codes.")
+             "L_info has a term for each kind of code, the categorical one and the continuous ones.")
     if is_close(got, ce + weight * ((continuous_pred - continuous) ** 2).sum(1).mean()) or is_close(
             got, ce + weight * ((continuous_pred - continuous) ** 2).sum()):
         fail(f"got {got.item():.4f}, expected {expected.item():.4f}: the squared error was summed.",
@@ -127,4 +129,5 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
         fail(f"got {got.item():.4f}: the sign is flipped.",
              "this is a loss to minimise; maximising mutual information means minimising it.")
     fail(f"got {got.item():.4f}, expected {expected.item():.4f}.",
-         "a cross-entropy on the category logits plus continuous_weight times the codes' mean squared error.")
+         "each term is -log Q of a code, averaged: what is -log of a softmax, and of a Gaussian with a fixed "
+         "variance, once the constants are dropped?")

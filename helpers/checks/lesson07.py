@@ -25,7 +25,7 @@ def check_reparameterize(reparameterize: Callable) -> None:
         fail("every sample equals mu: no noise was added.", "add standard normal noise, scaled by σ, to mu.")
     if not torch.allclose(mean, mu[0].detach(), atol=0.06):
         fail(f"the samples' mean is {mean.tolist()}, expected mu = {mu[0].tolist()}.",
-             "add the noise to mu: z = mu + σ * ε.")
+             "the samples must be centred on mu: add the noise to mu rather than using it alone.")
     expected_std = torch.tensor([1.0, 2.0, 0.5])
     if not torch.allclose(std, expected_std, rtol=0.05):
         hint = "σ is the exponential of half of logvar: logvar is log σ², so halve it before exponentiating."
@@ -69,7 +69,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     if torch.allclose(got, 2 * expected, rtol=1e-4):
         hint = "it is twice too big: the ½ in front is missing."
     elif torch.allclose(got, -expected, rtol=1e-4):
-        hint = "the sign is flipped: a KL divergence is never negative; keep the minus in -½ Σ(...)."
+        hint = "the sign is flipped: a KL divergence is never negative."
     elif torch.allclose(got, expected / d, rtol=1e-4):
         hint = f"it is {d} times too small: you averaged over the latent dimensions; sum them."
     else:
@@ -101,7 +101,7 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
         f"the KL was averaged over the {d} latent dimensions: sum it over them (gaussian_kl does).":
             reconstruction + beta * kl / d,
         "both terms were summed over the batch too: average over the images.": n * expected,
-        "β is missing: loss = reconstruction + beta * kl.": reconstruction + kl,
+        "β is missing: it weights the KL term.": reconstruction + kl,
         "the sign is flipped: the ELBO is maximised, so the loss is -ELBO = reconstruction + β·KL.": -expected,
         "the KL term is subtracted: the loss is reconstruction + β·KL.": reconstruction - beta * kl,
     }

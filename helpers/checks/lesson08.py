@@ -56,14 +56,14 @@ def check_cycle_loss(cycle_loss: Callable) -> None:
     with torch.no_grad():
         mse = nn.functional.mse_loss
         known = {
-            "only A→B→A is there: add the B→A→B cycle, L1(G_AB(fake_a), real_b).": forward,
-            "only B→A→B is there: add the A→B→A cycle, L1(G_BA(fake_b), real_a).": backward,
+            "only A→B→A is there: the round trip that starts from real_b counts too.": forward,
+            "only B→A→B is there: the round trip that starts from real_a counts too.": backward,
             "that is a squared error: CycleGAN's cycle loss is the L1 distance (mean absolute difference), "
             "which blurs less.": mse(g_ba(fake_b), real_a) + mse(g_ab(fake_a), real_b),
-            "each reconstruction must go back through the other generator: A → G_AB → G_BA → A, so "
-            "G_BA(fake_b) is compared with real_a.": l1(g_ab(fake_b), real_a) + l1(g_ba(fake_a), real_b),
-            "the reconstruction of a is compared with b (or the fakes with the wrong real images): "
-            "G_BA(G_AB(a)) should give back a itself.": l1(g_ba(fake_b), real_b) + l1(g_ab(fake_a), real_a),
+            "each fake must go back through the other generator: fake_b is in domain B, and only the "
+            "B → A translator can bring it home.": l1(g_ab(fake_b), real_a) + l1(g_ba(fake_a), real_b),
+            "each round trip is compared with the wrong real batch: it should give back the very images "
+            "it started from.": l1(g_ba(fake_b), real_b) + l1(g_ab(fake_a), real_a),
             "that compares each fake with its own input (an identity loss), not the round trip: "
             "send the fake back through the other generator first.": l1(fake_b, real_a) + l1(fake_a, real_b),
             "the two cycles are averaged: CycleGAN adds them (λ multiplies the sum).": expected / 2,
@@ -72,7 +72,8 @@ def check_cycle_loss(cycle_loss: Callable) -> None:
         if is_close(got, value, tol=1e-4):
             fail(f"got {got.item():.4f}, expected {expected.item():.4f}: {hint}")
     fail(f"got {got.item():.4f}, expected {expected.item():.4f}.",
-         "send each fake back through the other generator, compare it with its start (L1), add both ways.")
+         "a round trip goes out through one generator and home through the other; the loss is how far home "
+         "is from the start, in mean absolute difference, both ways.")
 
 
 def _calls_the_model(unet: nn.Module, x: Tensor) -> Tensor:
@@ -81,7 +82,9 @@ def _calls_the_model(unet: nn.Module, x: Tensor) -> Tensor:
 
 
 def check_unet_forward(unet_forward: Callable) -> None:
-    """Lesson 08: the U-Net's forward pass, each decoder output joined to its mirror encoder output."""
+    """Lesson 08: the U-Net's forward pass. Run every layer of unet.downs, keeping each output; the last one,
+    the bottleneck, has no mirror. Then run every layer of unet.ups, and join each output but the last to the
+    encoder output of the same size, deepest first: torch.cat([x, skip], dim=1)."""
     torch.manual_seed(0)
     unet = image_to_image.UNet(1, 3, features=4, depth=3, skip_forward=_calls_the_model).eval()
     x = torch.rand(2, 1, 16, 16) * 2 - 1
@@ -91,11 +94,14 @@ def check_unet_forward(unet_forward: Callable) -> None:
             got = call_exercise(unet_forward, unet, x, name="unet_forward")
         except RuntimeError as error:
             message = str(error).splitlines()[0]
-            if "channels" in message or "size" in message.lower() or "Sizes" in message:
-                fail(f"the layers refused their input: {message[:160]}",
-                     "each decoder layer after the first expects its upsampled output and the encoder output "
-                     "of the same size *concatenated on the channel axis* (torch.cat([x, skip], dim=1)), "
-                     "the deepest skip first; the bottleneck (the last encoder output) has no mirror.")
+            if "Sizes of tensors must match" in message:
+                fail(f"two outputs of different sizes were joined: {message[:160]}",
+                     "each decoder output is joined to the encoder output of its own height and width.")
+            if "channels" in message or "size" in message.lower():
+                fail(f"a decoder layer got the wrong number of channels: {message[:160]}",
+                     "every decoder layer after the first expects its input joined with a skip on the channel "
+                     "axis; the bottleneck (the last encoder output) has no mirror, and nothing is joined "
+                     "after the last layer.")
             raise
     if not isinstance(got, Tensor) or got.shape != expected.shape:
         fail(f"unet_forward should return {tuple(expected.shape)}, got "
@@ -107,8 +113,8 @@ def check_unet_forward(unet_forward: Callable) -> None:
                f"{unet.depth - 1} skip connections.")
         return
     fail("the output has the right shape but different values.",
-         "join each upsampled output to the encoder output of the same size in the order "
-         "torch.cat([x, skip], dim=1) (upsampled first), the deepest skip first.")
+         "inside each join the order counts: the layers were built with the decoder's channels first and "
+         "the skip's after them.")
 
 
 def check_patch_output_size(patch_output_size: Callable) -> None:

@@ -12,6 +12,7 @@ from torch import nn
 @dataclass(frozen=True)
 class Recipe:
     detach: bool = True            # fix 1: the D step does not backpropagate into G
+    reuse_fakes: bool = True       # the G step reuses the D step's fakes (needs detach)
     logits: bool = True            # fix 2: D returns logits, loss = BCEWithLogitsLoss
     betas: tuple = (0.5, 0.999)    # fix 3: Adam's β1 = 0.5 (less momentum)
     real_label: float = 0.9        # fix 4: one-sided label smoothing
@@ -21,9 +22,15 @@ class Recipe:
     hidden: int = 256              # both networks: two hidden layers of this width
     batch_size: int = 64
     ema_decay: float = 0.999       # the averaged G keeps 99.9% of itself per step (section 5)
+    least_squares: bool = False    # squared errors on D's raw output instead of BCE (exercise 3)
+
+    def __post_init__(self):
+        if self.reuse_fakes and not self.detach:
+            raise ValueError("reuse_fakes=True needs detach=True: a D step through G frees the graph the G step uses")
 
 
-CLASSIC_RECIPE = Recipe(detach=False, logits=False, betas=(0.9, 0.999), real_label=1.0, dropout=0.0, lr=2e-4)
+CLASSIC_RECIPE = Recipe(detach=False, reuse_fakes=False, logits=False, betas=(0.9, 0.999), real_label=1.0, dropout=0.0,
+                        lr=2e-4)
 FINAL_RECIPE = Recipe()
 
 
@@ -43,7 +50,7 @@ def make_discriminator(dropout: float = 0.0, sigmoid: bool = True,
 
 
 def discriminator_loss(discriminator, real_images, fake_images, criterion, real_label=1.0):
-    # (BCE(D(x), real_label) + BCE(D(G(z)), 0)) / 2  ->  (d_loss, d_real (N, 1), d_fake (N, 1))
+    # L_D of section 4, with `criterion` for BCE -> (d_loss, d_real (N, 1), d_fake (N, 1))
     n = real_images.shape[0]
     scores = discriminator(torch.cat([real_images, fake_images]))     # (2N, 1): one pass over both
     d_real, d_fake = scores[:n], scores[n:]                            # (N, 1) each
@@ -53,7 +60,7 @@ def discriminator_loss(discriminator, real_images, fake_images, criterion, real_
 
 
 def generator_loss(discriminator, fake_images, criterion):
-    # BCE(D(G(z)), 1) = mean -log D(G(z)): the gradient flows through D into G.
+    # criterion(D(G(z)), 1): with BCE, mean -log D(G(z)); the gradient flows through D into G.
     d_fake = discriminator(fake_images)
     return criterion(d_fake, torch.ones_like(d_fake))
 
