@@ -54,7 +54,7 @@ VIEWPORT = {"width": 800, "height": 1000}  # a laptop's half screen: the file br
 #   "press": press the button.
 ACTIONS = {
     "01_harmonic_gan": [("type", "N", "50", None, False), ("press", "Train N steps", None, "50/50", True)],
-    "02_mnist_gan": [("type", "z₀ → z₁", "0.50", None, True), ("press", "New samples", None, None, True)],
+    "02_mnist_gan": [("press", "New pairs", None, None, True)],
     "03_dcgan_celeba": [("type", "t", "0.50", None, True), ("press", "New samples", None, None, True)],
     "04_style_transfer": [("type", "steps", "10", None, False), ("press", "Run", None, None, True)],
     "05_gan_failures": [("pick", "method", "wgan_gp", None, False), ("type", "D steps per G step", "2", None, False),
