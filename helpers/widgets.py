@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import ipywidgets
 from IPython.display import display
 
 # Labels at their natural width: a fixed width cuts long ones off ("noise dimension (res…").
 LABEL = {"description_width": "initial"}
-SLIDER_LAYOUT = {"width": "460px"}
-BUTTON_LAYOUT = {"width": "auto"}  # as wide as its label
+# A slider fills a narrow output area (its track shrinks, its readout stays in view) up to 460 px.
+SLIDER_LAYOUT = {"width": "auto", "max_width": "460px"}
+# A button as wide as its label: "auto" alone stretches it across a VBox, "flex-start" stops that.
+BUTTON_LAYOUT = {"width": "auto", "align_self": "flex-start"}
 
 
 @dataclass
@@ -103,7 +105,7 @@ def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d
     }
     train_button = _button("Train N steps", button_style="primary", icon="play")
     plot, output = ipywidgets.Output(), ipywidgets.Output()
-    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), ipywidgets.HBox([train_button]), plot, output]),
+    controls = Controls(widget=ipywidgets.VBox([*sliders.values(), train_button, plot, output]),
                         controls={**sliders, "train": train_button, "plot": plot}, output=output)
 
     def on_click(_button) -> None:
@@ -152,7 +154,7 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
     """
     if not callable(draw):
         raise ValueError(f"draw must be a function with no arguments, got {type(draw).__name__}")
-    button = _button(description, icon="refresh")
+    button = _button(description, button_style="primary", icon="refresh")
     output = ipywidgets.Output()
 
     def redraw(_button=None) -> None:
@@ -197,8 +199,7 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
     controls = Controls(widget=ipywidgets.VBox([
         ipywidgets.HBox([named["content_upload"], named["style_upload"]]),
         named["content_weight"], named["style_weight"], named["tv_weight"],
-        ipywidgets.HBox([named["size"], named["steps"]]),
-        ipywidgets.HBox([named["run"]]), output]), controls=named, output=output)
+        named["size"], named["steps"], named["run"], output]), controls=named, output=output)
 
     def on_click(_button) -> None:
         output.clear_output()
@@ -221,15 +222,24 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
 
 def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str], lr: float = 1e-3,
                   d_steps: int = 1, lr_range: tuple[float, float] = (1e-4, 1e-2),
-                  max_d_steps: int = 5) -> Controls:
+                  max_d_steps: int = 5, settings: Mapping[str, Mapping] | None = None) -> Controls:
     """A "method" picker, an "lr" slider, a "d_steps" (D:G step ratio) slider and a "train" button.
 
     Pressing Train calls run(method, lr, d_steps) with the chosen values; whatever it prints or
-    draws appears just under the controls.
+    draws appears just under the controls. With `settings` ({method: {"lr": ..., "d_steps": ...}},
+    e.g. the settings each method ran with in a comparison), picking a method moves both sliders
+    to that method's values, from where the student can change them.
     """
     methods = list(methods)
     if not methods:
         raise ValueError("methods must name at least one method")
+    for method, chosen in (settings or {}).items():
+        if method not in methods or not {"lr", "d_steps"} <= set(chosen):
+            raise ValueError(f"settings must map methods in {methods} to dicts with 'lr' and 'd_steps', "
+                             f"got {method!r}: {chosen!r}")
+        if not (lr_range[0] <= chosen["lr"] <= lr_range[1] and 1 <= chosen["d_steps"] <= max_d_steps):
+            raise ValueError(f"settings of {method!r}: lr={chosen['lr']} must lie in lr_range={lr_range} and "
+                             f"d_steps={chosen['d_steps']} in 1..{max_d_steps}")
     if not lr_range[0] <= lr <= lr_range[1]:
         raise ValueError(f"lr={lr} must lie in lr_range={lr_range}")
     if not 1 <= d_steps <= max_d_steps:
@@ -252,9 +262,14 @@ def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str]
             finally:
                 named["train"].disabled = False
 
+    def on_pick(change) -> None:
+        if settings and change["new"] in settings:
+            named["lr"].value = settings[change["new"]]["lr"]
+            named["d_steps"].value = settings[change["new"]]["d_steps"]
+
     named["train"].on_click(on_click)
-    box = ipywidgets.VBox([ipywidgets.HBox([named["method"], named["train"]]), named["lr"], named["d_steps"],
-                           output])
+    named["method"].observe(on_pick, names="value")
+    box = ipywidgets.VBox([named["method"], named["lr"], named["d_steps"], named["train"], output])
     return Controls(widget=box, controls=named, output=output)
 
 

@@ -1,6 +1,7 @@
-"""helpers.widgets under whichever ipywidgets is installed: 8.x in the venv, 7.7.1 (Colab's) in
-`make test-widgets7`. Every builder returns a Controls with named controls; uploads parse in
-both versions' formats; labels are never cut to a fixed width; LivePlot redraws beside the controls.
+"""helpers.widgets under whichever ipywidgets is imported: 8.x from the venv, 7.7.1 (Colab's) under `make test`,
+which puts .ipywidgets7 first on the path. Every builder returns a Controls with named controls; uploads parse
+in both versions' formats; labels are never cut to a fixed width; buttons keep their label's width and sliders
+fit a narrow pane; LivePlot redraws beside the controls.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def every_builder() -> dict[str, widgets.Controls]:
         "new_samples_button": widgets.new_samples_button(lambda: None),
         "style_transfer_controls": widgets.style_transfer_controls(print),
         "method_picker": widgets.method_picker(print, ["gan", "wgan_gp"]),
+        "option_slider": widgets.option_slider(lambda beta: None, [0.1, 1.0, 4.0], value=1.0),
     }
 
 
@@ -69,6 +71,20 @@ def test_labels_take_their_natural_width(name):
             assert control.style.description_width == "initial", f"{name}: {key!r} has a fixed label width"
         if isinstance(control, (ipywidgets.Button, ipywidgets.FileUpload)):
             assert control.layout.width == "auto", f"{name}: button {key!r} has a fixed width"
+
+
+@pytest.mark.parametrize("name", list(every_builder()))
+def test_buttons_keep_their_label_width_and_sliders_fit_a_narrow_pane(name):
+    """A button with width "auto" alone stretches across its VBox (a full-width grey bar); a slider of a fixed
+    460 px in an output area narrower than that hides its readout past the area's right edge."""
+    for key, control in every_builder()[name].controls.items():
+        if isinstance(control, ipywidgets.Button):
+            assert control.layout.align_self == "flex-start", f"{name}: button {key!r} stretches across its box"
+            assert control.button_style, f"{name}: button {key!r} is a plain grey button"
+        if isinstance(control, (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider,
+                                ipywidgets.SelectionSlider)):
+            assert (control.layout.width, control.layout.max_width) == ("auto", "460px"), \
+                f"{name}: slider {key!r} has layout width {control.layout.width}, max {control.layout.max_width}"
 
 
 def test_values_leave_out_buttons_outputs_and_uploads():
@@ -164,3 +180,31 @@ def test_live_plot_updates_its_one_figure_in_place(shell, monkeypatch):
         plot.update(history)
     assert shown == [plot.fig] and updated == [plot.fig, plot.fig]
     assert len(plot.axes[0].get_lines()[0].get_xdata()) == 3, "the redraw shows every logged point"
+
+
+def test_picking_a_method_moves_the_sliders_to_its_settings():
+    """Lesson 05's picker, given each method's settings in the comparison, starts each method from its own row."""
+    calls = []
+    settings = {"gan": {"lr": 3e-3, "d_steps": 1, "betas": (0.5, 0.99)}, "wgan_gp": {"lr": 1e-2, "d_steps": 2}}
+    controls = widgets.method_picker(lambda *args: calls.append(args), ["gan", "wgan_gp", "ttur"], lr=3e-3,
+                                     settings=settings)
+    controls["method"].value = "wgan_gp"
+    assert (controls["lr"].value, controls["d_steps"].value) == (1e-2, 2)
+    controls["d_steps"].value = 3                      # the student's change is kept until the next pick
+    controls["train"].click()
+    controls["method"].value = "ttur"                  # no settings given: the sliders stay
+    controls["train"].click()
+    controls["method"].value = "gan"
+    assert calls == [("wgan_gp", 1e-2, 3), ("ttur", 1e-2, 3)]
+    assert (controls["lr"].value, controls["d_steps"].value) == (3e-3, 1)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"lsgan": {"lr": 1e-3, "d_steps": 1}}, "settings must map methods in"),
+    ({"gan": {"lr": 1e-3}}, "settings must map methods in"),
+    ({"gan": {"lr": 1.0, "d_steps": 1}}, "lr=1.0 must lie in lr_range"),
+    ({"gan": {"lr": 1e-3, "d_steps": 9}}, "d_steps=9 in 1..5"),
+])
+def test_method_settings_out_of_range_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        widgets.method_picker(print, ["gan"], settings=settings)
