@@ -142,12 +142,11 @@ class DivergenceGuard:
     """Watches the losses of every step on their own device; reads them on the eval cadence.
 
         guard = DivergenceGuard(cap=BCE_CAP)      # cap: also stop losses pinned at BCELoss's cap
-        with guard:                               # BCELoss's own error on NaN inputs -> TrainingDiverged
-            for step in ...:
-                ...                               # the D step and the G step
-                guard.watch(step, d_loss=d_loss, g_loss=g_loss)   # no host sync on a GPU
-                if every(step, EVAL_EVERY, last):
-                    guard.check()                 # one sync; raises TrainingDiverged with advice
+        for step in ...:
+            ...                                   # the D step and the G step
+            guard.watch(step, d_loss=d_loss, g_loss=g_loss)   # no host sync on a GPU
+            if (step + 1) % EVAL_EVERY == 0:
+                guard.check()                     # one sync; raises TrainingDiverged with advice
 
     On the CPU there is no sync to save, so watch() checks at once, at the step it happens.
     `patience`: how many steps in a row a loss must stay above cap / 2 (most of the batch at
@@ -208,14 +207,6 @@ class DivergenceGuard:
                 f"learning. Lower the learning rates (10x is a good first try) and run again; a loss on "
                 f"logits (BCEWithLogitsLoss) does not saturate like this.")
 
-    def __enter__(self) -> "DivergenceGuard":
-        return self
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        explained = _nan_input_error(error, f" near step {self.step + 1}")
-        if explained is not None:
-            raise explained from error
-        return False
 
 
 def _nan_input_error(error: BaseException | None, where: str) -> TrainingDiverged | None:
