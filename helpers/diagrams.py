@@ -266,3 +266,4 @@ def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor], si
             axes[r][i].set_axis_off()
         axes[r][0].set_title(f"{name}: D's logit per patch", fontsize=8, loc="left")
     fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="D's logit (> 0: real)")
+    return fig
