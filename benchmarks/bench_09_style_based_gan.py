@@ -3,14 +3,14 @@
 
 For each seed: runs the solution notebook's cells tagged `bench` (solutions/09_style_based_gan.ipynb:
 set-up, training, the scores, style mixing, truncation) in this process, writing to a temporary runs
-folder; then trains a DCGAN baseline for the same wall-clock time on the same padded digits, with the
-same discriminator and loss: lesson 03's DCGAN generator (`helpers.taught.lesson03.Generator`, 32×32,
-one channel) with the feature-map count whose parameter count is closest to the lesson's generator,
-Adam(2e-4, β = (0.5, 0.999)) as in the DCGAN paper, and the same weight average. Both are scored on
-10,000 samples by the lesson's own scorer. Prints one row per seed, the medians and the issue's targets:
-10/10 classes at ψ = 1; a Fréchet distance at most 1.5× the DCGAN's; the mixes read as A's digit
-≥ 80% and as B's ≤ 20%; ψ = 0.5 raises mean confidence and lowers classes or raises the distance;
-the lesson within 5 minutes.
+folder; then trains a DCGAN baseline for the same wall-clock time on the same padded digits, with a
+fresh copy of the lesson's discriminator and the same loss: lesson 03's DCGAN generator
+(`helpers.taught.lesson03.Generator`, 32×32, one channel) with the feature-map count whose parameter
+count is closest to the lesson's generator, Adam(2e-4, β = (0.5, 0.999)) as in the DCGAN paper, and the
+same weight average. Both are scored on 10,000 samples by the lesson's own scorer. Prints one row per
+seed, the medians and the issue's targets: 10/10 classes at ψ = 1; a Fréchet distance at most 1.5× the
+DCGAN's; the mixes read as A's digit ≥ 80% and as B's ≤ 20%; ψ = 0.5 raises mean confidence and lowers
+classes or raises the distance; the lesson within 5 minutes.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_09_style_based_gan.py --seeds 0 1 2
     PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_09_style_based_gan.py --smoke --seeds 0
@@ -18,6 +18,7 @@ the lesson within 5 minutes.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -36,7 +37,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn  # noqa: E
 
 from helpers.batches import ImageBatches  # noqa: E402
 from helpers.models import count_parameters  # noqa: E402
-from helpers.taught.lesson03 import Generator as DCGANGenerator, d_block, init_weights  # noqa: E402
+from helpers.taught.lesson03 import Generator as DCGANGenerator, init_weights  # noqa: E402
 from inprocess import assignments, notebook_namespace, notebook_parameters  # noqa: E402
 
 NOTEBOOK = ROOT / "solutions" / "09_style_based_gan.ipynb"
@@ -53,12 +54,14 @@ def dcgan_of_size(latent_dim: int, parameters: int) -> nn.Module:
 
 
 def train_dcgan(ns: dict, seconds: float, seed: int) -> tuple[nn.Module, int]:
-    """The DCGAN baseline, trained for `seconds` of wall-clock time with the lesson's D, loss and batch size."""
+    """The DCGAN baseline, trained for `seconds` of wall-clock time with the lesson's D (fresh weights) and loss."""
     torch.manual_seed(seed)
     latent_dim, device = ns["LATENT_DIM"], ns["device"]
     generator = dcgan_of_size(latent_dim, count_parameters(ns["generator"])).to(device)
-    discriminator = nn.Sequential(d_block(1, 32, False), d_block(32, 64, False), d_block(64, 128, False),
-                                  nn.Flatten(), nn.Linear(128 * 4 * 4, 1)).to(device)
+    discriminator = copy.deepcopy(ns["discriminator"])           # the lesson's architecture, weights drawn anew
+    for module in discriminator.modules():
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
     average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(0.995))
     g_optimizer = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
     d_optimizer = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
