@@ -208,12 +208,11 @@ class DivergenceGuard:
                 f"logits (BCEWithLogitsLoss) does not saturate like this.")
 
 
-
-def _nan_input_error(error: BaseException | None, where: str) -> TrainingDiverged | None:
+def _nan_input_error(error: BaseException | None) -> TrainingDiverged | None:
     """BCELoss's complaint about NaN inputs as TrainingDiverged with advice; None for any other error."""
     if not (isinstance(error, RuntimeError) and "between 0 and 1" in str(error)):
         return None
-    return TrainingDiverged(f"Training diverged{where}: D's outputs are NaN, which BCELoss refuses "
+    return TrainingDiverged(f"Training diverged: D's outputs are NaN, which BCELoss refuses "
                             f"(\"{str(error).splitlines()[0]}\"). The weights have become NaN or inf. {ADVICE}")
 
 
@@ -230,7 +229,7 @@ def _explain_nan_inputs_in_notebooks() -> None:
         return
 
     def show(shell, kind, error, traceback, tb_offset=None):
-        explained = _nan_input_error(error, "")
+        explained = _nan_input_error(error)
         if explained is not None:
             explained.__cause__ = error
             kind, error = TrainingDiverged, explained
