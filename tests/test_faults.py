@@ -359,7 +359,9 @@ def test_a_bce_run_with_absurd_learning_rates_stops_early_with_advice():
         for step in training.steps(300, history, log_every=1, cap=training.BCE_CAP):
             d_loss, g_loss = _lesson_01_step(generator, discriminator, d_optimizer, g_optimizer)
             step.log(d_loss=d_loss, g_loss=g_loss)
-    shown = error.value if isinstance(error.value, training.TrainingDiverged) else training._nan_input_error(error.value)
+    shown = error.value
+    if not isinstance(shown, training.TrainingDiverged):
+        shown = training._nan_input_error(shown)
     assert shown is not None and "Lower the learning rate" in str(shown), error.value
     assert history.done < 300, "the run should stop early, not train to the end"
 
