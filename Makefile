@@ -42,7 +42,7 @@ test: $(VENV)/.ready $(WIDGETS7)/.ready  ## the whole test suite (what .ci/run c
 	$(PY) scripts/make_lessons.py --check
 	@# tests/test_notebooks.py executes every solution once, in smoke mode, with injected parameters,
 	@# writing to a scratch folder (what `make run` left in runs/ is not touched).
-	PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider tests
+	PYTHONPATH=$(CURDIR)/$(WIDGETS7):$(CURDIR) $(PY) -m pytest -q -p no:cacheprovider --durations=30 tests
 
 lab: $(VENV)/.ready  ## JupyterLab on the lessons
 	$(VENV)/bin/jupyter lab lessons
