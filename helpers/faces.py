@@ -1,14 +1,8 @@
-"""Face images for the DCGAN lesson: `load_faces()` -> Faces, uint8 (N, 3, S, S), from the first source that has them.
-
-1. a folder of images you name (`folder=`, searched recursively): the only source tried then;
-2. CelebA already under data_dir()/celeba (torchvision's img_align_celeba/ folder, or img_align_celeba.zip);
-3. torchvision's CelebA download (Google Drive, often refused for quota);
-4. the same img_align_celeba.zip from Université Laval's GRAAL server (Poutyne's CelebA example
-   downloads it), used only if it matches torchvision's MD5;
-5. offline: the 100 LFW face crops that scikit-image ships (25×25 grey, upsampled), saying so.
-
-Images are decoded once into a cache under data_dir()/faces/, checked by its CRCs on every load and
-rebuilt when it is damaged or its source's files changed.
+"""Face images for the DCGAN lesson: load_faces() -> Faces, uint8 (N, 3, S, S), from the first source that has
+them: a folder you name (the only one tried then); CelebA on disk (torchvision's layout under data_dir()/celeba);
+CelebA downloaded by torchvision, else from Université Laval's GRAAL server (the zip Poutyne's CelebA example
+uses, checked against torchvision's MD5); offline, the 100 LFW face crops scikit-image ships, saying so.
+Images are decoded once into a cache under data_dir()/faces/, CRC-checked on every load.
 """
 from __future__ import annotations
 
@@ -88,24 +82,23 @@ def center_crop_resize(image: Image.Image, image_size: int) -> np.ndarray:
     return np.asarray(image.crop((left, top, left + image_size, top + image_size)), dtype=np.uint8)
 
 
-def _load_cache(path: Path, listing: str) -> Tensor | None:
-    """The cached uint8 images if the file passes its CRCs and was built from `listing`; else None (rebuild)."""
-    if not path.is_file():
+def _cached(path: Path, listing: str, files: Callable[[], dict[str, Callable] | None], source: str,
+            say: Callable) -> Tensor | None:
+    """uint8 (N, 3, S, S) from the cache at `path` if it passes its CRCs and was built from `listing`; else decoded,
+    cropped and resized from `files()` ({name: a function that opens it}; None: there are none) and cached."""
+    if path.is_file():
+        try:
+            saved = read_checkpoint(path)
+            if saved.get("listing") == listing:
+                return saved["images"]
+            print(f"The images in the folder changed since {path.name} was built: rebuilding it.")
+        except CorruptCheckpoint as error:
+            print(f"Face cache {path.name} is unreadable or damaged ({error}): rebuilding it.")
+    files = files()
+    if files is None:
         return None
-    try:
-        saved = read_checkpoint(path)
-    except CorruptCheckpoint as error:
-        print(f"Face cache {path.name} is unreadable or damaged ({error}): rebuilding it.")
-        return None
-    if saved.get("listing") != listing:
-        print(f"The images in the folder changed since {path.name} was built: rebuilding it.")
-        return None
-    return saved["images"]
-
-
-def _build_cache(path: Path, files: dict[str, Callable], listing: str, source: str) -> Tensor:
-    """Decode, crop and resize every image ({name: a function that opens it}) into uint8 (N, 3, S, S), saved."""
     image_size = int(path.stem.rsplit("_", 1)[1])
+    say(f"Caching {source} as {image_size}×{image_size} uint8 (once; reused after).")
 
     def read(name: str) -> np.ndarray | None:
         try:
@@ -129,64 +122,27 @@ def _build_cache(path: Path, files: dict[str, Callable], listing: str, source: s
     return images
 
 
-def _cache_path(key: str, image_size: int, limit: int | None) -> Path:
-    return data_dir() / "faces" / f"{key}{f'-first{limit}' if limit else ''}_{image_size}.pt"
-
-
-def _openers(files: list[Path]) -> dict[str, Callable]:
-    return {str(f): functools.partial(open, f, "rb") for f in files}
-
-
-def _from_folder(folder: Path, image_size: int, limit: int | None, say: Callable) -> Tensor:
-    """The folder you name, cached on first use and rebuilt when a file is added, removed or replaced."""
-    files = find_images(folder)[:limit]
-    listing = hashlib.sha1("\n".join(f"{f}\t{f.stat().st_size}" for f in files).encode()).hexdigest()
-    path = _cache_path("folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10], image_size, limit)
-    images = _load_cache(path, listing)
-    if images is None:
-        say(f"Caching the images under {folder} as {image_size}×{image_size} uint8 (once; reused after).")
-        images = _build_cache(path, _openers(files), listing, str(folder))
-    return images
-
-
-def _zip_members(archive: Path, limit: int | None) -> dict[str, Callable]:
+def _celeba_files(limit: int | None, say: Callable) -> dict[str, Callable] | None:
+    """CelebA's images on disk: torchvision's img_align_celeba/ folder, else the zip if its MD5 is right."""
+    extracted, archive = data_dir() / "celeba" / "img_align_celeba", data_dir() / "celeba" / "img_align_celeba.zip"
+    if extracted.is_dir() and any(extracted.iterdir()):
+        return {str(f): functools.partial(open, f, "rb") for f in find_images(extracted)[:limit]}
+    if not archive.is_file():
+        return None
+    if file_digest(archive, "md5") != CELEBA_ZIP_MD5:  # e.g. a "quota exceeded" page saved under its name
+        archive.replace(archive.with_name(archive.name + ".bad"))
+        say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
+        return None
     zipped = zipfile.ZipFile(archive)
     names = sorted(n for n in zipped.namelist() if n.lower().endswith(IMAGE_EXTENSIONS))[:limit]
     return {name: functools.partial(zipped.open, name) for name in names}
 
 
-def _celeba_on_disk(image_size: int, limit: int | None, say: Callable) -> Tensor | None:
-    """CelebA already here: its cache, else torchvision's img_align_celeba/ folder, else the zip (MD5-checked)."""
-    path = _cache_path("celeba", image_size, limit)
-    images = _load_cache(path, CELEBA)
-    if images is not None:
-        say(f"CelebA from the cache in {path.parent}.")
-        return images
-    extracted, archive = data_dir() / "celeba" / "img_align_celeba", data_dir() / "celeba" / "img_align_celeba.zip"
-    if extracted.is_dir() and any(extracted.iterdir()):
-        files = _openers(find_images(extracted)[:limit])
-    elif archive.is_file() and file_digest(archive, "md5") == CELEBA_ZIP_MD5:
-        files = _zip_members(archive, limit)
-    else:
-        if archive.is_file():  # e.g. a "quota exceeded" page saved under its name
-            archive.replace(archive.with_name(archive.name + ".bad"))
-            say(f"  {archive} is not the CelebA zip (wrong MD5); moved aside to {archive.name}.bad")
-        return None
-    say(f"Caching CelebA as {image_size}×{image_size} uint8 (once, a few minutes; reused after).")
-    return _build_cache(path, files, CELEBA, CELEBA)
-
-
-def _from_torchvision() -> None:
-    CelebA(str(data_dir()), split="all", target_type=[], download=True)  # through gdown; checks its MD5s
-
-
-def _from_mirror() -> None:
-    download(CELEBA_MIRROR_URL, data_dir() / "celeba" / "img_align_celeba.zip", md5=CELEBA_ZIP_MD5)
-
-
-# Where CelebA is downloaded from, in this order: (name, a URL of its host, the function that downloads it).
-DOWNLOADS = (("torchvision's CelebA (Google Drive)", "https://drive.google.com", _from_torchvision),
-             ("the GRAAL mirror (Université Laval)", CELEBA_MIRROR_URL, _from_mirror))
+DOWNLOADS = (  # where CelebA is downloaded from, in this order: (name, a URL of its host, the download)
+    ("torchvision's CelebA (Google Drive)", "https://drive.google.com",  # through gdown, checked by its MD5s
+     lambda: CelebA(str(data_dir()), split="all", target_type=[], download=True)),
+    ("the GRAAL mirror (Université Laval)", CELEBA_MIRROR_URL,
+     lambda: download(CELEBA_MIRROR_URL, data_dir() / "celeba" / "img_align_celeba.zip", md5=CELEBA_ZIP_MD5)))
 
 
 def load_faces(image_size: int = 64, folder: str | Path | None = None, download: bool = True,
@@ -197,19 +153,23 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
     """
     if not isinstance(image_size, int) or isinstance(image_size, bool) or not 8 <= image_size <= 512:
         raise ValueError(f"image_size must be an int between 8 and 512 (64 for DCGAN), got {image_size!r}")
-    if limit is not None and (not isinstance(limit, int) or limit <= 0):
-        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
     say = print if verbose else (lambda *args: None)
-    if folder:
-        images = _from_folder(Path(folder).expanduser(), image_size, limit, say)
+
+    def cache(key: str) -> Path:
+        return data_dir() / "faces" / f"{key}{f'-first{limit}' if limit else ''}_{image_size}.pt"
+    if folder:  # the only source then; a file added, removed or replaced rebuilds its cache
+        folder = Path(folder).expanduser()
+        files = find_images(folder)[:limit]
+        listing = hashlib.sha1("\n".join(f"{f}\t{f.stat().st_size}" for f in files).encode()).hexdigest()
+        key = "folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+        images = _cached(cache(key), listing, lambda: {str(f): functools.partial(open, f, "rb") for f in files},
+                         str(folder), say)
         say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
         return Faces(images, f"your folder {folder}")
-    images = _celeba_on_disk(image_size, limit, say)
-    why = "no network" if download else "downloads switched off"
+    celeba = functools.partial(_cached, cache("celeba"), CELEBA, lambda: _celeba_files(limit, say), CELEBA, say)
+    images, why = celeba(), ("no network" if download else "downloads switched off")
     for name, url, fetch in DOWNLOADS if download else ():
-        if images is not None:
-            break
-        if not online(url):
+        if images is not None or not online(url):
             continue
         say(f"Downloading CelebA (1.4 GB) from {name} ...")
         try:
@@ -218,7 +178,7 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
             why = "CelebA could not be downloaded"
             say(f"  failed: {name}: {(str(error).strip().splitlines() or [type(error).__name__])[0][:160]}")
             continue
-        images = _celeba_on_disk(image_size, limit, say)
+        images = celeba()
     if images is not None:
         say(f"Faces: {len(images):,} CelebA images ({image_size}×{image_size}).")
         return Faces(images, CELEBA)
