@@ -14,15 +14,12 @@ def _positive_int(value) -> bool:
 
 
 class ImageBatches:
-    """Batches (batch_size, C, H, W) float in [-1, 1] (with their labels when `labels=True`).
+    """Batches (batch_size, C, H, W) float in [-1, 1] of uint8 images (N, C, H, W) or of ImageData, on their device.
 
-    images: uint8 (N, C, H, W), or ImageData (which holds the labels); batches are drawn on its device.
-    Each pass over the data is a random permutation (from `generator` when given, which also draws the
-    flips); a batch that runs past the end of a pass is completed from the next one, so nothing is
-    dropped. flip: mirror each image left-right with probability 1/2. epochs: stop after this many passes
-    (None: endless), the very last batch smaller when N is not a multiple of batch_size. order and start:
-    the first pass's permutation and the batches of it already done, to resume an interrupted epoch.
-    `batches.epoch` counts finished passes.
+    Each pass is a permutation drawn from `generator` (which also draws the flips); a batch that runs past a pass
+    is completed from the next, so nothing is dropped. labels: yield (images, labels). flip: mirror each image with
+    probability 1/2. epochs: stop after this many passes (None: endless), the last batch smaller when it must be.
+    order, start: the first pass's permutation and its batches already done, to resume an interrupted epoch.
     """
 
     def __init__(self, images, batch_size: int, generator: torch.Generator | None = None, labels: bool = False,

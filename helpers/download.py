@@ -38,12 +38,8 @@ def _mismatch(path: Path, md5: str | None, sha256: str | None) -> str | None:
 
 def download(url: str, path: str | Path, md5: str | None = None, sha256: str | None = None,
              show_progress: bool = True) -> Path:
-    """`url` saved at `path` (kept and reused when it is already there and verifies) -> path.
-
-    Raises ConnectionError when the host cannot be reached (at once when offline) or answers with
-    an HTTP error, and ValueError when a checksum differs (the file is kept as `<name>.bad`). With no
-    checksum given a printed line says the file is not verified and gives its SHA-256.
-    """
+    """`url` saved at `path`, unless a file there verifies -> path. ConnectionError when offline or on an HTTP
+    error; ValueError when a checksum differs (the file is kept as `<name>.bad`); no checksum: says so."""
     path = Path(path)
     if path.is_file() and _mismatch(path, md5, sha256) is None:
         return path

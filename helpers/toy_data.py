@@ -9,53 +9,36 @@ from torch import Tensor
 TWO_PI = 2 * math.pi
 
 
-def _check(name: str, value, kind: type = int) -> None:
-    """Raise unless `value` is a positive int (kind=int) or a positive finite number (kind=float)."""
-    if kind is int and not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if kind is float and not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+def _check_n(n: int) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        raise ValueError(f"n must be a positive int (number of points), got {n!r}")
 
 
 def harmonic_curve(n: int, generator: torch.Generator | None = None,
                    device: str | torch.device = "cpu") -> Tensor:
     """(n, 2) points (x, sin x) with x uniform in [0, 2π]."""
-    _check("n (the number of points)", n)
+    _check_n(n)
     x = torch.rand(n, 1, generator=generator) * TWO_PI     # (n, 1)
     return torch.cat([x, torch.sin(x)], dim=1).to(device)  # (n, 2)
 
 
-def _mixture(n: int, centres: Tensor, std: float, generator: torch.Generator | None,
-             device: str | torch.device) -> tuple[Tensor, Tensor]:
-    _check("n (the number of points)", n)
-    _check("std", std, float)
-    which = torch.randint(0, centres.shape[0], (n,), generator=generator)   # (n,) mode index
-    points = centres[which] + std * torch.randn(n, 2, generator=generator)  # (n, 2)
-    return points.to(device), centres.to(device)
+def _mixture(n: int, centres: Tensor, std: float, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    """(n, 2) points from equal Gaussians of standard deviation `std` around `centres` (K, 2), and the centres."""
+    _check_n(n)
+    which = torch.randint(0, centres.shape[0], (n,), generator=generator)        # (n,) mode index
+    return centres[which] + std * torch.randn(n, 2, generator=generator), centres  # (n, 2), (K, 2)
 
 
-def gaussian_ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.02,
-                  generator: torch.Generator | None = None,
-                  device: str | torch.device = "cpu") -> tuple[Tensor, Tensor]:
-    """(n, 2) points from `modes` equal Gaussians evenly spaced on a circle, and the (modes, 2) centres."""
-    _check("modes", modes)
-    _check("radius", radius, float)
-    angles = torch.arange(modes) * TWO_PI / modes                                  # (modes,)
-    centres = radius * torch.stack([angles.cos(), angles.sin()], dim=1)            # (modes, 2)
-    return _mixture(n, centres, std, generator, device)
+def gaussian_ring(n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """(n, 2) points from 8 equal Gaussians (σ 0.02) evenly spaced on a circle of radius 2, and the (8, 2) centres."""
+    angles = torch.arange(8) * TWO_PI / 8                                          # (8,)
+    return _mixture(n, 2.0 * torch.stack([angles.cos(), angles.sin()], dim=1), 0.02, generator)
 
 
-def gaussian_grid(n: int, side: int = 5, spacing: float = 2.0, std: float = 0.05,
-                  generator: torch.Generator | None = None,
-                  device: str | torch.device = "cpu") -> tuple[Tensor, Tensor]:
-    """(n, 2) points from side×side equal Gaussians on a square grid centred on 0, and the (side², 2) centres.
-
-    The defaults are the usual 25-Gaussian benchmark: centres at {-4, -2, 0, 2, 4}², std 0.05.
-    """
-    _check("side", side)
-    _check("spacing", spacing, float)
-    ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing  # (side,)
-    return _mixture(n, torch.cartesian_prod(ticks, ticks), std, generator, device)  # centres (side², 2)
+def gaussian_grid(n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """(n, 2) points from the usual 25-Gaussian benchmark (centres at {-4, -2, 0, 2, 4}², σ 0.05), and the centres."""
+    ticks = torch.arange(-4.0, 5.0, 2.0)                                           # (5,)
+    return _mixture(n, torch.cartesian_prod(ticks, ticks), 0.05, generator)        # centres (25, 2)
 
 
 # name -> (sampler returning (points (n, 2), centres (K, 2)), σ of each mode, half-width of its plots)
