@@ -21,8 +21,6 @@ from helpers.runtime import data_dir
 CLASS_NAMES = {"mnist": [str(d) for d in range(10)],
                "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                            "Ankle boot"]}
-_ALIASES = {"mnist": "mnist", "digits": "mnist", "fashion": "fashion",
-            "fashion-mnist": "fashion", "fashion_mnist": "fashion", "fashionmnist": "fashion"}
 _TORCHVISION = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}
 
 
@@ -61,11 +59,10 @@ class ImageData:
 
 
 def dataset_name(dataset: str) -> str:
-    """'mnist', 'fashion' (also 'fashion-mnist', 'FashionMNIST', 'digits') -> 'mnist' or 'fashion'."""
-    key = str(dataset).strip().lower()
-    if key not in _ALIASES:
-        raise ValueError(f"dataset must be one of ('mnist', 'fashion') (or 'fashion-mnist'), got {dataset!r}")
-    return _ALIASES[key]
+    """'mnist' or 'fashion', in any case, checked."""
+    if str(dataset).lower() not in CLASS_NAMES:
+        raise ValueError(f"dataset must be one of ('mnist', 'fashion'), got {dataset!r}")
+    return str(dataset).lower()
 
 
 def _damaged(raw: Path, resources: list[tuple[str, str]]) -> str | None:
