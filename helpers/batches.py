@@ -49,8 +49,12 @@ class ImageBatches:
                                   or not torch.equal(order.sort().values.cpu(), torch.arange(n))):
             got = tuple(order.shape) if isinstance(order, Tensor) else type(order).__name__
             raise ValueError(f"order must be a permutation of 0..{n - 1} (shape ({n},)), got {got}")
-        self.images, self.labels = images, data.labels if labels else None
-        self.batch_size, self.generator, self.flip, self.epochs = batch_size, generator, flip, epochs
+        self.images = images
+        self.labels = data.labels if labels else None
+        self.batch_size = batch_size
+        self.generator = generator
+        self.flip = flip
+        self.epochs = epochs
         self.epoch = 0
         self._order = order.to(images.device) if order is not None else self._permutation()
         self._position = min(start * batch_size, n)

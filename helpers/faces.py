@@ -167,7 +167,8 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
         say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
         return Faces(images, f"your folder {folder}")
     celeba = functools.partial(_cached, cache("celeba"), CELEBA, lambda: _celeba_files(limit, say), CELEBA, say)
-    images, why = celeba(), ("no network" if download else "downloads switched off")
+    images = celeba()
+    why = "no network" if download else "downloads switched off"
     for name, url, fetch in DOWNLOADS if download else ():
         if images is not None or not online(url):
             continue

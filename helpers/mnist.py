@@ -110,7 +110,8 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
               f"{'downloading them again' if download else 'not used'}.")
     try:
         ds = _TORCHVISION[name](root=str(root), train=train, download=download)
-        images, labels, source = ds.data.unsqueeze(1).contiguous(), ds.targets.long(), "torchvision"
+        images, labels = ds.data.unsqueeze(1).contiguous(), ds.targets.long()  # (N, 1, 28, 28) uint8, (N,)
+        source = "torchvision"
     except Exception as error:  # no internet, blocked mirror, not downloaded and download=False
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         reason = lines[-1].strip("<>") if lines else type(error).__name__
