@@ -82,7 +82,7 @@ def center_crop_resize(image: Image.Image, image_size: int) -> np.ndarray:
     return np.asarray(image.crop((left, top, left + image_size, top + image_size)), dtype=np.uint8)
 
 
-def _cached(path: Path, listing: str, files: Callable[[], dict[str, Callable] | None], source: str,
+def _cached(path: Path, image_size: int, listing: str, files: Callable[[], dict[str, Callable] | None], source: str,
             say: Callable) -> Tensor | None:
     """uint8 (N, 3, S, S) from the cache at `path` if it passes its CRCs and was built from `listing`; else decoded,
     cropped and resized from `files()` ({name: a function that opens it}; None: there are none) and cached."""
@@ -97,7 +97,6 @@ def _cached(path: Path, listing: str, files: Callable[[], dict[str, Callable] | 
     files = files()
     if files is None:
         return None
-    image_size = int(path.stem.rsplit("_", 1)[1])
     say(f"Caching {source} as {image_size}×{image_size} uint8 (once; reused after).")
 
     def read(name: str) -> np.ndarray | None:
@@ -157,16 +156,19 @@ def load_faces(image_size: int = 64, folder: str | Path | None = None, download:
 
     def cache(key: str) -> Path:
         return data_dir() / "faces" / f"{key}{f'-first{limit}' if limit else ''}_{image_size}.pt"
+
     if folder:  # the only source then; a file added, removed or replaced rebuilds its cache
         folder = Path(folder).expanduser()
         files = find_images(folder)[:limit]
         listing = hashlib.sha1("\n".join(f"{f}\t{f.stat().st_size}" for f in files).encode()).hexdigest()
         key = "folder-" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
-        images = _cached(cache(key), listing, lambda: {str(f): functools.partial(open, f, "rb") for f in files},
-                         str(folder), say)
+        opened = {str(f): functools.partial(open, f, "rb") for f in files}
+        images = _cached(cache(key), image_size, listing, lambda: opened, str(folder), say)
         say(f"Faces: {len(images):,} images from {folder} ({image_size}×{image_size}).")
         return Faces(images, f"your folder {folder}")
-    celeba = functools.partial(_cached, cache("celeba"), CELEBA, lambda: _celeba_files(limit, say), CELEBA, say)
+
+    def celeba() -> Tensor | None:
+        return _cached(cache("celeba"), image_size, CELEBA, lambda: _celeba_files(limit, say), CELEBA, say)
     images = celeba()
     why = "no network" if download else "downloads switched off"
     for name, url, fetch in DOWNLOADS if download else ():
