@@ -18,9 +18,11 @@ from torchvision.datasets.utils import check_integrity
 from helpers.images import to_float
 from helpers.runtime import data_dir
 
-CLASS_NAMES = {"mnist": [str(d) for d in range(10)],
-               "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                           "Ankle boot"]}
+CLASS_NAMES = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                "Ankle boot"],
+}
 _TORCHVISION = {"mnist": datasets.MNIST, "fashion": datasets.FashionMNIST}
 
 
@@ -54,8 +56,8 @@ class ImageData:
         return ImageData(self.images.to(device), self.labels.to(device), self.name, self.source, list(self.classes))
 
     def __repr__(self) -> str:
-        shape, where = self.image_shape, f"from {self.source}, on {self.device}"
-        return f"ImageData({self.name}, {len(self)} images of {shape} uint8 {where})"
+        return (f"ImageData({self.name}, {len(self)} images of {self.image_shape} uint8 "
+                f"from {self.source}, on {self.device})")
 
 
 def dataset_name(dataset: str) -> str:

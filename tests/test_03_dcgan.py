@@ -165,7 +165,7 @@ def test_downloads_are_tried_in_order_and_say_why_they_gave_nothing(monkeypatch,
     def fetch(name):
         def run():
             calls.append(name)
-            raise ValueError(f"MD5 abc is not the expected 00d2\nmore detail")
+            raise ValueError("MD5 abc is not the expected 00d2\nmore detail")
         return run
     monkeypatch.setattr(faces_module, "DOWNLOADS", tuple((name, f"https://{name}.org/x", fetch(name))
                                                          for name in ("first", "second")))
@@ -383,7 +383,7 @@ def test_widgets_call_back():
         interpolation_slider("not a function")
 
 
-def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys):
+def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path):
     import zipfile
     data = tmp_path / "data"
     monkeypatch.setenv("GAN_COURSE_DATA", str(data))
