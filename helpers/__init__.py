@@ -4,7 +4,7 @@ can show the ideas (models, losses, the training loop) and nothing else.
 One module per concept:
     runtime   device, seeds, smoke mode, where results and data go; start(), the one call after a lesson's parameters
     params    a lesson's parameters, checked once, with a message naming any bad one
-    download  the one downloader (resumable, checksum-verified) and file checksums
+    download  downloads checked against recorded checksums (torch.hub's downloader), and file checksums
     images    uint8 pixels <-> the [-1, 1] floats the networks use
     batches   ImageBatches: batches drawn by index from one uint8 tensor on the device
     toy_data  2-D toy datasets (the harmonic curve, the mixtures of Gaussians)

@@ -1,6 +1,4 @@
-"""Random small changes of images that keep what they show: a digit shifted by a pixel or two, turned a
-few degrees, scaled a little, drawn with a thicker or thinner stroke or blurred is still the same digit.
-Lesson 06's consistency term uses the moves; the course's digit classifier trains on all of them."""
+"""Random changes that keep a digit the same digit (moves, strokes, blur), and images that show no digit."""
 from __future__ import annotations
 
 import math
@@ -12,12 +10,8 @@ from torch.nn import functional as F
 
 def random_affine(images: Tensor, degrees: float = 10.0, shift: float = 2.0, scale: float = 0.1,
                   generator: torch.Generator | None = None) -> Tensor:
-    """Images (N, C, H, W) in [-1, 1] -> (N, C, H, W): each rotated by up to ±degrees, shifted by
-    up to ±shift pixels on each axis and scaled by 1 ± scale, drawn uniformly per image.
-
-    Pixels that come in from outside the image are background (-1). `generator` (a CPU
-    torch.Generator) makes the moves repeatable.
-    """
+    """Images (N, C, H, W) in [-1, 1], each rotated by up to ±degrees, shifted by up to ±shift pixels on each axis
+    and scaled by 1 ± scale (drawn uniformly per image, from the CPU `generator`); what comes in is background -1."""
     if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
         got = (f"{images.dtype} tensor of shape {tuple(images.shape)}" if isinstance(images, Tensor)
                else type(images).__name__)

@@ -1,18 +1,7 @@
-"""The one batch iterator of the course: float batches in [-1, 1] drawn by index from uint8 images.
-
-    batches = ImageBatches(data, 64, generator=torch.Generator().manual_seed(0))  # endless (MNIST)
-    real_images = next(batches)                                                    # (64, 1, 28, 28)
-    for real_images in ImageBatches(faces.images, 128, flip=True, epochs=1):       # one epoch (faces)
-        ...
-
-Each pass over the data is a random permutation (`torch.randperm`, from `generator` when given);
-a batch that runs past the end of a pass is completed from the next one, so every image is used
-once per pass and none is dropped. With `epochs=k` the iterator stops after k passes, the very
-last batch being smaller when N is not a multiple of batch_size.
-"""
+"""The one batch iterator of the course: float batches in [-1, 1] drawn by index from uint8 images."""
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -20,46 +9,38 @@ from torch import Tensor
 from helpers.images import to_float
 
 
-class LabelledImages(Protocol):
-    """Anything with .images (N, C, H, W) uint8 and .labels (N,), e.g. helpers.mnist.ImageData."""
-
-    images: Tensor
-    labels: Tensor
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 class ImageBatches:
-    """Batches (batch_size, C, H, W) float in [-1, 1] (with their labels when `labels=True`).
+    """Batches (batch_size, C, H, W) float in [-1, 1] of uint8 images (N, C, H, W) or of ImageData, on their device.
 
-    images: uint8 (N, C, H, W), or an object holding .images (and .labels), e.g. ImageData;
-    the batches are drawn on the images' device. generator: the source of the shuffles (and of
-    the flips); None uses torch's global random state. labels: yield (images, labels) pairs.
-    flip: mirror each image left-right with probability 1/2 (faces: a mirrored face is another
-    real face). epochs: stop after this many passes (None: endless). order: the (N,) permutation
-    of the first pass, e.g. to resume an interrupted epoch (None: drawn now, like later passes).
-    start: batches of the first pass already done (to resume where an epoch stopped).
-    `next(batches)` gives one batch; `batches.epoch` counts finished passes.
+    Each pass is a permutation drawn from `generator` (which also draws the flips); a batch that runs past a pass
+    is completed from the next, so nothing is dropped. labels: yield (images, labels). flip: mirror each image with
+    probability 1/2. epochs: stop after this many passes (None: endless), the last batch smaller when it must be.
+    order, start: the first pass's permutation and its batches already done, to resume an interrupted epoch.
     """
 
-    def __init__(self, images: Tensor | LabelledImages, batch_size: int,
-                 generator: torch.Generator | None = None, labels: bool = False, flip: bool = False,
-                 epochs: int | None = None, order: Tensor | None = None, start: int = 0) -> None:
+    def __init__(self, images, batch_size: int, generator: torch.Generator | None = None, labels: bool = False,
+                 flip: bool = False, epochs: int | None = None, order: Tensor | None = None, start: int = 0) -> None:
         data = None if isinstance(images, Tensor) else images
-        images = data.images if data is not None and hasattr(data, "images") else images
+        images = getattr(data, "images", images)
         if not isinstance(images, Tensor) or images.dtype != torch.uint8 or images.ndim != 4:
             got = (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor)
                    else type(images).__name__)
             raise ValueError(f"images must be uint8 of shape (N, C, H, W) (or ImageData), got {got}")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         n = images.shape[0]
         if n == 0:
             raise ValueError(f"images holds no images (shape {tuple(images.shape)}): nothing to batch")
+        if not _positive_int(batch_size):
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if batch_size > n:
             raise ValueError(f"batch_size {batch_size} is larger than the {n} images: "
                              f"lower the batch size to {n} or less")
         if labels and data is None:
             raise ValueError("labels=True needs ImageData (it holds the labels), got a bare tensor")
-        if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0):
+        if epochs is not None and not _positive_int(epochs):
             raise ValueError(f"epochs must be a positive int or None (endless), got {epochs!r}")
         per_pass = -(-n // batch_size)
         if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= per_pass:
@@ -80,8 +61,7 @@ class ImageBatches:
 
     def _permutation(self) -> Tensor:
         device = self.generator.device if self.generator is not None else "cpu"
-        order = torch.randperm(self.images.shape[0], generator=self.generator, device=device)
-        return order.to(self.images.device)
+        return torch.randperm(self.images.shape[0], generator=self.generator, device=device).to(self.images.device)
 
     def next_indices(self) -> Tensor:
         """The indices (≤ batch_size,) of the next batch; StopIteration after the last epoch."""
@@ -108,15 +88,7 @@ class ImageBatches:
         index = self.next_indices()
         batch = to_float(self.images[index])  # (B, C, H, W) in [-1, 1]
         if self.flip:
-            if self.generator is None:
-                mirror = torch.rand(batch.shape[0], device=batch.device) < 0.5
-            else:
-                mirror = (torch.rand(batch.shape[0], generator=self.generator, device=self.generator.device)
-                          < 0.5).to(batch.device)
+            device = self.generator.device if self.generator is not None else batch.device
+            mirror = (torch.rand(batch.shape[0], generator=self.generator, device=device) < 0.5).to(batch.device)
             batch = torch.where(mirror[:, None, None, None], batch.flip(-1), batch)
         return (batch, self.labels[index]) if self.labels is not None else batch
-
-    @property
-    def steps_per_epoch(self) -> float:
-        """How many batches make one pass over the data (may be fractional)."""
-        return self.images.shape[0] / self.batch_size

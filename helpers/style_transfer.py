@@ -190,7 +190,7 @@ def default_images(size: int = 256, online: bool = True, device: torch.device | 
     if online:
         try:
             path = download(STARRY_NIGHT_URL, data_dir() / "starry_night_1280.jpg", md5=STARRY_NIGHT_MD5,
-                            sha256=STARRY_NIGHT_SHA256, timeout=20.0, show_progress=False)
+                            sha256=STARRY_NIGHT_SHA256, show_progress=False)
             style = load_image(path, size, device=device)
             return content, style, "content: Chelsea the cat (scikit-image); style: The Starry Night, Van Gogh 1889"
         except (OSError, ValueError) as error:  # URLError is an OSError; ValueError: checksum or a bad file

@@ -55,7 +55,7 @@ def test_offline_fashion_raises_a_clear_error(tmp_path):
 
 
 def test_dataset_names():
-    assert dataset_name("Fashion-MNIST") == "fashion" and dataset_name("MNIST") == "mnist"
+    assert dataset_name("Fashion") == "fashion" and dataset_name("MNIST") == "mnist"
     with pytest.raises(ValueError, match="dataset must be one of"):
         dataset_name("cifar10")
 

@@ -21,6 +21,7 @@ from torch import nn
 import helpers.faces as faces_module
 from helpers import runtime
 from helpers.checks import CheckFailed, lesson03
+from helpers.checkpoints import read_checkpoint
 from helpers.batches import ImageBatches
 from helpers.download import file_digest
 from helpers.faces import Faces, find_images, lfw_faces, load_faces
@@ -148,73 +149,48 @@ def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     fallback = [line for line in out.splitlines() if line.startswith("Offline")]
     assert len(fallback) == 1 and "LFW" in fallback[0] and "not on CelebA" in fallback[0]
     assert out.strip() == fallback[0] and "no network" in out  # one line, nothing else
-    with pytest.raises(FileNotFoundError, match="CelebA"):
-        load_faces(image_size=32, fallback=False)
 
 
-def _unavailable(cause, reason, calls):
-    """A face source that records its call, then has nothing to give for `cause`."""
-    def source(request):
-        calls.append(reason)
-        raise faces_module.SourceUnavailable(cause, reason)
-    return source
-
-
-@pytest.mark.parametrize("causes, why", [
-    (["ABSENT", "OFFLINE", "OFFLINE"], "no network"),
-    (["ABSENT", "FAILED", "OFFLINE"], "CelebA could not be downloaded"),
-    (["ABSENT", "SWITCHED_OFF", "SWITCHED_OFF"], "downloads switched off"),
+@pytest.mark.parametrize("download, reachable, fails, why", [
+    (True, [False, False], [], "no network"),
+    (True, [True, False], ["first"], "CelebA could not be downloaded"),
+    (True, [True, True], ["first", "second"], "CelebA could not be downloaded"),
+    (False, [True, True], [], "downloads switched off"),
 ])
-def test_sources_are_tried_in_order_and_their_causes_name_the_fallback(monkeypatch, capsys, causes, why):
-    U, calls = faces_module.Unavailable, []
-    sources = tuple(_unavailable(U[cause], f"source {i}: {cause}", calls) for i, cause in enumerate(causes))
-    monkeypatch.setattr(faces_module, "CELEBA_SOURCES", sources)
-    faces = load_faces(image_size=16)
+def test_downloads_are_tried_in_order_and_say_why_they_gave_nothing(monkeypatch, tmp_path, capsys,
+                                                                     download, reachable, fails, why):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    calls = []
+
+    def fetch(name):
+        def run():
+            calls.append(name)
+            raise ValueError("MD5 abc is not the expected 00d2\nmore detail")
+        return run
+    monkeypatch.setattr(faces_module, "DOWNLOADS", tuple((name, f"https://{name}.org/x", fetch(name))
+                                                         for name in ("first", "second")))
+    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: reachable[url.startswith("https://second")])
+    faces = load_faces(image_size=16, download=download)
     out = capsys.readouterr().out
-    assert faces.offline and calls == [f"source {i}: {c}" for i, c in enumerate(causes)], "in order, each once"
+    assert faces.offline and calls == fails, "the reachable sources, in order, each once"
     assert f"Offline ({why}):" in out
     failed = [line for line in out.splitlines() if line.startswith("  failed:")]
-    assert failed == [f"  failed: source {i}: FAILED" for i, c in enumerate(causes) if c == "FAILED"]
-    with pytest.raises(FileNotFoundError, match="source 0: ABSENT; source 1"):
-        load_faces(image_size=16, fallback=False)
+    assert failed == [f"  failed: {name}: MD5 abc is not the expected 00d2" for name in fails]
 
 
-def test_the_first_source_with_faces_ends_the_search(monkeypatch):
-    U, calls = faces_module.Unavailable, []
-    found = Faces(torch.zeros(2, 3, 16, 16, dtype=torch.uint8), "test")
-
-    def never(request):
-        raise AssertionError("a source after the one that gave faces was tried")
-    monkeypatch.setattr(faces_module, "CELEBA_SOURCES",
-                        (_unavailable(U.ABSENT, "empty", calls), lambda request: found, never))
-    assert load_faces(image_size=16) is found and calls == ["empty"]
-
-
-def test_download_sources_say_why_they_gave_nothing(monkeypatch, tmp_path):
+def test_the_first_download_that_gives_celeba_ends_the_search(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
-    U = faces_module.Unavailable
-    request = faces_module._Request(16, None, download=False, say=print)
-    for source in (faces_module._celeba_from_torchvision, faces_module._celeba_from_mirror):
-        with pytest.raises(faces_module.SourceUnavailable) as off:
-            source(request)
-        assert off.value.cause is U.SWITCHED_OFF
-    request = faces_module._Request(16, None, download=True, say=print)
-    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: False)
-    with pytest.raises(faces_module.SourceUnavailable, match="cannot reach graal.ift.ulaval.ca") as offline:
-        faces_module._celeba_from_mirror(request)
-    assert offline.value.cause is U.OFFLINE
 
-    def refused(url, path, md5=None):
-        raise ValueError("MD5 abc is not the expected 00d2")
+    def unpack():
+        _write_images(tmp_path / "celeba" / "img_align_celeba", n=3)
+
+    def never():
+        raise AssertionError("a source after the one that gave faces was tried")
+    downloads = (("works", "https://a.org", unpack), ("never", "https://b.org", never))
+    monkeypatch.setattr(faces_module, "DOWNLOADS", downloads)
     monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: True)
-    monkeypatch.setattr(faces_module, "download", refused)
-    with pytest.raises(faces_module.SourceUnavailable) as failed:
-        faces_module._celeba_from_mirror(request)
-    assert failed.value.cause is U.FAILED
-    assert failed.value.reason == "the GRAAL mirror (Université Laval): MD5 abc is not the expected 00d2"
-    with pytest.raises(faces_module.SourceUnavailable, match="no CelebA under") as absent:
-        faces_module._celeba_on_disk(request)
-    assert absent.value.cause is U.ABSENT
+    faces = load_faces(image_size=16, verbose=False)
+    assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
 
 
 def _write_images(folder, n=5):
@@ -228,7 +204,7 @@ def _write_images(folder, n=5):
     (folder / "notes.txt").write_text("not an image")
 
 
-def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path):
+def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
     folder = tmp_path / "my faces"
     _write_images(folder)
@@ -241,91 +217,24 @@ def test_folder_cache_is_built_verified_and_reused(monkeypatch, tmp_path):
     assert torch.equal(faces.images[find_images(folder).index(folder / "b/c/0.jpg")],
                        torch.from_numpy(expected.copy()).permute(2, 0, 1))
     cache = next((tmp_path / "data" / "faces").glob("*.pt"))
-    meta = json.loads(cache.with_suffix(".json").read_text())
-    assert meta["shape"] == [5, 3, 16, 16]
+    assert torch.equal(read_checkpoint(cache)["images"], faces.images)
+    real_decode = faces_module.center_crop_resize
 
     def no_rebuild(*args, **kwargs):
         raise AssertionError("the cache should have been reused")
-    monkeypatch.setattr(faces_module, "_build_cache", no_rebuild)
+    monkeypatch.setattr(faces_module, "center_crop_resize", no_rebuild)
     assert torch.equal(load_faces(image_size=16, folder=folder).images, faces.images)
-    # a damaged cache (same size, other bytes) fails its SHA-256 and is rebuilt
+    # a damaged cache (same size, other bytes) fails its CRCs and is rebuilt from the images
     data = bytearray(cache.read_bytes())
-    data[-1] ^= 0xFF
+    data[len(data) // 2] ^= 0xFF
     cache.write_bytes(bytes(data))
-    _move_mtime(cache)
     with pytest.raises(AssertionError, match="reused"):
         load_faces(image_size=16, folder=folder)
-
-
-def _move_mtime(path, seconds: int = 10) -> None:
-    """Set a file's mtime `seconds` later: a real rewrite moves it, but maybe within the clock's tick."""
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + seconds * 10**9))
-
-
-def test_cache_is_hashed_once_then_reused_by_size_and_mtime_and_memory_mapped(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
-    folder = tmp_path / "my faces"
-    _write_images(folder)
-    built = load_faces(image_size=16, folder=folder, verbose=False).images
-    cache = next((tmp_path / "data" / "faces").glob("*.pt"))
-    record = json.loads(cache.with_suffix(".json").read_text())
-    assert record["verified"] == {"bytes": cache.stat().st_size, "mtime_ns": cache.stat().st_mtime_ns}
-
-    hashed, loads = [], []
-    real_digest, real_load = faces_module.file_digest, torch.load
-
-    def digest_must_not_run(path, *args, **kwargs):
-        raise AssertionError(f"{path} was hashed again although its size and mtime did not change")
-    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
-    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: loads.append(kwargs) or real_load(*args, **kwargs))
-    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
-    assert loads and loads[-1].get("mmap") is True and loads[-1].get("weights_only") is True
-
-    # the same bytes with a new mtime (copied back, touched): hashed once more, then trusted again
-    monkeypatch.setattr(faces_module, "file_digest",
-                        lambda path, *args, **kwargs: hashed.append(path) or real_digest(path, *args, **kwargs))
-    _move_mtime(cache)
-    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
-    assert hashed == [cache], "a file whose mtime moved must be hashed again"
-    monkeypatch.setattr(faces_module, "file_digest", digest_must_not_run)
-    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
-
-    # other bytes, same size, new mtime: the hash differs, so the cache is rebuilt from the images
-    monkeypatch.setattr(faces_module, "file_digest", real_digest)
-    data = bytearray(cache.read_bytes())
-    data[-1] ^= 0xFF
-    cache.write_bytes(bytes(data))
-    _move_mtime(cache)
+    monkeypatch.setattr(faces_module, "center_crop_resize", real_decode)
     capsys.readouterr()
-    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, built)
-    assert "does not match its checksum (damaged): rebuilding it" in capsys.readouterr().out
+    assert torch.equal(load_faces(image_size=16, folder=folder, verbose=False).images, faces.images)
+    assert "is unreadable or damaged" in capsys.readouterr().out
     assert cache.read_bytes() != bytes(data), "the damaged file was replaced by a rebuilt one"
-
-
-def test_interrupted_cache_build_resumes(monkeypatch, tmp_path):
-    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))
-    monkeypatch.setattr(faces_module, "CHUNK", 2)
-    folder = tmp_path / "faces"
-    _write_images(folder, n=5)
-    items = faces_module._ImageList.from_folder(folder)
-    calls = []
-    real_read = items.read
-
-    def flaky_read(name, size):
-        calls.append(name)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # Ctrl-C during the second chunk
-        return real_read(name, size)
-    items.read = flaky_read
-    with pytest.raises(KeyboardInterrupt):
-        faces_module._build_cache("test", 16, items, "test", workers=1)
-    items.read = real_read
-    read_again = []
-    items.read = lambda name, size: read_again.append(name) or real_read(name, size)
-    images = faces_module._build_cache("test", 16, items, "test", workers=1)
-    assert images.shape == (5, 3, 16, 16)
-    assert len(read_again) == 3  # the first chunk of 2 was kept, not decoded again
 
 
 def test_folder_errors(tmp_path):
@@ -474,7 +383,7 @@ def test_widgets_call_back():
         interpolation_slider("not a function")
 
 
-def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys):
+def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path):
     import zipfile
     data = tmp_path / "data"
     monkeypatch.setenv("GAN_COURSE_DATA", str(data))
@@ -494,7 +403,6 @@ def test_celeba_zip_on_disk_is_checked_then_cached(monkeypatch, tmp_path, capsys
     assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
     archive.unlink()  # the cache alone is enough from now on
     assert torch.equal(load_faces(image_size=16, download=False).images, faces.images)
-    assert "from the cache" in capsys.readouterr().out
 
 
 # --- the numbers after training: nearest training faces and the pretrained Fréchet distance ---

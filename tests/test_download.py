@@ -1,6 +1,5 @@
 """helpers.download: the course's one downloader, against a real HTTP server on this machine
-(127.0.0.1): a whole download, a resumed one (HTTP 206), a .part that is already whole (HTTP 416),
-checksums, and the offline path."""
+(127.0.0.1): a whole download, checksums, HTTP errors and the offline path."""
 from __future__ import annotations
 
 import hashlib
@@ -55,18 +54,6 @@ def test_downloads_and_verifies_both_checksums(server, tmp_path):
     assert path.read_bytes() == PAYLOAD and not (tmp_path / "data.bin.part").exists()
     assert download(server, path, md5=MD5, show_progress=False) == path
     assert RangeHandler.requests == [""], "a file already there that verifies is not fetched again"
-
-
-def test_resumes_a_partial_download_with_a_range_request(server, tmp_path):
-    (tmp_path / "data.bin.part").write_bytes(PAYLOAD[:3000])  # an interrupted earlier download
-    path = download(server, tmp_path / "data.bin", md5=MD5, show_progress=False)
-    assert RangeHandler.requests == ["bytes=3000-"] and path.read_bytes() == PAYLOAD
-
-
-def test_a_part_that_is_already_whole_is_used_after_http_416(server, tmp_path):
-    (tmp_path / "data.bin.part").write_bytes(PAYLOAD)
-    path = download(server, tmp_path / "data.bin", sha256=SHA256, show_progress=False)
-    assert RangeHandler.requests == [f"bytes={len(PAYLOAD)}-"] and path.read_bytes() == PAYLOAD
 
 
 def test_a_checksum_mismatch_keeps_the_file_aside_and_refuses_it(server, tmp_path):
