@@ -24,13 +24,13 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training, widgets
+from helpers import checkpoints, faces, metrics, runtime, style_transfer, toy_data, training, widgets
 from helpers.batches import ImageBatches
 from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
 from helpers.images import to_float, to_uint8
 from helpers.mnist import ImageData, load_images
-from helpers.params import ParameterError, validate
+from helpers.runtime import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -244,6 +244,13 @@ def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypat
 
 # --- parameters ------------------------------------------------------------------------------
 
+def validate(tmp_path, monkeypatch, **specs: tuple) -> None:
+    """runtime.start() on NAME=(value, *rule): a parameters cell holding each value, checked by each rule."""
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    runtime.start("99_test", {name: spec[0] for name, spec in specs.items()},
+                  rules={name: spec[1] if len(spec) == 2 else spec[1:] for name, spec in specs.items()})
+
+
 @pytest.mark.parametrize("spec, message", [
     ((-5, int, 1, None), "STEPS = -5 is not allowed: STEPS must be an int in [1, ∞)"),
     ((2.5, int, 1, None), "STEPS = 2.5 is not allowed: STEPS must be an int in [1, ∞) (a float)"),
@@ -253,17 +260,18 @@ def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypat
     ((1, (True, False)), "STEPS = 1 is not allowed: STEPS must be one of True, False"),
     ((3, str), "STEPS = 3 is not allowed: STEPS must be a str"),
 ])
-def test_validate_names_the_parameter_the_value_and_the_range(spec, message):
+def test_start_names_the_parameter_the_value_and_the_range(spec, message, tmp_path, monkeypatch):
     with pytest.raises(ParameterError) as error:
-        validate(STEPS=spec)
+        validate(tmp_path, monkeypatch, STEPS=spec)
     assert message in str(error.value)
 
 
-def test_validate_accepts_allowed_values_and_reports_every_bad_one():
-    validate(A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0), D=(2, float, 0, 5),
-             E=(False, (True, False)), F=("mnist", ("mnist", "fashion")), G=(np.int64(3), int, 1, 3))
+def test_start_accepts_allowed_values_and_reports_every_bad_one(tmp_path, monkeypatch):
+    validate(tmp_path, monkeypatch, A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0),
+             D=(2, float, 0, 5), E=(False, (True, False)), F=("mnist", ("mnist", "fashion")),
+             G=(np.int64(3), int, 1, 3))
     with pytest.raises(ParameterError, match="(?s)BATCH_SIZE = 0.*D_STEPS = 0"):
-        validate(BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
+        validate(tmp_path, monkeypatch, BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
 
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -718,7 +726,7 @@ def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_
     execute_in_process(nb.cells, "01_harmonic_gan.ipynb")
     with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "
                                              r"in \[1e-05, 0.1\]"):
-        validate(LR_D=(1e6, float, 1e-5, 0.1))
+        validate(tmp_path, monkeypatch, LR_D=(1e6, float, 1e-5, 0.1))
 
 
 def test_a_faces_folder_with_broken_images_skips_and_names_them(tmp_path, monkeypatch, capsys):
