@@ -29,10 +29,8 @@ class TrainingDiverged(RuntimeError):
 def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: Tensor,
            d_optimizer: torch.optim.Optimizer, criterion: nn.Module,
            real_label: float = 1.0) -> dict[str, Tensor]:
-    """Lesson 01's D step with the loss as an argument: d_loss, d_real = mean D(x), d_fake = mean D(G(z)).
-
-    Returns one-number tensors left on the device (reading them would make a GPU wait: do it when logging).
-    """
+    """Lesson 01's D step with the loss as an argument -> d_loss, d_real = mean D(x), d_fake = mean D(G(z)),
+    one-number tensors left on the device (reading them would make a GPU wait: do it when logging)."""
     if real.shape[0] != noise.shape[0]:
         raise ValueError(f"real batch and noise must have the same batch size, "
                          f"got {real.shape[0]} and {noise.shape[0]}")
@@ -53,11 +51,8 @@ def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: 
 
 def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
            g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> dict[str, Tensor]:
-    """Lesson 01's non-saturating G step with the loss as an argument: g_loss, a one-number tensor.
-
-    D's parameters are frozen for the step: the gradient flows through D into G, but D's weight
-    gradients, which the next D step would discard, are not computed.
-    """
+    """Lesson 01's non-saturating G step with the loss as an argument -> g_loss, a one-number tensor. D is frozen:
+    the gradient flows through D into G, but D's weight gradients, which its next step discards, are not built."""
     trainable = [p for p in discriminator.parameters() if p.requires_grad]
     for p in trainable:
         p.requires_grad_(False)
@@ -147,45 +142,38 @@ def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
 
 
 class Step:
-    """One step of a steps() loop: its number (from 0), where its numbers are logged, and when to evaluate."""
-
-    def __init__(self, number: int, loop: _Loop) -> None:
-        self.number, self._loop = number, loop
-
-    def log(self, **values: Tensor | float) -> None:
-        """Log this step's numbers: off the CPU they are read back only every log_every steps."""
-        self._loop.record(self.number, values)
-
-    def every(self, interval: int) -> bool:
-        """True on every interval-th step and on the last one: when to evaluate or redraw."""
-        if not isinstance(interval, int) or interval <= 0:
-            raise ValueError(f"interval must be a positive number of steps, got {interval!r}")
-        return (self.number + 1) % interval == 0 or self.number == self._loop.total - 1
-
-
-class _Loop:
-    """One steps() loop: the numbers not yet checked, the runs of losses at the cap, the Ctrl-C flag, the bar."""
+    """The current step of a steps() loop: its number (from 0), where its numbers are logged, when to evaluate;
+    and the loop's state: the numbers not yet checked, the runs of losses at the cap, the Ctrl-C flag, the bar."""
 
     def __init__(self, total: int, history: History, log_every: int, cap: float | None, bar: tqdm) -> None:
         self.total, self.history, self.log_every, self.cap, self.bar = total, history, log_every, cap, bar
+        self.number = history.done
         self.watched: list[tuple[int, dict[str, Tensor]]] = []  # (step, its numbers) since the last check
         self.last: tuple[int, dict[str, float]] | None = None   # the last checked step, not yet in the history
         self.at_cap: dict[str, int] = {}
         self.stop_requested = False
 
-    def record(self, number: int, values: dict) -> None:
+    def log(self, **values: Tensor | float) -> None:
+        """Log this step's numbers: off the CPU they are read back only every log_every steps."""
         values = {k: torch.as_tensor(v).detach().float().reshape(()) for k, v in values.items()}  # no graph kept
-        self.watched.append((number, values))
+        if values:
+            self.watched.append((self.number, values))
         if all(v.device.type == "cpu" for v in values.values()):  # no GPU to wait for: check every step
             self.check()
-        if Step(number, self).every(self.log_every) or self.stop_requested:
+        if self.every(self.log_every) or self.stop_requested:
             self.flush()
+
+    def every(self, interval: int) -> bool:
+        """True on every interval-th step and on the last one: when to evaluate or redraw."""
+        if not isinstance(interval, int) or interval <= 0:
+            raise ValueError(f"interval must be a positive number of steps, got {interval!r}")
+        return (self.number + 1) % interval == 0 or self.number == self.total - 1
 
     def check(self) -> None:
         """Raise TrainingDiverged, with advice, if a number logged since the last check went bad."""
         if not self.watched:
             return
-        device = next(iter(self.watched[0][1].values()), torch.empty(0)).device
+        device = next(iter(self.watched[0][1].values())).device
         read = iter(torch.stack([v.to(device) for _, values in self.watched for v in values.values()]).tolist())
         rows = [(number, {name: next(read) for name in values}) for number, values in self.watched]
         self.watched, stopped = [], rows[-1][0]  # the one read-back of the interval
@@ -199,11 +187,11 @@ class _Loop:
                 self.at_cap[name] = self.at_cap.get(name, 0) + 1 if pinned else 0
                 if self.at_cap[name] >= PATIENCE:
                     raise TrainingDiverged(
-                        f"Training is dead by step {number}: {name} stayed above {self.cap / 2:g} for "
-                        f"{PATIENCE} steps in a row, near the cap of {self.cap:g} that BCELoss puts on -log(0). "
-                        f"For most of the batch D's sigmoid outputs exactly 0 or 1, so no gradient flows back "
-                        f"and the networks stop learning. Lower the learning rates (10x is a good first try) "
-                        f"and run again; a loss on logits (BCEWithLogitsLoss) does not saturate like this.")
+                        f"Training is dead by step {number}: {name} stayed above {self.cap / 2:g} for {PATIENCE} "
+                        f"steps in a row, near the cap of {self.cap:g} that BCELoss puts on -log(0). For most of "
+                        f"the batch D's sigmoid outputs exactly 0 or 1, so no gradient flows back and the networks "
+                        f"stop learning. Lower the learning rates (10x is a good first try) and run again; a loss "
+                        f"on logits (BCEWithLogitsLoss) does not saturate like this.")
         self.last = rows[-1]
 
     def flush(self) -> None:
@@ -242,22 +230,23 @@ def steps(total: int, history: History, log_every: int = 100, cap: float | None 
     if history.done:
         print(f"Continuing from step {history.done} of {total}.")
     _explain_nan_inputs_in_notebooks()
-    loop = _Loop(total, history, log_every, cap, progress(total=total, initial=history.done, desc=desc))
+    step = Step(total, history, log_every, cap, progress(total=total, initial=history.done, desc=desc))
     try:
-        previous = signal.signal(signal.SIGINT, loop.interrupt)
+        previous = signal.signal(signal.SIGINT, step.interrupt)
     except ValueError:  # not the main thread: no handler can be set, Ctrl-C stops at once
         previous = None
     try:
         for number in range(history.done, total):
-            yield Step(number, loop)
+            step.number = number
+            yield step
             history.done = number + 1
-            loop.bar.update(1)
-            if loop.stop_requested:
-                loop.flush()
+            step.bar.update(1)
+            if step.stop_requested:
+                step.flush()
                 print(f"Stopped after step {history.done} of {total}: the models and the history keep "
                       "what was trained. Run the cell again to continue.")
                 break
     finally:
-        loop.bar.close()
+        step.bar.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
