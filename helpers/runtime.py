@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 RUNS_ENV = "GAN_COURSE_RUNS"
+REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image", "scikit-learn",
+                     "mlxtend")
 
 
 class ParameterError(ValueError):
@@ -101,10 +103,8 @@ def report_setup(before: dict[str, str] | None = None) -> list[str]:
     importlib.invalidate_caches()
     after = {d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions() if d.metadata["Name"]}
     before = {name.lower(): version for name, version in (before or {}).items()}
-    print(f"Python {sys.version.split()[0]}; " + ", ".join(
-        f"{name} {after.get(name, 'not installed')}" for name in ("torch", "torchvision", "numpy", "matplotlib",
-                                                                   "ipywidgets", "scikit-image", "scikit-learn",
-                                                                   "mlxtend")))
+    print(f"Python {sys.version.split()[0]}; " + ", ".join(f"{name} {after.get(name, 'not installed')}"
+                                                       for name in REPORTED_PACKAGES))
     changed = sorted(name for name in before if name in after and before[name] != after[name])
     if changed:
         print("Installing the course changed " + ", ".join(f"{n} {before[n]} -> {after[n]}" for n in changed)
@@ -232,16 +232,12 @@ def _problem(name: str, value, rule) -> str | None:
 
 
 def start(lesson: str, namespace: dict, rules: dict, smoke: dict | None = None) -> Path:
-    """The one call after a lesson's parameters cell: returns runs/<lesson>/, ready to write.
+    """The one call after a lesson's parameters cell: returns runs/<lesson>/, checked writable.
 
-        RUN_DIR = start("02_mnist_gan", globals(),
-                        rules=dict(STEPS=(int, 1, None), LR=(float, 1e-7, 1.0), EPOCHS=(int | None, 1, None),
-                                   DATASET=("mnist", "fashion"), FOLDER=str),
-                        smoke=dict(STEPS=150))
-
-    Checks every parameter named in `rules` (bounds inclusive, None for none; ParameterError naming each bad
-    one), shrinks the numbers named in `smoke` to at most those values when GAN_COURSE_SMOKE=1 (CI) and says
-    so, seeds everything with SEED when the lesson has one, and checks the runs folder can be written.
+    Checks each parameter named in `rules` (ParameterError naming each bad one): a rule is str, (int, low, high),
+    (float, low, high), (int | None, low, high) with inclusive bounds (None: unbounded), or a tuple of allowed
+    values. With GAN_COURSE_SMOKE=1 (CI) shrinks the numbers named in `smoke` to at most those values and says
+    so. Seeds everything with SEED when the lesson has one.
     """
     missing = [name for name in (*rules, *(smoke or {})) if name not in namespace]
     if missing:
