@@ -10,6 +10,7 @@ import math
 import signal
 from typing import Iterable, Iterator
 
+import IPython
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
@@ -118,11 +119,7 @@ def _nan_input_error(error: BaseException | None) -> TrainingDiverged | None:
 def _explain_nan_inputs_in_notebooks() -> None:
     """Show BCELoss's NaN-input error, raised in a loop's body where steps() never sees it, as TrainingDiverged
     in a notebook (a handler on the IPython shell). A shell with custom handlers of its own is left alone."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = IPython.get_ipython()
     if shell is None or shell.custom_exceptions:
         return
 
