@@ -28,10 +28,9 @@ class TrainingDiverged(RuntimeError):
 
 
 def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: Tensor,
-           d_optimizer: torch.optim.Optimizer, criterion: nn.Module,
-           real_label: float = 1.0) -> dict[str, Tensor]:
-    """Lesson 01's D step with the loss as an argument -> d_loss, d_real = mean D(x), d_fake = mean D(G(z)),
-    one-number tensors left on the device (reading them would make a GPU wait: do it when logging)."""
+           d_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> Tensor:
+    """Lesson 01's D step with the loss as an argument -> d_loss, a one-number tensor left on the device
+    (reading it would make a GPU wait: steps() reads it when logging)."""
     if real.shape[0] != noise.shape[0]:
         raise ValueError(f"real batch and noise must have the same batch size, "
                          f"got {real.shape[0]} and {noise.shape[0]}")
@@ -39,19 +38,15 @@ def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: 
     with parametrize.cached():  # a parametrized D (spectral norm) computes its weights once for both passes
         real_out = discriminator(real)
         fake_out = discriminator(fake)
-    d_loss = (criterion(real_out, torch.full_like(real_out, real_label))
-              + criterion(fake_out, torch.zeros_like(fake_out)))
+    d_loss = criterion(real_out, torch.ones_like(real_out)) + criterion(fake_out, torch.zeros_like(fake_out))
     d_optimizer.zero_grad(set_to_none=True)
     d_loss.backward()
     d_optimizer.step()
-    logits = isinstance(criterion, nn.BCEWithLogitsLoss)
-    return {"d_loss": d_loss.detach(),
-            "d_real": (torch.sigmoid(real_out) if logits else real_out).detach().mean(),
-            "d_fake": (torch.sigmoid(fake_out) if logits else fake_out).detach().mean()}
+    return d_loss.detach()
 
 
 def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
-           g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> dict[str, Tensor]:
+           g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> Tensor:
     """Lesson 01's non-saturating G step with the loss as an argument -> g_loss, a one-number tensor. D is frozen:
     the gradient flows through D into G, but D's weight gradients, which its next step discards, are not built."""
     trainable = [p for p in discriminator.parameters() if p.requires_grad]
@@ -66,7 +61,7 @@ def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
         for p in trainable:
             p.requires_grad_(True)
     g_optimizer.step()
-    return {"g_loss": g_loss.detach()}
+    return g_loss.detach()
 
 
 class History:
