@@ -1,8 +1,5 @@
-"""Checkpoints: models, optimizers, a History and plain values in one file, checked on load.
-
-torch.load does not check the CRC-32 its zip format stores for every record, so a damaged file
-could load as wrong weights; read_checkpoint checks them first and names the file.
-"""
+"""Models, optimizers, a History and plain values in one file, every record's CRC-32 checked on load
+(torch.load does not check them, so a damaged file could load as wrong weights)."""
 from __future__ import annotations
 
 import copy
@@ -18,53 +15,35 @@ class CorruptCheckpoint(ValueError):
     """A saved file failed its integrity check (truncated, or bytes changed since it was written)."""
 
 
-# What torch.load(weights_only=True) can read back: anything else is refused when saving.
+# What torch.load(weights_only=True) reads back; what it refuses, and what to save instead.
 _PLAIN = (Tensor, bool, int, float, str, type(None), torch.Size, torch.dtype, torch.device)
-
-
-def _state(obj):
-    return obj.state_dict() if hasattr(obj, "state_dict") else obj
+_HINTS = {PurePath: "save str(path)", torch.Generator: "save generator.get_state() (a tensor)",
+          np.ndarray: "save torch.from_numpy(array)", np.generic: "convert numpy numbers with int() or float()"}
 
 
 def _check_saveable(value, where: str) -> None:
-    """Raise unless `value` is made of what a weights-only load accepts (tensors, numbers, str, ...)."""
-    if isinstance(value, _PLAIN):
-        return
+    """Raise ValueError, naming the entry, unless `value` is made of what a weights-only load accepts."""
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, (str, int)):
                 raise ValueError(f"{where} has a key {key!r} of type {type(key).__name__}; "
                                  "checkpoint keys must be str or int")
             _check_saveable(item, f"{where}[{key!r}]")
-        return
-    if isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             _check_saveable(item, f"{where}[{i}]")
-        return
-    if isinstance(value, PurePath):
-        hint = "save str(path)"
-    elif isinstance(value, torch.Generator):
-        hint = "save generator.get_state() (a tensor)"
-    elif isinstance(value, np.ndarray):
-        hint = "save torch.from_numpy(array)"
-    elif isinstance(value, np.generic):
-        hint = "convert numpy numbers with int() or float()"
-    else:
-        hint = "save tensors, numbers, strings, or objects with a state_dict()"
-    name = type(value).__name__
-    raise ValueError(f"{where} is a {type(value).__module__}.{name}, which a weights-only load "
-                     f"refuses: {hint}")
+    elif not isinstance(value, _PLAIN):
+        hint = next((h for kind, h in _HINTS.items() if isinstance(value, kind)),
+                    "save tensors, numbers, strings, or objects with a state_dict()")
+        raise ValueError(f"{where} is a {type(value).__module__}.{type(value).__name__}, which a weights-only "
+                         f"load refuses: {hint}")
 
 
 def save_checkpoint(path: str | Path, **objects) -> Path:
-    """Save models, optimizers, a History, tensors and plain numbers to one file.
-
-    save_checkpoint(path, generator=g, discriminator=d, g_optimizer=go, step=1200, history=h)
-    Values a weights-only load would refuse (numpy numbers, Path, torch.Generator) raise here.
-    """
+    """Save named models, optimizers, a History (their state_dict()), tensors and plain values to one file."""
     if not objects:
         raise ValueError("save_checkpoint needs at least one named object to save")
-    state = {name: _state(obj) for name, obj in objects.items()}
+    state = {name: obj.state_dict() if hasattr(obj, "state_dict") else obj for name, obj in objects.items()}
     for name, value in state.items():
         _check_saveable(value, name)
     path = Path(path)
@@ -76,11 +55,8 @@ def save_checkpoint(path: str | Path, **objects) -> Path:
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The dictionary in a file written by torch.save, after checking every record's CRC-32.
-
-    torch.load does not check the CRCs its zip format stores, so flipped bytes would load as
-    wrong weights. Raises CorruptCheckpoint when the file is truncated or does not verify.
-    """
+    """The dictionary saved at `path`, after checking every record's CRC-32; CorruptCheckpoint if it does not
+    verify."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
@@ -100,14 +76,9 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
-                    **objects) -> dict:
-    """Load a checkpoint written by save_checkpoint (CRCs checked; weights_only=True: no pickled code runs).
-
-    Objects passed by name (models, optimizers, a History) are restored in place, all or none:
-    if one fails, those already restored get their previous state back.
-    The whole dictionary is returned for the plain values (step, fixed_noise, ...).
-    """
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", **objects) -> dict:
+    """read_checkpoint, then restore the objects passed by name in place, all or none; returns the dictionary
+    (for the plain values: step, fixed_noise, ...)."""
     state = read_checkpoint(path, map_location)
     missing = [name for name in objects if name not in state]
     if missing:

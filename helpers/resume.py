@@ -1,15 +1,5 @@
-"""Training in epochs that survives a disconnect: batches that resume mid-epoch, a checkpoint per epoch.
-
-    batches = EpochBatches(faces.images, 128, flip=True)        # next(batches): (B, C, S, S) in [-1, 1]
-    run = TrainingRun("runs/03/checkpoint.pt", config, batches, history,
-                      generator=generator, d_optimizer=d_optimizer, ..., fixed_noise=fixed_noise)
-    run.resume()                                                # continue the saved run, if it fits
-    for step in steps(EPOCHS * batches.steps_per_epoch, history):
-        real_images = next(batches)
-        ...
-        if step.every(batches.steps_per_epoch):
-            run.save()                                          # a disconnect costs at most one epoch
-"""
+"""Lesson 03's training in epochs that survives a disconnect: batches that resume mid-epoch, and one
+checkpoint holding everything the run needs to continue (saved each epoch)."""
 from __future__ import annotations
 
 import math
@@ -26,12 +16,10 @@ from helpers.training import History
 class EpochBatches:
     """Endless float batches (B, C, H, W) in [-1, 1] from uint8 images (N, C, H, W), one epoch after another.
 
-    Each epoch is a torch.randperm(N) order (the global random state, drawn at its first batch);
-    its last batch is smaller when N is not a multiple of batch_size, so no image is dropped.
-    flip: mirror each image left-right with probability 1/2; channels_last: batches in the memory
-    layout that tensor cores read fastest (a CUDA runtime's choice). The position in the epochs (epochs
-    done, batches done in this epoch, this epoch's order) is a state_dict: training resumes in
-    the middle of an epoch without replaying it.
+    Each epoch is a torch.randperm(N) order drawn at its first batch; its last batch is smaller when N is not
+    a multiple of batch_size. flip: mirror each image left-right with probability 1/2; channels_last: the
+    memory layout of a CUDA runtime. The state_dict (epochs done, batches done, this epoch's order) resumes
+    training in the middle of an epoch.
     """
 
     def __init__(self, images: Tensor, batch_size: int, flip: bool = False, channels_last: bool = False) -> None:
@@ -45,10 +33,9 @@ class EpochBatches:
 
     @property
     def steps_done(self) -> int:
-        """Batches drawn so far, over all epochs."""
         return self.epochs_done * self.steps_per_epoch + self.batches_done
 
-    def __iter__(self) -> "EpochBatches":
+    def __iter__(self) -> EpochBatches:
         return self
 
     def __next__(self) -> Tensor:
@@ -77,52 +64,45 @@ class EpochBatches:
 
 
 class TrainingRun:
-    """One file with everything a run needs to continue: models, optimizers, scaler, tensors, history, batches.
+    """One checkpoint file with what a run needs to continue: `objects` by name (anything with a state_dict,
+    restored in place, or tensors such as the fixed noise, copied back), the history and the batches.
+    A resume needs the same `config` (sizes, data)."""
 
-    `objects` are saved by name: anything with a state_dict (restored in place) or tensors such as
-    the fixed noise (copied back in place). `config` (the sizes, the data) must match for a resume.
-    """
-
-    def __init__(self, path: str | Path, config: dict, batches: EpochBatches, history: History,
-                 **objects) -> None:
-        self.path, self.config, self.batches, self.history = Path(path), config, batches, history
-        self.objects = objects
+    def __init__(self, path: str | Path, config: dict, batches: EpochBatches, history: History, **objects) -> None:
+        self.path, self.config = Path(path), config
+        self.batches, self.history, self.objects = batches, history, objects
         self.read_only = False  # instructor mode: an earlier run shown, never overwritten
 
     def save(self) -> None:
-        """Write the checkpoint (except in instructor mode). Inside the loop's body steps() has not
-        yet counted the step that just ran, so history.done is set from the batches drawn."""
-        if self.read_only:
-            return
-        self.history.done = self.batches.steps_done
-        save_checkpoint(self.path, config=self.config, batches=self.batches, history=self.history,
-                        **self.objects)
+        """Write the checkpoint, except in instructor mode. In the loop's body steps() has not yet counted
+        the step that just ran, so history.done is set from the batches drawn."""
+        if not self.read_only:
+            self.history.done = self.batches.steps_done
+            save_checkpoint(self.path, config=self.config, batches=self.batches, history=self.history,
+                            **self.objects)
 
     def resume(self, fresh: bool = False) -> bool:
-        """Continue the run saved at `path` if it verifies and has this config; True if it did.
-
-        Otherwise (or with fresh=True) start fresh: the old file is moved aside, never deleted.
-        """
+        """Continue the run saved at `path` if it verifies and has this config; True if it did. Otherwise,
+        or with fresh=True, start fresh: the old file is moved aside, never deleted."""
         if not self.path.is_file():
             return False
         if fresh:
             return self._move_aside("previous", "is not resumed (starting over)")
         try:
-            saved = read_checkpoint(self.path)  # CRC-checked
+            saved = read_checkpoint(self.path)
         except CorruptCheckpoint as error:
             return self._move_aside("damaged", f"does not verify ({error})")
-        if saved.get("config") != self.config or not self._names() <= set(saved):
+        names = {"batches", "history", *self.objects}
+        if saved.get("config") != self.config or not names <= set(saved):
             return self._move_aside("other_config", f"was made with another configuration or version "
                                                     f"(config {saved.get('config')}, holding {sorted(saved)})")
-        self._load(self.path, self._names())
-        print(f"Resuming from {self.path}: {self.batches.epochs_done} epochs done "
-              f"({self.history.done:,} steps).")
+        self._load(self.path, names)
+        print(f"Resuming from {self.path}: {self.batches.epochs_done} epochs done ({self.history.done:,} steps).")
         return True
 
     def show(self, path: str | Path) -> None:
         """Instructor mode: load an earlier run's models, tensors, history and position; never save."""
-        names = {"batches", "history"} | {name for name, obj in self.objects.items()
-                                          if isinstance(obj, (nn.Module, Tensor))}
+        names = {"batches", "history"} | {n for n, obj in self.objects.items() if isinstance(obj, (nn.Module, Tensor))}
         saved = read_checkpoint(path)
         if not names <= set(saved):
             raise ValueError(f"{path} holds {sorted(saved)}; expected a training checkpoint of this lesson "
@@ -130,9 +110,6 @@ class TrainingRun:
         self._load(path, names)
         self.read_only = True
         print(f"Loaded {path}: {self.batches.epochs_done} epochs, {self.history.done:,} steps of training.")
-
-    def _names(self) -> set[str]:
-        return {"batches", "history", *self.objects}
 
     def _load(self, path: str | Path, names: set[str]) -> None:
         objects = {"batches": self.batches, "history": self.history, **self.objects}
@@ -149,8 +126,7 @@ class TrainingRun:
 
 
 def saved_sizes(path: str | Path) -> tuple[int, int, int]:
-    """Instructor mode: (image_size, feature_maps, latent_dim) from the config of a checkpoint that
-    TrainingRun wrote (CRC-checked), to build models that can load it."""
+    """Instructor mode: (image_size, feature_maps, latent_dim) from a TrainingRun checkpoint's config."""
     keys = ("image_size", "feature_maps", "latent_dim")
     saved = read_checkpoint(path)
     config = saved.get("config")

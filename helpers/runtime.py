@@ -1,8 +1,10 @@
-"""Where a lesson runs: the device, random seeds, smoke mode, and where results and data go."""
+"""Where a lesson runs: the device, random seeds, smoke mode, its checked parameters, where results and data go."""
 from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
+import numbers
 import os
 import random
 import sys
@@ -14,20 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers.params import validate
-
-SMOKE_ENV = "GAN_COURSE_SMOKE"
 RUNS_ENV = "GAN_COURSE_RUNS"
-DATA_ENV = "GAN_COURSE_DATA"
+REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image", "scikit-learn",
+                     "mlxtend")
 
 
-def in_colab() -> bool:
-    """True inside Google Colab."""
-    try:
-        import google.colab  # noqa: F401  (only to see whether it is there)
-    except ImportError:
-        return False
-    return True
+class ParameterError(ValueError):
+    """One or more lesson parameters are outside what the lesson can run with."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +30,9 @@ class Runtime:
     """Where the lessons run, decided once: the device, mixed precision and memory layout."""
 
     device: torch.device
-    name: str                     # e.g. "Tesla T4", "Apple GPU (MPS)", "CPU, 2 threads"
+    name: str                      # e.g. "Tesla T4", "Apple GPU (MPS)", "CPU, 2 threads"
     amp_dtype: torch.dtype | None  # float16 autocast on CUDA; None (full float32) elsewhere
-    channels_last: bool           # conv layers in NHWC, the layout tensor cores read fastest
+    channels_last: bool            # conv layers in NHWC, the layout tensor cores read fastest
 
     @property
     def amp(self) -> bool:
@@ -45,20 +40,9 @@ class Runtime:
         return self.amp_dtype is not None
 
     def autocast(self) -> AbstractContextManager:
-        """torch.autocast with this runtime's dtype, or a no-op context when AMP is off.
-
-        A no-op rather than `torch.autocast(..., enabled=False)`: torch 2.4 rejects an autocast
-        for "mps" even when disabled.
-        """
-        if self.amp_dtype is None:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
-    def fork_rng(self) -> AbstractContextManager:
-        """Save and restore the CPU's and this device's random state (draws inside leave no trace)."""
-        if self.device.type == "cpu":
-            return torch.random.fork_rng(devices=[])
-        return torch.random.fork_rng(devices=[self.device.index or 0], device_type=self.device.type)
+        """torch.autocast with this runtime's dtype; with AMP off a plain no-op (torch 2.4 rejects a disabled
+        autocast for "mps")."""
+        return nullcontext() if self.amp_dtype is None else torch.autocast(self.device.type, dtype=self.amp_dtype)
 
 
 def for_device(device: torch.device | str) -> Runtime:
@@ -75,25 +59,19 @@ _CHOSEN: Runtime | None = None
 
 
 def choose(verbose: bool = True) -> Runtime:
-    """Pick the device and precision once per process (CUDA, then Apple MPS, then CPU) and say which.
-
-    Every lesson reads this decision (`helpers.runtime.choose()`); none re-makes it. Later calls
-    return the same Runtime and print nothing.
-    """
+    """The device and precision, picked once per process (CUDA, then Apple MPS, then CPU) and printed once."""
     global _CHOSEN
     if _CHOSEN is not None:
         return _CHOSEN
     if torch.cuda.is_available():
         torch.backends.cudnn.benchmark = True  # fixed shapes each step: let cuDNN pick its fastest kernels
         _CHOSEN = for_device("cuda")
-    elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        _CHOSEN = for_device("mps")
     else:
-        _CHOSEN = for_device("cpu")
+        _CHOSEN = for_device("mps" if torch.backends.mps.is_available() else "cpu")
     if verbose:
         amp = f"mixed precision {str(_CHOSEN.amp_dtype).removeprefix('torch.')}" if _CHOSEN.amp else "float32"
         print(f"Using device: {_CHOSEN.device} ({_CHOSEN.name}; {amp})")
-        if _CHOSEN.device.type == "cpu" and in_colab():
+        if _CHOSEN.device.type == "cpu" and "google.colab" in sys.modules:
             print("  No GPU in this Colab runtime: the lessons carry on on the CPU at a smaller size. For "
                   "the full-size lessons choose Runtime > Change runtime type > T4 GPU, then Runtime > Run all.")
     return _CHOSEN
@@ -105,15 +83,13 @@ def device(verbose: bool = True) -> torch.device:
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """True when `error` says a device ran out of memory: CUDA's OutOfMemoryError, or the plain
-    RuntimeError that MPS (and the CPU allocator) raise with "out of memory" in the message."""
-    if isinstance(error, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+    """True for CUDA's OutOfMemoryError and the RuntimeError saying "out of memory" that MPS and the CPU raise."""
+    return isinstance(error, torch.cuda.OutOfMemoryError) or (
+        isinstance(error, RuntimeError) and "out of memory" in str(error).lower())
 
 
 def release_memory(device: torch.device | str) -> None:
-    """Hand the memory cached by PyTorch's allocator on `device` back (after an out-of-memory error)."""
+    """Hand the memory PyTorch's allocator caches on `device` back (after an out-of-memory error)."""
     device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -121,28 +97,14 @@ def release_memory(device: torch.device | str) -> None:
         torch.mps.empty_cache()
 
 
-# The versions the set-up cell prints (tests/test_colab.py checks what installing may change).
-REPORTED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "scikit-image",
-                     "scikit-learn", "mlxtend")
-
-
-def installed_versions() -> dict[str, str]:
-    """{distribution name (lower case): version} of every installed Python distribution."""
-    importlib.invalidate_caches()
-    return {dist.metadata["Name"].lower(): dist.version for dist in importlib.metadata.distributions()
-            if dist.metadata["Name"]}
-
-
 def report_setup(before: dict[str, str] | None = None) -> list[str]:
-    """The set-up cell's report: versions in use, the device, and whether to restart the runtime.
-
-    `before` is installed_versions() taken before `pip install`; packages whose version it changed
-    are returned, and printed with the advice to restart (an imported module keeps its old code).
-    """
-    after = installed_versions()
+    """Print the versions in use and the device; return (and print, advising a restart) the packages whose
+    version differs from `before`, {name: version} taken before `pip install`."""
+    importlib.invalidate_caches()
+    after = {d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions() if d.metadata["Name"]}
     before = {name.lower(): version for name, version in (before or {}).items()}
-    print(f"Python {sys.version.split()[0]}; " + ", ".join(
-        f"{name} {after.get(name, 'not installed')}" for name in REPORTED_PACKAGES))
+    print(f"Python {sys.version.split()[0]}; " + ", ".join(f"{name} {after.get(name, 'not installed')}"
+                                                       for name in REPORTED_PACKAGES))
     changed = sorted(name for name in before if name in after and before[name] != after[name])
     if changed:
         print("Installing the course changed " + ", ".join(f"{n} {before[n]} -> {after[n]}" for n in changed)
@@ -152,10 +114,14 @@ def report_setup(before: dict[str, str] | None = None) -> list[str]:
     return changed
 
 
+def _check_seed(seed, what: str) -> None:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ValueError(f"seed must be {what}, got {type(seed).__name__} {seed!r}")
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and PyTorch (all devices) so that a run can be repeated."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    _check_seed(seed, "an int")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -163,30 +129,21 @@ def seed_everything(seed: int) -> None:
 
 def smoke_mode() -> bool:
     """True when GAN_COURSE_SMOKE=1: lessons shrink themselves to run in seconds (CI)."""
-    return os.environ.get(SMOKE_ENV, "0").strip().lower() in {"1", "true", "yes"}
-
-
-def _repo_root() -> Path | None:
-    """The course checkout we are running in, if any (a folder holding helpers/ and solutions/)."""
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "helpers").is_dir() and (folder / "solutions").is_dir():
-            return folder
-    return None
+    return os.environ.get("GAN_COURSE_SMOKE", "0").strip().lower() in {"1", "true", "yes"}
 
 
 def _base(env: str, name: str) -> Path:
+    """$env if set, else <name> in the course checkout we run in (a folder holding helpers/ and solutions/),
+    else in the working folder (Colab)."""
     if os.environ.get(env):
         return Path(os.environ[env]).expanduser()
-    root = _repo_root()
-    return (root if root is not None else Path.cwd()) / name
+    here = Path.cwd().resolve()
+    root = next((f for f in (here, *here.parents) if (f / "helpers").is_dir() and (f / "solutions").is_dir()), here)
+    return root / name
 
 
 def run_dir(lesson: str) -> Path:
-    """runs/<lesson>/ (made if missing, checked writable): where a lesson writes its results.
-
-    In a checkout this is <repo>/runs, elsewhere (Colab) ./runs; GAN_COURSE_RUNS overrides.
-    """
+    """runs/<lesson>/, made if missing and checked writable: where a lesson writes its results."""
     if not lesson or "/" in lesson or "\\" in lesson:
         raise ValueError(f"lesson must be a folder name like '01_harmonic_gan', got {lesson!r}")
     base = _base(RUNS_ENV, "runs")
@@ -195,11 +152,10 @@ def run_dir(lesson: str) -> Path:
         raise NotADirectoryError(f"{where} points at {base}, which is a file: results need a folder. "
                                  f"Set {RUNS_ENV} to a folder (or unset it to use ./runs).")
     path = base / lesson
-    probe = path / ".writable"
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
+        (path / ".writable").write_bytes(b"")
+        (path / ".writable").unlink()
     except OSError as error:
         raise PermissionError(f"Cannot write results to {path} ({where}): {error.strerror or error}. "
                               f"Set {RUNS_ENV} to a folder you can write to, then run again.") from error
@@ -208,16 +164,14 @@ def run_dir(lesson: str) -> Path:
 
 def data_dir() -> Path:
     """data/ (made if missing): where downloads and caches go. GAN_COURSE_DATA overrides."""
-    path = _base(DATA_ENV, "data")
+    path = _base("GAN_COURSE_DATA", "data")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def write_summary(lesson: str, headline: str, seed: int, **metrics: float) -> Path:
-    """Write runs/<lesson>/summary.json: the headline that `make run` prints in its table, the
-    lesson's SEED (so a run can be told from another and repeated) and its metrics."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise ValueError(f"seed must be the lesson's SEED, an int, got {type(seed).__name__} {seed!r}")
+    """Write runs/<lesson>/summary.json: the headline `make run` prints, the lesson's SEED and its metrics."""
+    _check_seed(seed, "the lesson's SEED, an int")
     path = run_dir(lesson) / "summary.json"
     clean = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v)
              for k, v in metrics.items()}
@@ -239,32 +193,58 @@ def read_summary(path: str | Path) -> dict:
                          "run the lesson again to rewrite it")
     return summary
 
-def _spec(name: str, value, rule) -> tuple:
-    """A start() rule as helpers.params.validate's spec: str, (kind, low, high) or (choices...)."""
+
+def _bound(value: float | None, infinite: str) -> str:
+    return infinite if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _problem(name: str, value, rule) -> str | None:
+    """What is wrong with `value` under a start() rule, or None when it is allowed."""
+    bad = f"{name} = {value!r} is not allowed: {name} must be"
     if rule is str:
-        return (value, str)
-    if isinstance(rule, tuple) and rule and (isinstance(rule[0], type) or isinstance(rule[0], types.UnionType)):
-        return (value, *rule)
-    if isinstance(rule, tuple) and rule:
-        return (value, rule)
-    raise TypeError(f"{name}: a rule is str, (int|float, low, high) or a tuple of allowed values, got {rule!r}")
+        return None if isinstance(value, str) else f"{bad} a str"
+    if not isinstance(rule, tuple) or not rule:
+        raise TypeError(f"{name}: a rule is str, (int|float, low, high) or a tuple of allowed values, got {rule!r}")
+    kind = rule[0]
+    if not isinstance(kind, (type, types.UnionType)):  # a choice; `in` would take True for 1 and 1.0 for 1
+        if any(value == option and type(value) is type(option) for option in rule):
+            return None
+        return f"{bad} one of {', '.join(map(repr, rule))}"
+    optional = isinstance(kind, types.UnionType)  # int | None: None, or a number in range
+    if optional:
+        kinds = [k for k in kind.__args__ if k is not type(None)]
+        kind = kinds[0] if len(kinds) == 1 and len(kind.__args__) == 2 else kind
+        if value is None:
+            return None
+    if kind not in (int, float) or len(rule) != 3:
+        raise TypeError(f"{name}: the kind must be int, float, int | None or float | None, with low and high, "
+                        f"got {rule!r}")
+    low, high = rule[1], rule[2]
+    interval = f"[{_bound(low, '-∞')}, {_bound(high, '∞')}]".replace("[-∞", "(-∞").replace("∞]", "∞)")
+    what = ("None or " if optional else "") + (f"an int in {interval}" if kind is int
+                                               else f"a finite number in {interval}")
+    is_number = isinstance(value, numbers.Integral if kind is int else numbers.Real) and not isinstance(value, bool)
+    if not is_number or (kind is float and not math.isfinite(value)):
+        return f"{bad} {what} ({'not finite' if is_number else 'a ' + type(value).__name__})"
+    if (low is not None and value < low) or (high is not None and value > high):
+        return f"{bad} {what}"
+    return None
 
 
 def start(lesson: str, namespace: dict, rules: dict, smoke: dict | None = None) -> Path:
-    """The one call after a lesson's parameters cell: returns runs/<lesson>/, ready to write.
+    """The one call after a lesson's parameters cell: returns runs/<lesson>/, checked writable.
 
-        RUN_DIR = start("02_mnist_gan", globals(),
-                        rules=dict(STEPS=(int, 1, None), LR=(float, 1e-7, 1.0), DATASET=("mnist", "fashion")),
-                        smoke=dict(STEPS=150))
-
-    Checks every parameter named in `rules` (ParameterError naming each bad one), shrinks the
-    numbers named in `smoke` to at most those values when GAN_COURSE_SMOKE=1 (CI) and says so,
-    seeds everything with SEED when the lesson has one, and checks the runs folder can be written.
+    Checks each parameter named in `rules` (ParameterError naming each bad one): a rule is str, (int, low, high),
+    (float, low, high), (int | None, low, high) with inclusive bounds (None: unbounded), or a tuple of allowed
+    values. With GAN_COURSE_SMOKE=1 (CI) shrinks the numbers named in `smoke` to at most those values and says
+    so. Seeds everything with SEED when the lesson has one.
     """
     missing = [name for name in (*rules, *(smoke or {})) if name not in namespace]
     if missing:
         raise NameError(f"the parameters cell defines no {', '.join(missing)} (start() was asked to check it)")
-    validate(**{name: _spec(name, namespace[name], rule) for name, rule in rules.items()})
+    problems = [p for name, rule in rules.items() if (p := _problem(name, namespace[name], rule)) is not None]
+    if problems:
+        raise ParameterError("Change the parameters cell and run again:\n  " + "\n  ".join(problems))
     if smoke and smoke_mode():
         changed = []
         for name, small in smoke.items():

@@ -14,7 +14,7 @@ from torch import nn
 
 from helpers import toy_data
 from helpers.checks import CheckFailed, lesson05 as checks05
-from helpers.params import ParameterError
+from helpers.runtime import ParameterError
 from helpers.training import History
 
 ROOT = Path(__file__).resolve().parents[1]

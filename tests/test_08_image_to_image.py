@@ -20,7 +20,7 @@ from PIL import Image
 from helpers import image_to_image as i2i
 from helpers import diagrams, plotting
 from helpers.checks import CheckFailed, lesson08
-from helpers.params import ParameterError
+from helpers.runtime import ParameterError
 from helpers.training import History
 from helpers.taught import lesson08 as taught
 

@@ -13,7 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from helpers.checks import CheckFailed, lesson09 as checks
-from helpers.params import ParameterError
+from helpers.runtime import ParameterError
 from helpers.taught import lesson09 as solution
 from interrupting import InterruptingBatches
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from helpers import runtime
-from helpers.params import ParameterError
+from helpers.runtime import ParameterError
 from helpers.training import BCE_CAP, History, TrainingDiverged, steps
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,13 +24,13 @@ import torch
 from PIL import Image
 from torch import nn
 
-from helpers import checkpoints, faces, metrics, style_transfer, toy_data, training, widgets
+from helpers import checkpoints, faces, metrics, runtime, style_transfer, toy_data, training, widgets
 from helpers.batches import ImageBatches
 from helpers.checks import CheckFailed, lesson01, lesson02
 from helpers.classifier import classifier_path, load_classifier
 from helpers.images import to_float, to_uint8
 from helpers.mnist import ImageData, load_images
-from helpers.params import ParameterError, validate
+from helpers.runtime import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -238,6 +238,13 @@ def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypat
 
 # --- parameters ------------------------------------------------------------------------------
 
+def validate(tmp_path, monkeypatch, **specs: tuple) -> None:
+    """runtime.start() on NAME=(value, *rule): a parameters cell holding each value, checked by each rule."""
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    runtime.start("99_test", {name: spec[0] for name, spec in specs.items()},
+                  rules={name: spec[1] if len(spec) == 2 else spec[1:] for name, spec in specs.items()})
+
+
 @pytest.mark.parametrize("spec, message", [
     ((-5, int, 1, None), "STEPS = -5 is not allowed: STEPS must be an int in [1, ∞)"),
     ((2.5, int, 1, None), "STEPS = 2.5 is not allowed: STEPS must be an int in [1, ∞) (a float)"),
@@ -247,17 +254,18 @@ def test_damaged_classifier_cache_is_retrained_with_one_line(tmp_path, monkeypat
     ((1, (True, False)), "STEPS = 1 is not allowed: STEPS must be one of True, False"),
     ((3, str), "STEPS = 3 is not allowed: STEPS must be a str"),
 ])
-def test_validate_names_the_parameter_the_value_and_the_range(spec, message):
+def test_start_names_the_parameter_the_value_and_the_range(spec, message, tmp_path, monkeypatch):
     with pytest.raises(ParameterError) as error:
-        validate(STEPS=spec)
+        validate(tmp_path, monkeypatch, STEPS=spec)
     assert message in str(error.value)
 
 
-def test_validate_accepts_allowed_values_and_reports_every_bad_one():
-    validate(A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0), D=(2, float, 0, 5),
-             E=(False, (True, False)), F=("mnist", ("mnist", "fashion")), G=(np.int64(3), int, 1, 3))
+def test_start_accepts_allowed_values_and_reports_every_bad_one(tmp_path, monkeypatch):
+    validate(tmp_path, monkeypatch, A=(1, int, 1, None), B=(None, int | None, 1, None), C=(0.5, float, 0.0, 1.0),
+             D=(2, float, 0, 5), E=(False, (True, False)), F=("mnist", ("mnist", "fashion")),
+             G=(np.int64(3), int, 1, 3))
     with pytest.raises(ParameterError, match="(?s)BATCH_SIZE = 0.*D_STEPS = 0"):
-        validate(BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
+        validate(tmp_path, monkeypatch, BATCH_SIZE=(0, int, 1, None), D_STEPS=(0, int, 1, 100))
 
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
@@ -360,21 +368,22 @@ def test_a_bce_run_with_absurd_learning_rates_stops_early_with_advice():
     assert history.done < 300, "the run should stop early, not train to the end"
 
 
-def test_divergence_guard_names_a_loss_pinned_at_the_bce_cap():
-    guard = training.DivergenceGuard(cap=training.BCE_CAP, patience=5)
-    for step in range(1, 5):
-        guard.watch(step, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
-    with pytest.raises(training.TrainingDiverged, match=r"g_loss stayed above 50 for 5 steps in a row, near the cap"):
-        guard.watch(5, d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+def test_a_loss_pinned_at_the_bce_cap_is_named():
+    history = training.History()
+    with pytest.raises(training.TrainingDiverged, match=r"g_loss stayed above 50 for 10 steps in a row, near the cap"):
+        for step in training.steps(100, history, log_every=1000, cap=training.BCE_CAP):
+            step.log(d_loss=torch.tensor(0.0), g_loss=torch.tensor(100.0))
+    assert history.done == training.PATIENCE - 1, "on the CPU the check runs at the step it happens"
 
 
-def test_divergence_guard_reports_the_first_non_finite_loss_and_passes_healthy_runs():
-    guard = training.DivergenceGuard()
-    for step in range(1, 100):
-        guard.watch(step, d_loss=torch.tensor(1.3), g_loss=torch.tensor(0.7))
-    guard.check()
+def test_the_first_non_finite_loss_is_reported_and_healthy_runs_pass():
+    history = training.History()
+    for step in training.steps(100, history, log_every=1000):
+        step.log(d_loss=torch.tensor(1.3), g_loss=torch.tensor(0.7))
+    assert history.values("g_loss") == [pytest.approx(0.7)]
     with pytest.raises(training.TrainingDiverged, match="diverged at step 100: g_loss = nan"):
-        guard.watch(100, d_loss=torch.tensor(1.3), g_loss=torch.tensor(float("nan")))
+        for step in training.steps(200, history, log_every=1000):
+            step.log(d_loss=torch.tensor(1.3), g_loss=torch.tensor(float("nan") if step.number == 100 else 0.7))
 
 
 def test_ctrl_c_lets_the_step_finish(monkeypatch):
@@ -630,31 +639,26 @@ def test_damaged_unpacked_mnist_files_without_gz_are_set_aside(tmp_path, monkeyp
     assert (tmp_path / "MNIST" / "raw.damaged" / "train-images-idx3-ubyte").stat().st_size == keep
 
 
-def test_divergence_guard_reads_nothing_back_per_step_off_the_cpu():
-    # A meta tensor has no data: any read-back (.item(), .tolist(), bool()) in watch() would raise.
-    guard = training.DivergenceGuard(cap=training.BCE_CAP)
-    for step in range(1, 50):
-        guard.watch(step, d_loss=torch.empty((), device="meta"), g_loss=torch.empty((), device="meta"))
+def test_steps_read_nothing_back_per_step_off_the_cpu():
+    # A meta tensor has no data: any read-back (.item(), .tolist(), bool()) in step.log() would raise.
+    history = training.History()
     with pytest.raises(NotImplementedError):
-        guard.check()  # the one read-back, on the eval cadence
+        for step in training.steps(50, history, log_every=1000, cap=training.BCE_CAP):
+            step.log(d_loss=torch.empty((), device="meta"), g_loss=torch.empty((), device="meta"))
+    assert history.done == 49, "the one read-back is at the last step (or every log_every steps)"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-def test_divergence_guard_does_not_sync_with_the_gpu_per_step():
+def test_steps_do_not_sync_with_the_gpu_per_step():
     losses = torch.rand(100, 2, device="cuda")
-    guard = training.DivergenceGuard(cap=training.BCE_CAP)
-    torch.cuda.set_sync_debug_mode("error")  # any host-device synchronisation raises
-    try:
-        for step in range(1, 101):
-            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    guard.check()
     losses[60, 1] = float("nan")
-    with pytest.raises(training.TrainingDiverged, match="step 61: g_loss = nan"):
-        for step in range(1, 101):
-            guard.watch(step, d_loss=losses[step - 1, 0], g_loss=losses[step - 1, 1])
-        guard.check()
+    history = training.History()
+    with pytest.raises(training.TrainingDiverged, match="step 60: g_loss = nan"):
+        for step in training.steps(100, history, log_every=1000, cap=training.BCE_CAP):
+            torch.cuda.set_sync_debug_mode("error" if step.number < 99 else "default")  # a sync raises
+            step.log(d_loss=losses[step.number, 0], g_loss=losses[step.number, 1])
+    torch.cuda.set_sync_debug_mode("default")
+    assert history.done == 99, "the NaN at step 60 is found at the one read-back, at the last step"
 
 
 def test_lesson_03_interrupted_mid_epoch_resumes_without_replaying_the_epoch(tmp_path, monkeypatch):
@@ -707,7 +711,7 @@ def test_lesson_01_with_learning_rates_that_kill_training_stops_with_advice(tmp_
     execute_in_process(nb.cells, "01_harmonic_gan.ipynb")
     with pytest.raises(ParameterError, match=r"LR_D = 1000000.0 is not allowed: LR_D must be a finite number "
                                              r"in \[1e-05, 0.1\]"):
-        validate(LR_D=(1e6, float, 1e-5, 0.1))
+        validate(tmp_path, monkeypatch, LR_D=(1e6, float, 1e-5, 0.1))
 
 
 def test_a_faces_folder_with_broken_images_skips_and_names_them(tmp_path, monkeypatch, capsys):
