@@ -1,14 +1,10 @@
 """Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN (Isola et al. 2017), CycleGAN's
-generator and pool of fakes (Zhu et al. 2017), the paired and unpaired data, the scores.
-
-Paired data: CMP Facades online, offline crops of the photos scikit-image and scikit-learn ship (input:
-the crop at 4× lower resolution). Unpaired: scikit-learn's 8×8 digits in MNIST's 28×28 frame.
-"""
+generator and pool of fakes (Zhu et al. 2017), paired photos (CMP Facades online, else crops of packaged
+photos at 4× lower resolution), scikit-learn's digits in MNIST's frame, and the scores."""
 from __future__ import annotations
 
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -20,7 +16,7 @@ from sklearn.datasets import load_digits, load_sample_image
 from torch import Tensor, nn
 
 from helpers.classifier import DigitClassifier, classifier_predictions
-from helpers.download import download, online
+from helpers.download import download
 from helpers.images import to_uint8
 from helpers.metrics import conditional_accuracy, sharpness
 from helpers.mnist import ImageData
@@ -59,25 +55,18 @@ class UNet(nn.Module):
                              f"must equal out_channels ({out_channels})")
         self.depth, self.residual, self.skip_forward = depth, residual, skip_forward
         widths = [features * min(2 ** i, 8) for i in range(depth)]         # 32, 64, 128, 256 (capped at 8×)
-        self.downs = nn.ModuleList()
-        for i, width in enumerate(widths):
-            layers = [nn.Conv2d(in_channels if i == 0 else widths[i - 1], width, 4, 2, 1)]  # (N, w_i, H/2^(i+1), .)
-            if 0 < i < depth - 1:
-                layers.append(nn.BatchNorm2d(width))                     # none on the first and innermost
-            layers.append(nn.LeakyReLU(0.2))
-            self.downs.append(nn.Sequential(*layers))
-        self.ups = nn.ModuleList()
-        for i in reversed(range(depth)):
-            incoming = widths[i] * (1 if i == depth - 1 else 2)          # upsampled + skip channels
-            if i == 0:
-                last = nn.ConvTranspose2d(incoming, out_channels, 4, 2, 1)                      # (N, out, H, W)
-                if residual:
-                    nn.init.zeros_(last.weight)
-                    nn.init.zeros_(last.bias)
-                self.ups.append(nn.Sequential(last) if residual else nn.Sequential(last, nn.Tanh()))
-            else:
-                self.ups.append(nn.Sequential(nn.ConvTranspose2d(incoming, widths[i - 1], 4, 2, 1),  # (N, w_{i-1}, .)
-                                              nn.BatchNorm2d(widths[i - 1]), nn.ReLU()))
+        self.downs = nn.ModuleList(nn.Sequential(
+            nn.Conv2d(in_channels if i == 0 else widths[i - 1], width, 4, 2, 1),  # (N, w_i, H/2^(i+1), W/2^(i+1))
+            *([nn.BatchNorm2d(width)] if 0 < i < depth - 1 else []),             # none on the first and innermost
+            nn.LeakyReLU(0.2)) for i, width in enumerate(widths))
+        self.ups = nn.ModuleList(nn.Sequential(                                # upsampled + skip channels in
+            nn.ConvTranspose2d(widths[i] * (1 if i == depth - 1 else 2), widths[i - 1], 4, 2, 1),  # (N, w_{i-1}, …)
+            nn.BatchNorm2d(widths[i - 1]), nn.ReLU()) for i in reversed(range(1, depth)))
+        last = nn.ConvTranspose2d(2 * widths[0], out_channels, 4, 2, 1)                 # (N, out, H, W)
+        if residual:
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        self.ups.append(nn.Sequential(last) if residual else nn.Sequential(last, nn.Tanh()))
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[-1] % 2 ** self.depth or x.shape[-2] % 2 ** self.depth:
@@ -135,17 +124,14 @@ class PatchGAN(nn.Module):
 
     def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
-        norms = {"batch": nn.BatchNorm2d, "none": None}
-        if norm not in norms:
-            raise ValueError(f"norm must be one of {sorted(norms)}, got {norm!r}")
+        if norm not in ("batch", "none"):
+            raise ValueError(f"norm must be one of ['batch', 'none'], got {norm!r}")
         blocks: list[nn.Module] = []
         width = in_channels
         for i in range(layers + 1):
             out = features * min(2 ** i, 8)
-            stride = 2 if i < layers else 1
-            blocks.append(nn.Conv2d(width, out, 4, stride, 1))           # (N, out, H/2^(i+1), .) or (., h-1, .)
-            if i > 0 and norms[norm] is not None:
-                blocks.append(norms[norm](out))
+            blocks.append(nn.Conv2d(width, out, 4, 2 if i < layers else 1, 1))  # (N, out, H/2^(i+1), .) or (., h-1, .)
+            blocks += [nn.BatchNorm2d(out)] if i > 0 and norm == "batch" else []
             blocks.append(nn.LeakyReLU(0.2))
             width = out
         blocks.append(nn.Conv2d(width, 1, 4, 1, 1))                      # (N, 1, h, w): one logit per patch
@@ -163,10 +149,7 @@ class PatchGAN(nn.Module):
 
 
 def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
-    """[(kernel, stride, padding), …] input to output -> the side of the input patch one output pixel sees.
-
-    From the output back: r ← r·stride + (kernel − stride) per layer (padding moves the patch, not its size).
-    """
+    """[(kernel, stride, padding), …] input to output -> the side of the input patch one output pixel sees."""
     if not conv_specs:
         raise ValueError("conv_specs must list at least one (kernel, stride, padding) layer")
     r = 1
@@ -174,7 +157,7 @@ def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
         if len(spec) != 3 or any(not isinstance(v, int) or v < 0 for v in spec) or spec[0] < 1 or spec[1] < 1:
             raise ValueError(f"each layer must be (kernel ≥ 1, stride ≥ 1, padding ≥ 0) ints, got {spec!r}")
         kernel, stride, _ = spec
-        r = r * stride + (kernel - stride)
+        r = r * stride + (kernel - stride)  # one layer back (padding moves the patch, not its size)
     return r
 
 
@@ -225,11 +208,9 @@ def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, 
     the crop shrunk `factor` times (box filter) and enlarged back (bicubic), as a camera with fewer pixels sees it.
     """
     rng = np.random.default_rng(seed)
-    photos = []
-    for loader in PHOTOS.values():
-        image = Image.fromarray(np.asarray(loader())[..., :3])
-        photos.append(np.asarray(image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                                              Image.BICUBIC)))
+    photos = [Image.fromarray(np.asarray(loader())[..., :3]) for loader in PHOTOS.values()]
+    photos = [np.asarray(photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                                      Image.BICUBIC)) for photo in photos]
     splits = {"train": ([], [], train_crops), "test": ([], [], test_crops)}
     for split, (inputs, targets, count) in splits.items():
         for k in range(count):
@@ -272,8 +253,8 @@ def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
             pair = Image.open(file).convert("RGB")
             if pair.size != (512, 256):
                 raise ValueError(f"{file} is {pair.size[0]}×{pair.size[1]}, expected 512×256 (photo | labels)")
-            inputs.append(np.asarray(pair.crop((256, 0, 512, 256)).resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
-            targets.append(np.asarray(pair.crop((0, 0, 256, 256)).resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
+            for half, out in (((256, 0, 512, 256), inputs), ((0, 0, 256, 256), targets)):  # labels, photo
+                out.append(np.asarray(pair.crop(half).resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
         splits.append(PairedImages(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)),
                                    f"CMP Facades {split} ({count} pairs, labels -> photo, {size} px)"))
     return tuple(splits)

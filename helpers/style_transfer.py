@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from torch import Tensor, nn
 from torchvision.models import VGG19_Weights, vgg19
 from torchvision.models.vgg import cfgs, make_layers
-from torchvision.transforms.functional import normalize
+from torchvision.transforms.functional import normalize, to_tensor
 
 from helpers.download import download
 from helpers.runtime import data_dir
@@ -72,11 +72,12 @@ def _rgb_uint8(array: np.ndarray) -> np.ndarray:
         top = 65535.0 if array.dtype == np.uint16 or array.max() > 255 else 255.0
         array = (np.clip(array / top, 0, 1) * 255).round().astype(np.uint8)
     elif array.dtype != np.uint8:  # floats in [0, 1] as they are, in [0, 255] / 255
-        array, bad = array.astype(np.float64), int((~np.isfinite(array)).sum())
-        if bad or array.min() < -1e-3 or array.max() > 255 + 1e-3:
-            got = f"{bad} NaN or inf of {array.size} values" if bad else f"values in [{array.min():.4g}, {array.max():.4g}]"
+        array = array.astype(np.float64)
+        low, high, bad = array.min(), array.max(), int((~np.isfinite(array)).sum())
+        if bad or low < -1e-3 or high > 255 + 1e-3:
+            got = f"{bad} NaN or inf of {array.size} values" if bad else f"values in [{low:.4g}, {high:.4g}]"
             raise ValueError(f"an image array must hold finite values in [0, 1] or [0, 255], got {got}")
-        array = (np.clip(array / 255.0 if array.max() > 1 + 1e-3 else array, 0, 1) * 255).round().astype(np.uint8)
+        array = (np.clip(array / 255.0 if high > 1 + 1e-3 else array, 0, 1) * 255).round().astype(np.uint8)
     if array.ndim == 2:
         array = np.stack([array] * 3, axis=-1)
     if array.ndim != 3 or array.shape[-1] not in (3, 4):
@@ -104,8 +105,7 @@ def load_image(source, size: int | None = 256, square: bool = False,
             raise ValueError(f"a {image.width}×{image.height} image at size {size} would be {new[0]}×{new[1]} "
                              f"pixels: its shorter side must keep at least {MIN_IMAGE_SIDE} (crop it, or square=True)")
         image = image.resize(new, Image.Resampling.LANCZOS)
-    array = np.asarray(image, dtype=np.float32) / 255.0                        # (H, W, 3)
-    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)  # (1, 3, H, W)
+    return to_tensor(image).unsqueeze(0).to(device)  # (1, 3, H, W)
 
 
 def to_numpy_image(image: Tensor) -> np.ndarray:
@@ -226,41 +226,31 @@ def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] =
 
 # --- Optimisation ---------------------------------------------------------------------------------
 
-def make_optimizer(name: str, image: Tensor, lr: float | None = None,
-                   lbfgs_iterations: int = 5) -> torch.optim.Optimizer:
-    """An optimiser on the pixels of `image` (a leaf with requires_grad=True).
-
-    'lbfgs': L-BFGS with a strong-Wolfe line search (without it, its first steps barely move the image),
-    `lbfgs_iterations` iterations per step(), each one or more loss evaluations. 'adam': lr 0.02 by default.
-    """
+def make_optimizer(name: str, image: Tensor, lr: float = 0.02, lbfgs_iterations: int = 5) -> torch.optim.Optimizer:
+    """'lbfgs' (`lbfgs_iterations` per step(), each one or more evaluations) or 'adam' (`lr`) on `image`'s pixels."""
     if not (isinstance(image, Tensor) and image.is_leaf and image.requires_grad):
         raise ValueError("image must be a leaf tensor with requires_grad=True, "
                          "e.g. content.clone().requires_grad_(True)")
-    if name == "lbfgs":
-        # tolerances: the defaults silently stop L-BFGS when the losses are small numbers
-        return torch.optim.LBFGS([image], lr=1.0 if lr is None else lr, max_iter=lbfgs_iterations,
-                                 history_size=50, line_search_fn="strong_wolfe",
-                                 tolerance_grad=1e-12, tolerance_change=1e-12)
+    if name == "lbfgs":  # without the line search its first steps barely move; the default tolerances stop it early
+        return torch.optim.LBFGS([image], lr=1.0, max_iter=lbfgs_iterations, history_size=50,
+                                 line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-12)
     if name == "adam":
-        return torch.optim.Adam([image], lr=0.02 if lr is None else lr)
+        return torch.optim.Adam([image], lr=lr)
     raise ValueError(f"optimizer name must be 'lbfgs' or 'adam', got {name!r}")
 
 
 def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor, steps: int,
-                       make_closure: Callable, optimizer: str = "lbfgs", lr: float | None = None,
-                       callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
+                       make_closure: Callable, callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
                        ) -> tuple[Tensor, list[dict[str, float]]]:
-    """Lesson 04's loop: optimise a copy of `init` (1, 3, H, W) for about `steps` loss evaluations.
+    """L-BFGS on a copy of `init` (1, 3, H, W) for about `steps` evaluations of the lesson's loss_fn and closure.
 
-    `loss_fn(image) -> (total, {term: float})` and `make_closure(optimizer, loss_fn)` are the lesson's own.
-    Adam's pixels are clamped to [0, 1] after each step; L-BFGS's only at the end (clamping behind its back
-    breaks its curvature estimates). Returns the image and the loss parts of every evaluation; L-BFGS's line
-    search may add a few evaluations to the last step.
+    Returns the image clamped to [0, 1] (only at the end: clamping behind L-BFGS's back breaks its curvature
+    estimates) and each evaluation's {term: float}; the line search may add a few evaluations to the last step.
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     image = init.detach().clone().requires_grad_(True)
-    opt = make_optimizer(optimizer, image, lr, lbfgs_iterations=min(5, steps))
+    optimizer = make_optimizer("lbfgs", image, lbfgs_iterations=min(5, steps))
     log: list[dict[str, float]] = []
 
     def evaluate() -> Tensor:
@@ -268,21 +258,16 @@ def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float
         log.append(parts)
         return total
 
-    closure = make_closure(opt, evaluate)
+    closure = make_closure(optimizer, evaluate)
     while len(log) < steps:
-        if isinstance(opt, torch.optim.LBFGS):  # do not plan more iterations than evaluations left
-            opt.param_groups[0]["max_iter"] = max(1, min(5, steps - len(log)))
+        optimizer.param_groups[0]["max_iter"] = max(1, min(5, steps - len(log)))  # no more than the evaluations left
         before = len(log)
-        opt.step(closure)
-        if not isinstance(opt, torch.optim.LBFGS):
-            with torch.no_grad():
-                image.clamp_(0, 1)
-        parts = log[-1]
-        if not all(math.isfinite(v) for v in parts.values()):
-            raise FloatingPointError(f"the loss became {parts} after {len(log)} evaluations: lower the "
+        optimizer.step(closure)
+        if not all(math.isfinite(v) for v in log[-1].values()):
+            raise FloatingPointError(f"the loss became {log[-1]} after {len(log)} evaluations: lower the "
                                      "learning rate or the style weight")
         if callback is not None:
-            callback(len(log), image, parts)
+            callback(len(log), image, log[-1])
         if len(log) == before:  # L-BFGS converged and made no evaluation: nothing more to do
             break
     return image.detach().clamp(0, 1), log
@@ -290,16 +275,15 @@ def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float
 
 # --- Memory --------------------------------------------------------------------------------------
 
-# Floats kept per input pixel by VGG19 up to relu5_1 (forward activations, their gradients, and
-# L-BFGS's history of 2 x 50 image-sized vectors), measured by counting layer outputs.
-_FLOATS_PER_PIXEL = 2 * 610 + 2 * 50 * 3
-_WEIGHT_BYTES = 20.0e6 * 4  # VGG19's conv weights up to conv5_1: about 20 M floats
+# Bytes per input pixel of VGG19 up to relu5_1 (activations and their gradients: 2 x 610 floats, measured by
+# counting layer outputs; L-BFGS's history: 2 x 50 image-sized vectors), times 1.5; and its weights' bytes.
+_BYTES_PER_PIXEL, _WEIGHT_BYTES = 1.5 * 4 * (2 * 610 + 2 * 50 * 3), 4 * 20.0e6
 MAX_CPU_SIZE = 512
 
 
 def estimate_memory_gb(height: int, width: int) -> float:
     """Rough peak memory in GB of one style-transfer run at (height, width), weights included."""
-    return (_WEIGHT_BYTES + 1.5 * _FLOATS_PER_PIXEL * 4 * height * width) / 1e9
+    return (_WEIGHT_BYTES + _BYTES_PER_PIXEL * height * width) / 1e9
 
 
 def _free_memory_gb(device: torch.device) -> float | None:
@@ -321,7 +305,7 @@ def check_size_fits(size: int, device: torch.device | str) -> int:
         size = MAX_CPU_SIZE
     need, free = estimate_memory_gb(size, size), _free_memory_gb(device)
     if free is not None and need > 0.9 * free:
-        largest = int(math.sqrt(max(0.9 * free * 1e9 - _WEIGHT_BYTES, 0) / (1.5 * _FLOATS_PER_PIXEL * 4)))
+        largest = int(math.sqrt(max(0.9 * free * 1e9 - _WEIGHT_BYTES, 0) / _BYTES_PER_PIXEL))
         raise ValueError(f"a {size} x {size} image needs about {need:.1f} GB but only {free:.1f} GB is free "
                          f"on {device}; choose a size of at most {largest // 16 * 16} px.")
     return int(size)
