@@ -1,8 +1,5 @@
-"""Neural style transfer (Gatys et al. 2016): images in and out, VGG19 features, the optimisers, the run.
-
-Lesson 04 writes the losses and the closure (helpers/taught/lesson04.py holds the solution's copy); this
-module holds the plumbing around them, and `run_style_transfer` runs them for the widget and the benchmark.
-"""
+"""Neural style transfer (Gatys et al. 2016), the plumbing around lesson 04's losses and closure: images in
+and out, VGG19 features, the optimisers, and `run_style_transfer` for the widget and the benchmark."""
 from __future__ import annotations
 
 import io
@@ -115,14 +112,13 @@ def to_numpy_image(image: Tensor) -> np.ndarray:
 
 def default_images(size: int = 256, online: bool = True, device: torch.device | str = "cpu"
                    ) -> tuple[Tensor, Tensor, str]:
-    """The lesson's (content, style) pair, each (1, 3, H, W) in [0, 1], and a line saying what they are.
-
-    Chelsea the cat (scikit-image) styled by The Starry Night, or offline by the Hubble Deep Field (scikit-image).
-    """
+    """The lesson's (content, style) pair, each (1, 3, H, W) in [0, 1], and a line saying what they are: Chelsea
+    the cat (scikit-image) styled by The Starry Night, or offline by the Hubble Deep Field (scikit-image)."""
     content = load_image("chelsea", size, device=device)
     if online:
         try:
-            path = download(STARRY_NIGHT_URL, data_dir() / "starry_night_1280.jpg", md5=STARRY_NIGHT_MD5)
+            path = download(STARRY_NIGHT_URL, data_dir() / "starry_night_1280.jpg", md5=STARRY_NIGHT_MD5,
+                            show_progress=False)
             style = load_image(path, size, device=device)
             return content, style, "content: Chelsea the cat (scikit-image); style: The Starry Night, Van Gogh 1889"
         except (OSError, ValueError) as error:  # URLError is an OSError; ValueError: checksum or a bad file
