@@ -173,19 +173,16 @@ class VGGFeatures(nn.Module):
         return features
 
 
-def vgg19_features(pretrained: bool | None = None, style_layers: Sequence[str] = STYLE_LAYERS,
-                   content_layer: str = CONTENT_LAYER, calibration_images: Sequence[Tensor] = (),
-                   seed: int = 0, device: torch.device | str = "cpu") -> VGGFeatures:
-    """VGG19 cut after the last layer used. pretrained=None: ImageNet weights if they can be had, else random.
+def vgg19_features(pretrained: bool | None = None, calibration_images: Sequence[Tensor] = (), seed: int = 0,
+                   device: torch.device | str = "cpu") -> VGGFeatures:
+    """VGG19 up to conv5_1, giving the features of STYLE_LAYERS and CONTENT_LAYER. pretrained=None: ImageNet
+    weights if they can be had, else random.
 
     Random weights (offline): torchvision's init (Kaiming normal) and average pooling, each conv rescaled so
     that its ReLU output has mean square 1 on `calibration_images` (as ranVGG, He et al. 2016): else one
     layer's Gram matrices dwarf the others in the style loss. The printed line says which one you got.
     """
-    names = tuple(dict.fromkeys((*style_layers, content_layer)))
-    unknown = [name for name in names if name not in VGG19_RELUS]
-    if unknown:
-        raise ValueError(f"unknown VGG19 layers {unknown}; names look like {list(VGG19_RELUS)[:3]}...")
+    names = (*STYLE_LAYERS, CONTENT_LAYER)
     last = max(names, key=VGG19_RELUS.get)  # the deepest layer used
     relu, items = VGG19_RELUS[last]
     if pretrained is None or pretrained:

@@ -83,9 +83,9 @@ def test_every_sample_loads():
 
 def test_vgg_layers_match_torchvision_indices():
     from torchvision.models.vgg import cfgs, make_layers
-    ours = st.vgg19_features(pretrained=False, style_layers=("conv1_1",), content_layer="conv5_4").layers
+    ours = st.vgg19_features(pretrained=False).layers
     theirs = make_layers(cfgs["E"])
-    assert len(ours) == len(theirs) - 1  # everything but the last pool
+    assert len(ours) == 30  # up to conv5_1's ReLU
     for a, b in zip(ours, theirs):
         assert type(a) is type(b) or (type(a), type(b)) == (nn.AvgPool2d, nn.MaxPool2d)
         if isinstance(a, nn.Conv2d):
@@ -140,13 +140,14 @@ def test_building_the_network_keeps_the_global_seed():
     torch.manual_seed(0)
     expected = torch.rand(1)
     torch.manual_seed(0)
-    st.vgg19_features(pretrained=False, style_layers=("conv1_1",), content_layer="conv1_2")
+    st.vgg19_features(pretrained=False)
     assert torch.equal(torch.rand(1), expected)
 
 
-def test_unknown_layer_raises():
-    with pytest.raises(ValueError, match="unknown VGG19 layers"):
-        st.vgg19_features(pretrained=False, style_layers=("conv9_9",))
+def test_features_of_layers_the_network_lacks_are_refused():
+    layers = st.vgg19_features(pretrained=False).layers
+    with pytest.raises(ValueError, match=r"layers \['conv5_2', 'conv9_9'\] are not in this network of 30 modules"):
+        st.VGGFeatures(layers, ("conv1_1", "conv9_9", "conv5_2"), "", False)
 
 
 def test_style_transfer_lowers_the_loss_with_both_optimizers():
@@ -185,11 +186,11 @@ def test_pretrained_falls_back_to_random_with_a_message(monkeypatch, capsys):
     def no_weights(*args, **kwargs):
         raise OSError("no network here")
     monkeypatch.setattr(st, "vgg19", no_weights)
-    extractor = st.vgg19_features(pretrained=None, style_layers=("conv1_1",), content_layer="conv1_2")
+    extractor = st.vgg19_features(pretrained=None)
     assert not extractor.pretrained
     assert "RANDOM weights" in capsys.readouterr().out
     with pytest.raises(OSError):
-        st.vgg19_features(pretrained=True, style_layers=("conv1_1",), content_layer="conv1_2")
+        st.vgg19_features(pretrained=True)
 
 
 def test_memory_guard(monkeypatch):
