@@ -229,7 +229,8 @@ def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, 
             targets.append(np.asarray(crop).transpose(2, 0, 1))
     source = (f"{factor}× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
               f"scikit-image / scikit-learn photos (bottom quarter of each held out)")
-    return tuple(PairedImages(torch.from_numpy(np.stack(i)), torch.from_numpy(np.stack(t)), source)
+    return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),  # np.stack keeps (H, W, C) order
+                              torch.from_numpy(np.ascontiguousarray(np.stack(t))), source)
                  for i, t, _ in splits.values())
 
 
