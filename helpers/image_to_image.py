@@ -200,12 +200,12 @@ class PairedImages:
 
 
 def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, scale: float = 0.5,
-                factor: int = 4, seed: int = 0) -> tuple[PairedImages, PairedImages]:
+                seed: int = 0) -> tuple[PairedImages, PairedImages]:
     """(train, test) pairs of input (N, 3, size, size) -> photo (N, 3, size, size), uint8.
 
     Random crops, mirrored at random, of every photo in PHOTOS resized by `scale`: training crops from the top
     three quarters of each photo, test crops from the bottom quarter, so that no pixel is in both. The input is
-    the crop shrunk `factor` times (box filter) and enlarged back (bicubic), as a camera with fewer pixels sees it.
+    the crop shrunk 4 times (box filter) and enlarged back (bicubic), as a camera with 4× fewer pixels a side sees it.
     """
     rng = np.random.default_rng(seed)
     photos = [Image.fromarray(np.asarray(loader())[..., :3]) for loader in PHOTOS.values()]
@@ -224,10 +224,10 @@ def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, 
             y, x = int(rng.integers(top, bottom + 1)), int(rng.integers(0, photo.shape[1] - size + 1))
             crop = photo[y:y + size, x:x + size]
             crop = Image.fromarray(np.ascontiguousarray(crop[:, ::-1] if rng.random() < 0.5 else crop))
-            small = crop.resize((size // factor, size // factor), Image.BOX)
+            small = crop.resize((size // 4, size // 4), Image.BOX)
             inputs.append(np.asarray(small.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
             targets.append(np.asarray(crop).transpose(2, 0, 1))
-    source = (f"{factor}× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
+    source = (f"4× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
               f"scikit-image / scikit-learn photos (bottom quarter of each held out)")
     return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),  # np.stack keeps (H, W, C) order
                               torch.from_numpy(np.ascontiguousarray(np.stack(t))), source)

@@ -39,7 +39,7 @@ STARRY_NIGHT_MD5 = "372e5bc438e3e8d0eb52cc6f7ef44760"
 # --- Images ------------------------------------------------------------------------------------
 
 def _read(source) -> np.ndarray:
-    """A sample name, path or bytes -> the image's pixels as an array, upright (EXIF rotation applied)."""
+    """A sample name, path, bytes or array -> the image's pixels as an array, upright (EXIF rotation applied)."""
     if isinstance(source, np.ndarray):
         return source
     if isinstance(source, str) and source in SAMPLES:
