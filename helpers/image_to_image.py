@@ -1,25 +1,10 @@
-"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN, CycleGAN's generator, data, scores.
-
-pix2pix (Isola et al., 2017) learns a mapping from paired examples with a U-Net generator and a
-PatchGAN discriminator that judges overlapping patches; CycleGAN (Zhu et al., 2017) learns two
-mappings from unpaired sets, tied by cycle consistency.
-
-    generator = UNet(3, 3, features=16, depth=4, skip_forward=unet_forward)  # (N,3,32,32) -> (N,3,32,32)
-    discriminator = PatchGAN(in_channels=6, features=64, layers=3)            # (N,6,256,256) -> (N,1,30,30)
-    receptive_field(discriminator.conv_specs())                              # 70: pix2pix's 70×70 patches
-    train, test = load_pairs("auto", device)                                 # CMP Facades, or photo crops
-    digits = sklearn_digits()                                                 # 1,797 (N,1,28,28) uint8
-
-Offline data: crops of the colour photos that scikit-image and scikit-learn ship (input: the crop
-at 4× lower resolution; the bottom quarter of every photo held out), and scikit-learn's 8×8 digits
-upsampled into MNIST's 20×20 box, centred by their centre of mass as MNIST's are. Online: the CMP
-Facades pairs from the pix2pix authors' server.
-"""
+"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN (Isola et al. 2017), CycleGAN's
+generator and pool of fakes (Zhu et al. 2017), paired photos (CMP Facades online, else crops of packaged
+photos at 4× lower resolution), scikit-learn's digits in MNIST's frame, and the scores."""
 from __future__ import annotations
 
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -31,7 +16,7 @@ from sklearn.datasets import load_digits, load_sample_image
 from torch import Tensor, nn
 
 from helpers.classifier import DigitClassifier, classifier_predictions
-from helpers.download import download, online
+from helpers.download import download
 from helpers.images import to_uint8
 from helpers.metrics import conditional_accuracy, sharpness
 from helpers.mnist import ImageData
@@ -46,9 +31,6 @@ PHOTOS = {
 HELD_OUT_FRACTION = 0.25  # the bottom quarter of every photo: evaluation crops only
 
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
-# Its authors publish no checksum: the archive is verified by its structure (the counts below,
-# 256×512 JPEG pairs) until a SHA-256 is pinned here (print(helpers.download.file_digest(path))).
-FACADES_SHA256: str | None = None
 FACADES_COUNTS = {"train": 400, "test": 106}
 
 
@@ -57,13 +39,10 @@ FACADES_COUNTS = {"train": 400, "test": 106}
 class UNet(nn.Module):
     """pix2pix's U-Net: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1]; H, W divisible by 2**depth.
 
-    `depth` stride-2 convolutions (`downs`) halve the image down to the bottleneck, as many
-    transposed convolutions (`ups`) double it back; decoder layer i also takes the encoder's output
-    of the same size, concatenated on the channel axis. `skip_forward(unet, x)` runs the layers
-    with those skip connections: the lesson's exercise, passed in. residual=True (in_channels ==
-    out_channels) predicts a change to the input, G(x) = tanh(atanh(0.99·x) + r(x)), r's last layer
-    starting at zero, as super-resolution networks add the missing detail to the enlarged image
-    (Kim et al. 2016).
+    `depth` stride-2 convolutions (`downs`) halve the image, as many transposed ones (`ups`) double it back,
+    each after the first also taking the encoder's output of its size; `skip_forward(unet, x)`, the lesson's
+    exercise, runs them. residual=True predicts a change to the input, G(x) = tanh(atanh(0.99·x) + r(x)), r's
+    last layer starting at zero, as super-resolution networks add detail to the enlarged image (Kim et al. 2016).
     """
 
     def __init__(self, in_channels: int, out_channels: int, features: int, depth: int,
@@ -76,25 +55,18 @@ class UNet(nn.Module):
                              f"must equal out_channels ({out_channels})")
         self.depth, self.residual, self.skip_forward = depth, residual, skip_forward
         widths = [features * min(2 ** i, 8) for i in range(depth)]         # 32, 64, 128, 256 (capped at 8×)
-        self.downs = nn.ModuleList()
-        for i, width in enumerate(widths):
-            layers = [nn.Conv2d(in_channels if i == 0 else widths[i - 1], width, 4, 2, 1)]  # (N, w_i, H/2^(i+1), .)
-            if 0 < i < depth - 1:
-                layers.append(nn.BatchNorm2d(width))                     # none on the first and innermost
-            layers.append(nn.LeakyReLU(0.2))
-            self.downs.append(nn.Sequential(*layers))
-        self.ups = nn.ModuleList()
-        for i in reversed(range(depth)):
-            incoming = widths[i] * (1 if i == depth - 1 else 2)          # upsampled + skip channels
-            if i == 0:
-                last = nn.ConvTranspose2d(incoming, out_channels, 4, 2, 1)                      # (N, out, H, W)
-                if residual:
-                    nn.init.zeros_(last.weight)
-                    nn.init.zeros_(last.bias)
-                self.ups.append(nn.Sequential(last) if residual else nn.Sequential(last, nn.Tanh()))
-            else:
-                self.ups.append(nn.Sequential(nn.ConvTranspose2d(incoming, widths[i - 1], 4, 2, 1),  # (N, w_{i-1}, .)
-                                              nn.BatchNorm2d(widths[i - 1]), nn.ReLU()))
+        self.downs = nn.ModuleList(nn.Sequential(
+            nn.Conv2d(in_channels if i == 0 else widths[i - 1], width, 4, 2, 1),  # (N, w_i, H/2^(i+1), W/2^(i+1))
+            *([nn.BatchNorm2d(width)] if 0 < i < depth - 1 else []),             # none on the first and innermost
+            nn.LeakyReLU(0.2)) for i, width in enumerate(widths))
+        self.ups = nn.ModuleList(nn.Sequential(                                # upsampled + skip channels in
+            nn.ConvTranspose2d(widths[i] * (1 if i == depth - 1 else 2), widths[i - 1], 4, 2, 1),  # (N, w_{i-1}, …)
+            nn.BatchNorm2d(widths[i - 1]), nn.ReLU()) for i in reversed(range(1, depth)))
+        last = nn.ConvTranspose2d(2 * widths[0], out_channels, 4, 2, 1)                 # (N, out, H, W)
+        if residual:
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+        self.ups.append(nn.Sequential(last) if residual else nn.Sequential(last, nn.Tanh()))
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim != 4 or x.shape[-1] % 2 ** self.depth or x.shape[-2] % 2 ** self.depth:
@@ -119,10 +91,8 @@ class ResidualBlock(nn.Module):
 class ResnetGenerator(nn.Module):
     """CycleGAN's generator, shrunk for 28×28 digits: (N, C, H, W) in [-1, 1] -> the same shape; H, W even.
 
-    Zhu et al. 2017's layout (a convolution, a stride-2 one, residual blocks, a stride-½ one, a
-    convolution) with 3×3 kernels and no normalisation layers, which are slow on a CPU at this size.
-    It predicts a change to its input, G(x) = tanh(atanh(0.99·x) + r(x)), its last layer starting at
-    zero: a fresh G is (almost) the identity, and training moves it from there.
+    Zhu et al.'s layout with 3×3 kernels and no normalisation layers (slow on a CPU at this size). It predicts
+    a change, G(x) = tanh(atanh(0.99·x) + r(x)), r's last layer starting at zero: a fresh G is the identity.
     """
 
     def __init__(self, channels: int = 1, features: int = 16, blocks: int = 2) -> None:
@@ -149,23 +119,19 @@ class ResnetGenerator(nn.Module):
 class PatchGAN(nn.Module):
     """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch.
 
-    `layers` stride-2 4×4 convolutions (features, 2·features, …), then two stride-1 4×4 ones
-    (Isola et al. 2017's C64-C128-C256-C512 with layers=3, whose patches are 70×70 pixels).
+    `layers` stride-2 4×4 convolutions, then two stride-1 ones (layers=3: Isola et al.'s 70×70 patches).
     """
 
     def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
-        norms = {"batch": nn.BatchNorm2d, "none": None}
-        if norm not in norms:
-            raise ValueError(f"norm must be one of {sorted(norms)}, got {norm!r}")
+        if norm not in ("batch", "none"):
+            raise ValueError(f"norm must be one of ['batch', 'none'], got {norm!r}")
         blocks: list[nn.Module] = []
         width = in_channels
         for i in range(layers + 1):
             out = features * min(2 ** i, 8)
-            stride = 2 if i < layers else 1
-            blocks.append(nn.Conv2d(width, out, 4, stride, 1))           # (N, out, H/2^(i+1), .) or (., h-1, .)
-            if i > 0 and norms[norm] is not None:
-                blocks.append(norms[norm](out))
+            blocks.append(nn.Conv2d(width, out, 4, 2 if i < layers else 1, 1))  # (N, out, H/2^(i+1), .) or (., h-1, .)
+            blocks += [nn.BatchNorm2d(out)] if i > 0 and norm == "batch" else []
             blocks.append(nn.LeakyReLU(0.2))
             width = out
         blocks.append(nn.Conv2d(width, 1, 4, 1, 1))                      # (N, 1, h, w): one logit per patch
@@ -183,11 +149,7 @@ class PatchGAN(nn.Module):
 
 
 def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
-    """[(kernel, stride, padding), …] input to output -> the side of the input patch one output pixel sees.
-
-    Walking back from one output pixel: r ← r·stride + (kernel − stride) per layer (padding moves
-    the patch, not its size).
-    """
+    """[(kernel, stride, padding), …] input to output -> the side of the input patch one output pixel sees."""
     if not conv_specs:
         raise ValueError("conv_specs must list at least one (kernel, stride, padding) layer")
     r = 1
@@ -195,15 +157,15 @@ def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
         if len(spec) != 3 or any(not isinstance(v, int) or v < 0 for v in spec) or spec[0] < 1 or spec[1] < 1:
             raise ValueError(f"each layer must be (kernel ≥ 1, stride ≥ 1, padding ≥ 0) ints, got {spec!r}")
         kernel, stride, _ = spec
-        r = r * stride + (kernel - stride)
+        r = r * stride + (kernel - stride)  # one layer back (padding moves the patch, not its size)
     return r
 
 
 class ImageBuffer:
     """A pool of past fakes (Shrivastava et al. 2017; CycleGAN keeps 50): D sees a mix of old and new.
 
-    `mix(fakes)` (N, C, H, W) -> (N, C, H, W): while the pool fills, the fakes themselves; then each
-    fake, with probability ½, swaps places with a stored one, which D sees instead.
+    `mix(fakes)` (N, C, H, W) -> (N, C, H, W): the fakes while the pool fills; then each, with probability ½,
+    swaps places with a stored one, which D sees instead.
     """
 
     def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
@@ -224,7 +186,7 @@ class ImageBuffer:
         return torch.stack(out)
 
 
-# --- Data: paired crops of real photos ------------------------------------------------------------
+# --- Data: paired images --------------------------------------------------------------------------
 
 @dataclass
 class PairedImages:
@@ -237,43 +199,22 @@ class PairedImages:
         return self.inputs.shape[0]
 
 
-def load_photos(scale: float = 1.0) -> dict[str, np.ndarray]:
-    """The colour photos of scikit-image and scikit-learn, each (H, W, 3) uint8, resized by `scale`."""
-    photos = {}
-    for name, loader in PHOTOS.items():
-        image = Image.fromarray(np.asarray(loader())[..., :3])
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        photos[name] = np.asarray(image.resize(size, Image.BICUBIC))
-    return photos
-
-
-def low_resolution(photo: np.ndarray, factor: int = 4) -> np.ndarray:
-    """(H, W, 3) uint8 photo -> the same size, (H, W, 3) uint8, after shrinking it `factor` times (box filter)
-    and enlarging it back (bicubic): what a camera with `factor`× fewer pixels a side would give."""
-    if not isinstance(photo, np.ndarray) or photo.ndim != 3 or photo.shape[2] != 3:
-        raise ValueError(f"photo must be an (H, W, 3) array, got {getattr(photo, 'shape', type(photo).__name__)}")
-    height, width = photo.shape[:2]
-    if height % factor or width % factor:
-        raise ValueError(f"the photo's sides ({height}×{width}) must be multiples of factor {factor}")
-    small = Image.fromarray(photo).resize((width // factor, height // factor), Image.BOX)
-    return np.asarray(small.resize((width, height), Image.BICUBIC))
-
-
 def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, scale: float = 0.5,
-                factor: int = 4, seed: int = 0) -> tuple[PairedImages, PairedImages]:
+                seed: int = 0) -> tuple[PairedImages, PairedImages]:
     """(train, test) pairs of input (N, 3, size, size) -> photo (N, 3, size, size), uint8.
 
-    The input is the crop at `factor`× lower resolution. Random crops of every photo in PHOTOS
-    (resized by `scale`), mirrored at random; training crops come from the top three quarters of
-    each photo, test crops from the bottom quarter, so that no pixel is in both.
+    Random crops, mirrored at random, of every photo in PHOTOS resized by `scale`: training crops from the top
+    three quarters of each photo, test crops from the bottom quarter, so that no pixel is in both. The input is
+    the crop shrunk 4 times (box filter) and enlarged back (bicubic), as a camera with 4× fewer pixels a side sees it.
     """
     rng = np.random.default_rng(seed)
-    photos = load_photos(scale)
+    photos = [Image.fromarray(np.asarray(loader())[..., :3]) for loader in PHOTOS.values()]
+    photos = [np.asarray(photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                                      Image.BICUBIC)) for photo in photos]
     splits = {"train": ([], [], train_crops), "test": ([], [], test_crops)}
     for split, (inputs, targets, count) in splits.items():
-        names = list(photos)
         for k in range(count):
-            photo = photos[names[k % len(names)]]
+            photo = photos[k % len(photos)]
             height = photo.shape[0]
             boundary = int(round(height * (1 - HELD_OUT_FRACTION)))
             top, bottom = (0, boundary - size) if split == "train" else (boundary, height - size)
@@ -282,59 +223,51 @@ def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, 
                                  "use a smaller size or a larger scale")
             y, x = int(rng.integers(top, bottom + 1)), int(rng.integers(0, photo.shape[1] - size + 1))
             crop = photo[y:y + size, x:x + size]
-            if rng.random() < 0.5:
-                crop = crop[:, ::-1]
-            crop = np.ascontiguousarray(crop)
-            inputs.append(low_resolution(crop, factor).transpose(2, 0, 1))
-            targets.append(crop.transpose(2, 0, 1))
-    source = (f"{factor}× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
+            crop = Image.fromarray(np.ascontiguousarray(crop[:, ::-1] if rng.random() < 0.5 else crop))
+            small = crop.resize((size // 4, size // 4), Image.BOX)
+            inputs.append(np.asarray(small.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
+            targets.append(np.asarray(crop).transpose(2, 0, 1))
+    source = (f"4× lower resolution -> photo: random {size}×{size} crops of {len(photos)} "
               f"scikit-image / scikit-learn photos (bottom quarter of each held out)")
-    return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),
+    return tuple(PairedImages(torch.from_numpy(np.ascontiguousarray(np.stack(i))),  # np.stack keeps (H, W, C) order
                               torch.from_numpy(np.ascontiguousarray(np.stack(t))), source)
                  for i, t, _ in splits.values())
-
-
-def _facades_split(root: Path, split: str, size: int) -> PairedImages:
-    files = sorted((root / split).glob("*.jpg"))
-    if len(files) != FACADES_COUNTS[split]:
-        raise ValueError(f"{root / split} holds {len(files)} JPEGs, expected {FACADES_COUNTS[split]}")
-    inputs, targets = [], []
-    for file in files:
-        pair = Image.open(file).convert("RGB")
-        if pair.size != (512, 256):
-            raise ValueError(f"{file} is {pair.size[0]}×{pair.size[1]}, expected 512×256 (photo | labels)")
-        photo, labels = pair.crop((0, 0, 256, 256)), pair.crop((256, 0, 512, 256))
-        inputs.append(np.asarray(labels.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
-        targets.append(np.asarray(photo.resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
-    return PairedImages(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)),
-                        f"CMP Facades {split} ({len(files)} pairs, labels -> photo, {size} px)")
 
 
 def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
     """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8.
 
-    Downloads facades.tar.gz (about 30 MB) from the pix2pix authors' server into data/ once
-    (resumed if cut), checks it (SHA-256 when pinned, else 400 and 106 512×256 pairs), unpacks it.
+    Downloads facades.tar.gz (about 30 MB) into data/ once; its authors publish no checksum, so the archive
+    is checked by its structure: 400 and 106 JPEGs of 512×256 pixels (photo | labels).
     """
-    archive = data_dir() / "facades.tar.gz"
     root = data_dir() / "facades"
-    if not all((root / split).is_dir() for split in ("train", "test")):
-        download(FACADES_URL, archive, sha256=FACADES_SHA256)
-        with tarfile.open(archive) as tar:
-            if hasattr(tarfile, "data_filter"):  # Python 3.10.12+: refuse links and paths outside data/
-                tar.extractall(data_dir(), filter="data")
-            else:
-                tar.extractall(data_dir())
-    return _facades_split(root, "train", size), _facades_split(root, "test", size)
+    if not all((root / split).is_dir() for split in FACADES_COUNTS):
+        with tarfile.open(download(FACADES_URL, data_dir() / "facades.tar.gz")) as tar:
+            tar.extractall(data_dir(), **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    splits = []
+    for split, count in FACADES_COUNTS.items():
+        files = sorted((root / split).glob("*.jpg"))
+        if len(files) != count:
+            raise ValueError(f"{root / split} holds {len(files)} JPEGs, expected {count}")
+        inputs, targets = [], []
+        for file in files:
+            pair = Image.open(file).convert("RGB")
+            if pair.size != (512, 256):
+                raise ValueError(f"{file} is {pair.size[0]}×{pair.size[1]}, expected 512×256 (photo | labels)")
+            for half, out in (((256, 0, 512, 256), inputs), ((0, 0, 256, 256), targets)):  # labels, photo
+                out.append(np.asarray(pair.crop(half).resize((size, size), Image.BICUBIC)).transpose(2, 0, 1))
+        splits.append(PairedImages(torch.from_numpy(np.stack(inputs)), torch.from_numpy(np.stack(targets)),
+                                   f"CMP Facades {split} ({count} pairs, labels -> photo, {size} px)"))
+    return tuple(splits)
 
 
 def load_pairs(choice: str, device: torch.device, seed: int = 0) -> tuple[PairedImages, PairedImages]:
-    """The lesson's (train, test) pairs: CMP Facades at 128 px for choice "facades" (or "auto" on a GPU when
-    its server answers), else the offline 32 px photo crops, saying so when Facades fails to load."""
-    if choice == "facades" or (choice == "auto" and device.type == "cuda" and online(FACADES_URL)):
+    """The lesson's (train, test) pairs: CMP Facades at 128 px for "facades" (or "auto" on a GPU), else the
+    offline 32 px photo crops, saying so when Facades cannot be had."""
+    if choice == "facades" or (choice == "auto" and device.type == "cuda"):
         try:
             return load_facades(size=128)
-        except (ConnectionError, OSError, ValueError) as error:
+        except (OSError, ValueError, tarfile.TarError) as error:  # ConnectionError is an OSError
             print(f"CMP Facades is not available ({str(error)[:120]}): using the offline photo crops instead.")
     return photo_pairs(size=32, scale=0.5, seed=seed)
 
@@ -370,52 +303,29 @@ def print_per_digit(classifier: DigitClassifier, labels: Tensor, rows: dict[str,
 
 # --- Data: scikit-learn's 8×8 digits in MNIST's frame ---------------------------------------------
 
-def centre_of_mass_shift(images: Tensor) -> Tensor:
-    """(N, 1, H, W) float in [0, 1] -> the same, shifted (bilinear) so each centre of mass is the centre."""
-    if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
-        raise ValueError(f"images must be float (N, C, H, W) brightness in [0, 1], got "
-                         f"{tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__}")
-    n, _, h, w = images.shape
-    rows = torch.arange(h, dtype=images.dtype).view(1, 1, h, 1)
-    cols = torch.arange(w, dtype=images.dtype).view(1, 1, 1, w)
-    mass = images.sum((1, 2, 3)).clamp_min(1e-8)
-    cy = (images * rows).sum((1, 2, 3)) / mass
-    cx = (images * cols).sum((1, 2, 3)) / mass
-    theta = torch.zeros(n, 2, 3, dtype=images.dtype)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1
-    theta[:, 0, 2] = (cx - (w - 1) / 2) * 2 / w    # sample from x + shift: moves the mass to the centre
-    theta[:, 1, 2] = (cy - (h - 1) / 2) * 2 / h
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")
+def sklearn_digits(centre: str = "mass", mode: str = "bilinear") -> ImageData:
+    """scikit-learn's 1,797 8×8 digits in MNIST's frame: ImageData of (N, 1, 28, 28) uint8 images, (N,) labels.
 
-
-DIGIT_MODES = ("bilinear", "bicubic")
-
-
-def sklearn_digits(box: int = 20, size: int = 28, centre: str = "mass", mode: str = "bilinear") -> ImageData:
-    """scikit-learn's 1,797 8×8 digits, upsampled into a box×box square of a size×size image.
-
-    Returns the course's ImageData: images (N, 1, size, size) uint8, labels (N,) int64, name "sklearn-digits".
-
-    MNIST's recipe (LeCun et al. 1998): each digit fills a 20×20 box and is placed so that its
-    centre of mass is the image's centre (centre="mass"); centre="box" centres the box instead.
-    mode: the interpolation that enlarges the 8×8 grid ("bilinear" or "bicubic").
+    MNIST's recipe (LeCun et al. 1998): each digit enlarged (`mode`: "bilinear" or "bicubic") into a 20×20
+    box, then shifted (bilinear) so its centre of mass is the image's centre; centre="box" centres the box.
     """
-    if box > size:
-        raise ValueError(f"box ({box}) must fit in the image (size {size})")
     if centre not in ("mass", "box"):
         raise ValueError(f"centre must be 'mass' or 'box', got {centre!r}")
-    if mode not in DIGIT_MODES:
-        raise ValueError(f"mode must be one of {DIGIT_MODES} (the upsampling's interpolation), got {mode!r}")
+    if mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"mode must be one of ('bilinear', 'bicubic') (the upsampling's interpolation), got {mode!r}")
     digits = load_digits()
     small = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0      # (1797, 1, 8, 8) in [0, 1]
-    big = F.interpolate(small, size=(box, box), mode=mode, align_corners=False).clamp(0, 1)    # (1797, 1, box, box)
-    images = torch.zeros(len(small), 1, size, size)
-    offset = (size - box) // 2
-    images[:, :, offset:offset + box, offset:offset + box] = big
+    images = torch.zeros(len(small), 1, 28, 28)
+    images[:, :, 4:24, 4:24] = F.interpolate(small, size=(20, 20), mode=mode, align_corners=False).clamp(0, 1)
     if centre == "mass":
-        images = centre_of_mass_shift(images)
+        grid = torch.arange(28, dtype=torch.float32)
+        mass = images.sum((1, 2, 3)).clamp_min(1e-8)
+        theta = torch.eye(2, 3).repeat(len(images), 1, 1)                             # (N, 2, 3): identity
+        theta[:, 0, 2] = ((images * grid).sum((1, 2, 3)) / mass - 13.5) * 2 / 28      # sample from x + shift:
+        theta[:, 1, 2] = ((images * grid[:, None]).sum((1, 2, 3)) / mass - 13.5) * 2 / 28  # the mass moves to 13.5
+        images = F.grid_sample(images, F.affine_grid(theta, list(images.shape), align_corners=False),
+                               align_corners=False, padding_mode="zeros")
     return ImageData(to_uint8(images * 2 - 1), torch.tensor(digits.target, dtype=torch.int64), "sklearn-digits",
-                     f"scikit-learn's {len(small):,} 8×8 digits, {mode} into a {box}×{box} box, "
-                     f"{'centre of mass' if centre == 'mass' else 'box'} centred in {size}×{size}",
+                     f"scikit-learn's {len(small):,} 8×8 digits, {mode} into a 20×20 box, "
+                     f"{'centre of mass' if centre == 'mass' else 'box'} centred in 28×28",
                      classes=[str(digit) for digit in range(10)])

@@ -77,20 +77,23 @@ def test_load_image_bad_input():
 
 
 def test_every_sample_loads():
-    for name in st.sample_names():
+    for name in st.SAMPLES:
         assert st.load_image(name, size=32).shape[1] == 3, name
 
 
 def test_vgg_layers_match_torchvision_indices():
     from torchvision.models.vgg import cfgs, make_layers
-    ours = st.vgg19_layers("conv5_4")
+    ours = st.vgg19_features(pretrained=False).layers
     theirs = make_layers(cfgs["E"])
-    assert len(ours) == len(theirs) - 1  # everything but the last pool
+    assert len(ours) == 30  # up to conv5_1's ReLU
     for a, b in zip(ours, theirs):
-        assert type(a) is type(b)
+        assert type(a) is type(b) or (type(a), type(b)) == (nn.AvgPool2d, nn.MaxPool2d)
         if isinstance(a, nn.Conv2d):
             assert a.weight.shape == b.weight.shape
-    assert st._n_modules("conv5_1") == 30 and len(st.vgg19_layers("conv5_1")) == 30
+    for name, (relu, items) in st.VGG19_RELUS.items():  # each name's ReLU, and the cfg that builds up to it
+        assert isinstance(theirs[relu], nn.ReLU) and isinstance(theirs[relu - 1], nn.Conv2d), name
+        assert len(make_layers(cfgs["E"][:items])) == relu + 1, name
+    assert list(st.VGG19_RELUS)[:3] == ["conv1_1", "conv1_2", "conv2_1"] and st.VGG19_RELUS["conv5_1"][0] == 29
 
 
 def test_random_fallback_features_and_rescaling():
@@ -137,13 +140,14 @@ def test_building_the_network_keeps_the_global_seed():
     torch.manual_seed(0)
     expected = torch.rand(1)
     torch.manual_seed(0)
-    st.vgg19_features(pretrained=False, style_layers=("conv1_1",), content_layer="conv1_2")
+    st.vgg19_features(pretrained=False)
     assert torch.equal(torch.rand(1), expected)
 
 
-def test_unknown_layer_raises():
-    with pytest.raises(ValueError, match="unknown VGG19 layers"):
-        st.vgg19_features(pretrained=False, style_layers=("conv9_9",))
+def test_features_of_layers_the_network_lacks_are_refused():
+    layers = st.vgg19_features(pretrained=False).layers
+    with pytest.raises(ValueError, match=r"layers \['conv5_2', 'conv9_9'\] are not in this network of 30 modules"):
+        st.VGGFeatures(layers, ("conv1_1", "conv9_9", "conv5_2"), "", False)
 
 
 def test_style_transfer_lowers_the_loss_with_both_optimizers():
@@ -152,10 +156,15 @@ def test_style_transfer_lowers_the_loss_with_both_optimizers():
     extractor = st.vgg19_features(pretrained=False, calibration_images=[content, style])
     loss_fn = taught.style_transfer_loss(extractor, content, style, (1.0, 1e3, 0.1), st.CONTENT_LAYER, st.STYLE_LAYERS)
     start = loss_fn(content)[1]["total"]
-    for name in ("lbfgs", "adam"):
-        image, log = st.run_style_transfer(loss_fn, content, 8, taught.make_closure, optimizer=name)
-        assert len(log) >= 8 and log[-1]["total"] < start, name
-        assert image.min() >= 0 and image.max() <= 1 and not image.requires_grad
+    image, log = st.run_style_transfer(loss_fn, content, 8, taught.make_closure)
+    assert len(log) >= 8 and log[-1]["total"] < start
+    assert image.min() >= 0 and image.max() <= 1 and not image.requires_grad
+    adam_image = content.clone().requires_grad_(True)  # Adam as the lesson's loop runs it
+    adam = st.make_optimizer("adam", adam_image)
+    closure = taught.make_closure(adam, lambda: loss_fn(adam_image)[0])
+    for _ in range(8):
+        adam.step(closure)
+    assert loss_fn(adam_image)[1]["total"] < start
 
 
 def test_make_optimizer_bad_input():
@@ -174,15 +183,14 @@ def test_offline_default_images_fall_back_with_a_message(monkeypatch, capsys, tm
 
 
 def test_pretrained_falls_back_to_random_with_a_message(monkeypatch, capsys):
-    import torchvision.models
     def no_weights(*args, **kwargs):
         raise OSError("no network here")
-    monkeypatch.setattr(torchvision.models, "vgg19", no_weights)
-    extractor = st.vgg19_features(pretrained=None, style_layers=("conv1_1",), content_layer="conv1_2")
+    monkeypatch.setattr(st, "vgg19", no_weights)
+    extractor = st.vgg19_features(pretrained=None)
     assert not extractor.pretrained
     assert "RANDOM weights" in capsys.readouterr().out
     with pytest.raises(OSError):
-        st.vgg19_features(pretrained=True, style_layers=("conv1_1",), content_layer="conv1_2")
+        st.vgg19_features(pretrained=True)
 
 
 def test_memory_guard(monkeypatch):
@@ -268,20 +276,18 @@ def test_run_style_transfer_steps_with_the_closure_it_is_given():
         made.append(optimizer)
         return taught.make_closure(optimizer, loss)
 
-    for name in ("lbfgs", "adam"):
-        image, log = st.run_style_transfer(loss_fn, torch.zeros(1, 3, 4, 4), 1, make_closure, optimizer=name)
-        assert len(made) == 1 and len(log) >= 1, name
-        b = torch.zeros(1, 3, 4, 4, requires_grad=True)
-        opt_b = st.make_optimizer(name, b, lbfgs_iterations=1)
+    image, log = st.run_style_transfer(loss_fn, torch.zeros(1, 3, 4, 4), 1, make_closure)
+    assert len(made) == 1 and len(log) >= 1
+    b = torch.zeros(1, 3, 4, 4, requires_grad=True)
+    opt_b = st.make_optimizer("lbfgs", b, lbfgs_iterations=1)
 
-        def inline():
-            opt_b.zero_grad(set_to_none=True)
-            loss = loss_fn(b)[0]
-            loss.backward()
-            return loss
-        opt_b.step(inline)
-        assert torch.equal(image, b.detach().clamp(0, 1)), name
-        made.clear()
+    def inline():
+        opt_b.zero_grad(set_to_none=True)
+        loss = loss_fn(b)[0]
+        loss.backward()
+        return loss
+    opt_b.step(inline)
+    assert torch.equal(image, b.detach().clamp(0, 1))
 
 
 def test_widget_run_button_passes_the_settings():

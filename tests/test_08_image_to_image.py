@@ -171,10 +171,12 @@ def test_photo_pairs_shapes_and_a_disjoint_held_out_part(monkeypatch):
     rng = np.random.default_rng(0)
     photos = {"a": rng.integers(0, 256, (64, 48, 3), dtype=np.uint8),
               "b": rng.integers(0, 256, (80, 40, 3), dtype=np.uint8)}
-    monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
-    train, test = i2i.photo_pairs(size=16, train_crops=40, test_crops=10, seed=0)
+    monkeypatch.setattr(i2i, "PHOTOS", {name: lambda photo=photo: photo for name, photo in photos.items()})
+    train, test = i2i.photo_pairs(size=16, train_crops=40, test_crops=10, scale=1.0, seed=0)
     assert train.inputs.shape == (40, 3, 16, 16) and train.targets.shape == (40, 3, 16, 16)
     assert test.inputs.dtype == torch.uint8 and len(test) == 10
+    steps = [np.abs(np.diff(images.numpy().astype(float), axis=-1)).mean() for images in (train.inputs, train.targets)]
+    assert steps[0] < steps[1] / 2  # the input, at 4× lower resolution, has lost the pixel-to-pixel detail
 
     def rows_of(crops):
         """For each crop, the rows of its photo it came from (found by matching its first row)."""
@@ -194,39 +196,26 @@ def test_photo_pairs_shapes_and_a_disjoint_held_out_part(monkeypatch):
 
 
 def test_photo_pairs_refuse_crops_that_do_not_fit(monkeypatch):
-    photos = {"a": np.full((64, 64, 3), 128, dtype=np.uint8)}
-    monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
+    monkeypatch.setattr(i2i, "PHOTOS", {"a": lambda: np.full((64, 64, 3), 128, dtype=np.uint8)})
     with pytest.raises(ValueError, match="do not fit the test part"):
-        i2i.photo_pairs(size=32, train_crops=1, test_crops=1)
+        i2i.photo_pairs(size=32, train_crops=1, test_crops=1, scale=1.0)
 
 
 def test_load_pairs_falls_back_to_the_photo_crops_and_says_why(monkeypatch, capsys):
-    photos = {"a": np.random.default_rng(0).integers(0, 256, (128, 64, 3), dtype=np.uint8)}
-    monkeypatch.setattr(i2i, "load_photos", lambda scale: photos)
+    photo = np.random.default_rng(0).integers(0, 256, (256, 128, 3), dtype=np.uint8)
+    monkeypatch.setattr(i2i, "PHOTOS", {"a": lambda: photo})
+    monkeypatch.setattr(i2i, "load_facades", lambda size: pytest.fail("'photos' must not look for Facades"))
+    train, test = i2i.load_pairs("photos", torch.device("cpu"))
+    assert train.inputs.shape[1:] == (3, 32, 32) and "lower resolution" in train.source
+    assert capsys.readouterr().out == ""
 
     def unreachable(size):
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr(i2i, "load_facades", unreachable)
-    monkeypatch.setattr(i2i, "online", lambda url: pytest.fail("'photos' must not look for the server"))
-    train, test = i2i.load_pairs("photos", torch.device("cpu"))
-    assert train.inputs.shape[1:] == (3, 32, 32) and "lower resolution" in train.source
-    assert capsys.readouterr().out == ""
     train, _ = i2i.load_pairs("facades", torch.device("cpu"))
     assert "lower resolution" in train.source
     assert "CMP Facades is not available (no route to host)" in capsys.readouterr().out
-
-
-def test_low_resolution_loses_detail_and_checks_its_input():
-    rng = np.random.default_rng(0)
-    photo = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    blurred = i2i.low_resolution(photo, 4)
-    assert blurred.shape == photo.shape
-    assert np.abs(np.diff(blurred.astype(float), axis=1)).mean() < np.abs(np.diff(photo.astype(float), axis=1)).mean() / 2
-    with pytest.raises(ValueError, match="multiples of factor 4"):
-        i2i.low_resolution(photo[:30], 4)
-    with pytest.raises(ValueError, match=r"\(H, W, 3\) array"):
-        i2i.low_resolution(photo[..., 0], 4)
 
 
 def test_sklearn_digits_in_mnist_frame():
@@ -234,13 +223,11 @@ def test_sklearn_digits_in_mnist_frame():
     assert digits.images.shape == (1797, 1, 28, 28) and digits.images.dtype == torch.uint8
     assert digits.labels.dtype == torch.int64 and set(digits.labels.tolist()) == set(range(10))
     ink = digits.images.float()
-    rows = torch.arange(28.0).view(1, 1, 28, 1)
-    centre = ((ink * rows).sum((1, 2, 3)) / ink.sum((1, 2, 3))).mean()
-    assert abs(centre - 13.5) < 0.3          # centred by mass, as MNIST's digits
+    for axis in (torch.arange(28.0).view(1, 1, 28, 1), torch.arange(28.0).view(1, 1, 1, 28)):  # rows, columns
+        centres = (ink * axis).sum((1, 2, 3)) / ink.sum((1, 2, 3))
+        assert abs(centres.mean() - 13.5) < 0.3 and (centres - 13.5).abs().max() < 1.5  # centred by mass, as MNIST
     boxed = i2i.sklearn_digits(centre="box")
     assert boxed.images[:, :, :4].sum() == 0 and boxed.images[:, :, 24:].sum() == 0   # inside the 20×20 box
-    with pytest.raises(ValueError, match="box \\(30\\) must fit"):
-        i2i.sklearn_digits(box=30)
     with pytest.raises(ValueError, match="centre must be"):
         i2i.sklearn_digits(centre="middle")
 
@@ -254,19 +241,6 @@ def test_sklearn_digits_interpolation_modes():
     assert "bicubic" in bicubic.source
     with pytest.raises(ValueError, match="mode must be one of"):
         i2i.sklearn_digits(mode="nearest")
-
-
-def test_centre_of_mass_shift_moves_a_dot_to_the_centre():
-    image = torch.zeros(1, 1, 28, 28)
-    image[0, 0, 5, 20] = 1.0
-    image[0, 0, 5, 21] = 1.0
-    moved = i2i.centre_of_mass_shift(image)
-    rows, cols = torch.arange(28.0).view(28, 1), torch.arange(28.0).view(1, 28)
-    mass = moved[0, 0].sum()
-    assert abs((moved[0, 0] * rows).sum() / mass - 13.5) < 0.1
-    assert abs((moved[0, 0] * cols).sum() / mass - 13.5) < 0.1
-    with pytest.raises(ValueError, match="float"):
-        i2i.centre_of_mass_shift(torch.zeros(1, 1, 4, 4, dtype=torch.uint8))
 
 
 # --- the checks -------------------------------------------------------------------------------------
@@ -376,23 +350,24 @@ def test_checks_say_when_the_exercise_is_not_written():
             check(stub)
 
 
-def test_facades_split_checks_count_and_size_and_splits_photo_from_labels(tmp_path, monkeypatch):
-    train = tmp_path / "train"
-    train.mkdir()
-    for k in range(2):
-        pair = np.zeros((256, 512, 3), dtype=np.uint8)
-        pair[:, :256] = 200          # left: the photo
-        pair[:, 256:] = 30           # right: the label map
-        Image.fromarray(pair).save(train / f"{k}.jpg")
+def test_load_facades_checks_count_and_size_and_splits_photo_from_labels(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
+    for split in ("train", "test"):
+        (tmp_path / "facades" / split).mkdir(parents=True)
+        for k in range(2):
+            pair = np.zeros((256, 512, 3), dtype=np.uint8)
+            pair[:, :256] = 200          # left: the photo
+            pair[:, 256:] = 30           # right: the label map
+            Image.fromarray(pair).save(tmp_path / "facades" / split / f"{k}.jpg")
     with pytest.raises(ValueError, match="holds 2 JPEGs, expected 400"):
-        i2i._facades_split(tmp_path, "train", 64)
-    monkeypatch.setitem(i2i.FACADES_COUNTS, "train", 2)
-    pairs = i2i._facades_split(tmp_path, "train", 64)
-    assert pairs.inputs.shape == pairs.targets.shape == (2, 3, 64, 64)
-    assert abs(pairs.inputs.float().mean() - 30) < 3 and abs(pairs.targets.float().mean() - 200) < 3
-    Image.fromarray(np.zeros((256, 256, 3), dtype=np.uint8)).save(train / "1.jpg")
+        i2i.load_facades(64)
+    monkeypatch.setattr(i2i, "FACADES_COUNTS", {"train": 2, "test": 2})
+    train, test = i2i.load_facades(64)
+    assert train.inputs.shape == test.targets.shape == (2, 3, 64, 64) and "CMP Facades test" in test.source
+    assert abs(train.inputs.float().mean() - 30) < 3 and abs(train.targets.float().mean() - 200) < 3
+    Image.fromarray(np.zeros((256, 256, 3), dtype=np.uint8)).save(tmp_path / "facades" / "test" / "1.jpg")
     with pytest.raises(ValueError, match="expected 512×256"):
-        i2i._facades_split(tmp_path, "train", 64)
+        i2i.load_facades(64)
 
 
 # --- evaluation helpers -------------------------------------------------------------------------------
