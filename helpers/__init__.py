@@ -12,7 +12,7 @@ One module per concept:
     faces     face images (CelebA, your folder, or an offline stand-in) for the DCGAN lesson
     classifier  the course's digit classifier ("the judge") and the scores it gives generated images
     augment   random changes that keep a digit a digit, and junk images that show none
-    models    generators and discriminators
+    models    the lessons' generators, discriminators and the VAE
     losses    the losses later lessons reuse
     training  steps(): the one wrapper around a lesson's loop (progress, NaN stop, Ctrl-C, resume); History
     checkpoints  save and load models, optimizers and a History, CRC-checked
@@ -25,6 +25,5 @@ One module per concept:
     widgets   interactive controls for the lessons
     style_transfer  neural style transfer's plumbing: images, VGG19 features, the run (lesson 04)
     image_to_image  pix2pix's and CycleGAN's networks and data (lesson 08)
-    vae       the variational autoencoder of lesson 07
 """
 __version__ = "0.1.0"
