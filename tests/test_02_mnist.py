@@ -150,7 +150,7 @@ def test_classifier_shapes_and_parameter_count():
     # conv 1->8 5x5 (208) + BN (16) + conv 8->16 (1168) + BN (32) + conv 16->16 (2320) + BN (32)
     # + linear 256->64 (16448) + head 64->10 (650)
     assert sum(p.numel() for p in model.parameters()) == 208 + 16 + 1168 + 32 + 2320 + 32 + 16448 + 650
-    assert classifier_features(model, x.reshape(5, 784)).shape == (5, 64)
+    assert classifier_features(model, x).shape == (5, 64)
     assert classifier_predictions(model, to_uint8(x)).dtype == torch.int64
     with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
         classifier_features(model, torch.rand(5, 3, 28, 28))
