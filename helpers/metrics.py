@@ -77,29 +77,27 @@ def _class_ids(t: Tensor, name: str, num_ids: int) -> Tensor:
     return t
 
 
-def _class_id_pair(a: Tensor, b: Tensor, names: tuple[str, str], num_a: int, num_b: int) -> tuple[Tensor, Tensor]:
+def _counts(a: Tensor, b: Tensor, names: tuple[str, str], num_a: int, num_b: int) -> Tensor:
+    """Class ids a (N,) and b (N,) -> (num_a, num_b) int64 counts of each pair."""
     a, b = _class_ids(a, names[0], num_a), _class_ids(b, names[1], num_b)
     if a.shape != b.shape or a.numel() == 0:
         raise ValueError(f"{names[0]} and {names[1]} must have the same non-empty shape, got "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
-    return a, b
+    return torch.bincount(a * num_b + b, minlength=num_a * num_b).view(num_a, num_b)
 
 
 def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int = 10) -> tuple[float, Tensor]:
     """Requested labels (N,) and classifier predictions (N,) -> (accuracy, per-class accuracy (num_classes,)),
     NaN for a class never requested."""
-    requested, predicted = _class_id_pair(requested, predicted, ("requested", "predicted"), num_classes, num_classes)
-    right = (requested == predicted).double()
-    counts = torch.bincount(requested, minlength=num_classes).double()
-    hits = torch.bincount(requested, weights=right, minlength=num_classes)
-    per_class = torch.where(counts > 0, hits / counts.clamp(min=1), torch.full_like(counts, float("nan")))
-    return right.mean().item(), per_class
+    counts = _counts(requested, predicted, ("requested", "predicted"), num_classes, num_classes).double()
+    requests = counts.sum(dim=1)  # (num_classes,)
+    per_class = torch.where(requests > 0, counts.diagonal() / requests.clamp(min=1), float("nan"))
+    return (counts.trace() / counts.sum()).item(), per_class
 
 
 def code_class_counts(codes: Tensor, predicted: Tensor, num_codes: int = 10, num_classes: int = 10) -> Tensor:
     """Categorical codes (N,) and predicted classes (N,) -> (num_codes, num_classes) int64 counts."""
-    codes, predicted = _class_id_pair(codes, predicted, ("codes", "predicted"), num_codes, num_classes)
-    return torch.bincount(codes * num_classes + predicted, minlength=num_codes * num_classes).view(num_codes, -1)
+    return _counts(codes, predicted, ("codes", "predicted"), num_codes, num_classes)
 
 
 def categorical_code_accuracy(codes: Tensor, predicted: Tensor, num_codes: int = 10,
