@@ -85,8 +85,6 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     leave it unsure of what no one could read."""
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(data), generator=generator).to(data.device)
     n_val = max(len(data) // 10, 10)
@@ -159,8 +157,6 @@ class SampleScorer:
     """
 
     def __init__(self, classifier: DigitClassifier, real_images: Tensor, confident: float = CONFIDENT) -> None:
-        if not 0 < confident < 1:
-            raise ValueError(f"confident must be a probability in (0, 1), got {confident!r}")
         self.classifier, self.confident = classifier, confident
         features = classifier_features(classifier, real_images)  # (N, D)
         if features.shape[0] < 8:

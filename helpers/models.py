@@ -221,7 +221,8 @@ class InfoDiscriminator(nn.Module):
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         features = self.body(images)  # (N, hidden)
-        category_logits, continuous = self.q_head(features).split([self.num_categories, self.num_continuous], 1)
+        q = self.q_head(features)     # (N, K + C)
+        category_logits, continuous = q.split([self.num_categories, self.num_continuous], dim=1)
         return self.d_head(features), category_logits, continuous  # (N, 1), (N, K), (N, C)
 
 
@@ -291,8 +292,7 @@ class VAE(nn.Module):
         )
 
     def encode(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        mu, logvar = self.encoder(images).chunk(2, dim=1)
-        return mu, logvar
+        return self.encoder(images).chunk(2, dim=1)  # mu, logvar
 
     def decode(self, z: Tensor) -> Tensor:
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
