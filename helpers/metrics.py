@@ -54,8 +54,9 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
             raise ValueError(f"{name} must be a (N, D) tensor of features with N ≥ 2, got {got}")
         _require_finite(x, name)
         x = x.detach().to("cpu", torch.float64)
-        mean = x.mean(dim=0)                                                   # (D,)
-        statistics.append((mean, (x - mean).T @ (x - mean) / (x.shape[0] - 1)))  # (D,), (D, D)
+        mean = x.mean(dim=0)  # (D,)
+        centred = x - mean    # (N, D)
+        statistics.append((mean, centred.T @ centred / (x.shape[0] - 1)))  # (D,), (D, D)
     (mean_a, cov_a), (mean_b, cov_b) = statistics
     if mean_a.shape != mean_b.shape:
         raise ValueError(f"both feature sets need the same width D, got {len(mean_a)} and {len(mean_b)}")
@@ -174,9 +175,9 @@ def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024,
 # --- Lesson 03: a Fréchet distance on a pretrained network's features ---
 
 @torch.no_grad()
-def inception_features(images: Tensor, model: nn.Module, batch_size: int = 100) -> Tensor:
+def inception_features(images: Tensor, model: nn.Module) -> Tensor:
     """(N, 3, H, W) images in [-1, 1] -> (N, 2048) float32 features of `model` (Inception v3, fc = Identity) on the
-    CPU, each batch resized to 299×299 and normalised as for ImageNet."""
+    CPU, 100 images at a time resized to 299×299 and normalised as for ImageNet."""
     x = _images(images, "images")
     if x.shape[1] != 3:
         raise ValueError(f"images must have 3 channels, got {x.shape[1]}")
@@ -184,7 +185,7 @@ def inception_features(images: Tensor, model: nn.Module, batch_size: int = 100) 
     mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
     features = []
-    for batch in x.split(batch_size):
+    for batch in x.split(100):
         batch = F.interpolate((batch.to(device) + 1) / 2, size=(299, 299), mode="bilinear",
                               align_corners=False)                             # (B, 3, 299, 299) in [0, 1]
         features.append(model((batch - mean) / std).flatten(1).float().cpu())  # (B, 2048)
