@@ -13,10 +13,9 @@ One module per concept:
     faces     face images (CelebA, your folder, or an offline stand-in) for the DCGAN lesson
     augment   random changes that keep a digit a digit, and junk images that show none
     classifier  the course's digit classifier ("the judge") and the scores it gives generated images
-    models    generators and discriminators
+    models    the lessons' generators, discriminators and the VAE
     losses    the losses later lessons reuse
     metrics   numbers that say how well a GAN is doing
-    vae       the variational autoencoder of lesson 07
     style_transfer  neural style transfer's plumbing: images, VGG19 features, the run (lesson 04)
     image_to_image  pix2pix's and CycleGAN's networks and data (lesson 08)
     plotting  live plots and image grids

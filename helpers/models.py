@@ -1,5 +1,5 @@
-"""The course's generators and discriminators: toy MLPs (lessons 01, 05), MNIST MLPs (02), lesson 03's
-latent walk and saved DCGAN generator, conditional and InfoGAN models (06)."""
+"""The course's models: toy MLPs (lessons 01, 05), lesson 02's MLP generator, lesson 03's latent walk and
+saved DCGAN generator, conditional and InfoGAN models (06), the VAE (07)."""
 from __future__ import annotations
 
 import torch
@@ -9,44 +9,44 @@ from helpers.checkpoints import read_checkpoint
 from helpers.taught import lesson03
 
 
-def _mlp(sizes: list[int], activation: type[nn.Module]) -> list[nn.Module]:
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return layers
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
+def _check_sizes(image_shape=(1, 1, 1), **sizes: int) -> tuple[int, int, int]:
+    """Raise unless every size is a positive int and image_shape is (C, H, W) of them; returns image_shape."""
+    if len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}")
+    for name, value in {**sizes, **{f"image_shape[{i}]": s for i, s in enumerate(image_shape)}}.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return tuple(image_shape)
+
+
+def _mlp(sizes: list[int], activation: type[nn.Module] = nn.LeakyReLU, *args) -> list[nn.Module]:
+    """Linear layers through `sizes`, activation(*args) between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), activation(*args)]  # (N, n_out)
+    return layers[:-1]
 
 
 class ToyGenerator(nn.Module):
     """Noise (N, latent_dim) -> points (N, data_dim), through `layers` hidden layers."""
 
-    def __init__(self, latent_dim: int = 2, hidden_dim: int = 32, data_dim: int = 2,
-                 layers: int = 2) -> None:
+    def __init__(self, latent_dim: int = 2, hidden_dim: int = 32, data_dim: int = 2, layers: int = 2) -> None:
         super().__init__()
         _check_sizes(latent_dim=latent_dim, hidden_dim=hidden_dim, data_dim=data_dim, layers=layers)
         self.latent_dim = latent_dim
-        self.net = nn.Sequential(*_mlp([latent_dim] + [hidden_dim] * layers + [data_dim], nn.LeakyReLU))
+        self.net = nn.Sequential(*_mlp([latent_dim] + [hidden_dim] * layers + [data_dim]))
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)  # (N, data_dim)
 
 
 class ToyDiscriminator(nn.Module):
-    """Points (N, data_dim) -> (N, 1): a probability (sigmoid=True) or a logit (sigmoid=False)."""
+    """Points (N, data_dim) -> (N, 1) through two hidden layers: a probability (sigmoid=True) or a logit."""
 
-    def __init__(self, data_dim: int = 2, hidden_dim: int = 32, layers: int = 2,
-                 sigmoid: bool = True) -> None:
+    def __init__(self, data_dim: int = 2, hidden_dim: int = 32, sigmoid: bool = True) -> None:
         super().__init__()
-        _check_sizes(data_dim=data_dim, hidden_dim=hidden_dim, layers=layers)
-        body = _mlp([data_dim] + [hidden_dim] * layers + [1], nn.LeakyReLU)
-        self.net = nn.Sequential(*body, *([nn.Sigmoid()] if sigmoid else []))
+        _check_sizes(data_dim=data_dim, hidden_dim=hidden_dim)
+        self.net = nn.Sequential(*_mlp([data_dim, hidden_dim, hidden_dim, 1]), *([nn.Sigmoid()] if sigmoid else []))
 
     def forward(self, points: Tensor) -> Tensor:
         return self.net(points)  # (N, 1)
@@ -57,80 +57,26 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# --- Lesson 02: fully connected GAN on MNIST ---
-
 class MLPGenerator(nn.Module):
-    """Noise (N, latent_dim) -> images (N, C, H, W) in [-1, 1]: Linear + LeakyReLU layers, tanh out.
-
-    The classic course generator is MLPGenerator(64, (256, 256), (1, 28, 28)): 64 → 256 → 256 → 784.
-    """
+    """Noise (N, latent_dim) -> images (N, C, H, W) in [-1, 1]: Linear + LeakyReLU layers, tanh out."""
 
     def __init__(self, latent_dim: int = 64, hidden_dims: tuple[int, ...] = (256, 256),
-                 image_shape: tuple[int, int, int] = (1, 28, 28),
-                 negative_slope: float = 0.2) -> None:
+                 image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
-        _check_sizes(latent_dim=latent_dim, **{f"hidden_dims[{i}]": h for i, h in enumerate(hidden_dims)},
-                     **{f"image_shape[{i}]": s for i, s in enumerate(image_shape)})
-        if len(image_shape) != 3:
-            raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}")
+        self.image_shape = _check_sizes(image_shape, latent_dim=latent_dim,
+                                        **{f"hidden_dims[{i}]": h for i, h in enumerate(hidden_dims)})
         self.latent_dim = latent_dim
-        self.image_shape = tuple(image_shape)
         pixels = image_shape[0] * image_shape[1] * image_shape[2]
-        layers: list[nn.Module] = []
-        sizes = [latent_dim, *hidden_dims]
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(negative_slope)]  # (N, n_out)
-        layers += [nn.Linear(sizes[-1], pixels), nn.Tanh()]                      # (N, C*H*W) in [-1, 1]
-        self.net = nn.Sequential(*layers)
+        layers = _mlp([latent_dim, *hidden_dims, pixels], nn.LeakyReLU, 0.2)
+        self.net = nn.Sequential(*layers, nn.Tanh())  # (N, C*H*W) in [-1, 1]
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z).view(z.shape[0], *self.image_shape)  # (N, C, H, W)
 
 
-class MLPDiscriminator(nn.Module):
-    """Images (N, C, H, W) -> (N, 1): flatten, Linear + LeakyReLU (+ dropout) layers, one output.
-
-    sigmoid=True ends in a probability (for nn.BCELoss); sigmoid=False returns the logit
-    (for nn.BCEWithLogitsLoss, which is numerically safer). The classic course discriminator is
-    MLPDiscriminator((1, 28, 28), (256, 256)): 784 → 256 → 256 → 1.
-    """
-
-    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28),
-                 hidden_dims: tuple[int, ...] = (256, 256), negative_slope: float = 0.2,
-                 dropout: float = 0.0, sigmoid: bool = True) -> None:
-        super().__init__()
-        _check_sizes(**{f"hidden_dims[{i}]": h for i, h in enumerate(hidden_dims)},
-                     **{f"image_shape[{i}]": s for i, s in enumerate(image_shape)})
-        if len(image_shape) != 3:
-            raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-        self.image_shape = tuple(image_shape)
-        pixels = image_shape[0] * image_shape[1] * image_shape[2]
-        layers: list[nn.Module] = [nn.Flatten()]                                  # (N, C*H*W)
-        sizes = [pixels, *hidden_dims]
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(negative_slope)]      # (N, n_out)
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-        layers.append(nn.Linear(sizes[-1], 1))                                    # (N, 1) logit
-        if sigmoid:
-            layers.append(nn.Sigmoid())                                           # (N, 1) probability
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, images: Tensor) -> Tensor:
-        return self.net(images)  # (N, 1)
-
-
-# --- Lesson 03: DCGAN on faces ---------------------------------------------------------------
-
 def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
-    """Spherical interpolation: z0, z1 (D,) and t (T,) (or a float) -> (T, D) points from z0 to z1.
-
-    Moves along the great circle between the directions while the length goes linearly from
-    |z0| to |z1|: Gaussian noise lives near a sphere, and straight lines cut through its
-    low-probability middle. Falls back to a straight line when z0 and z1 are (anti)parallel.
-    """
+    """z0, z1 (D,) and t (T,) or a float -> (T, D): along the great circle between the directions (a straight
+    line when they are (anti)parallel), the length going linearly from |z0| to |z1|."""
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be two vectors of the same length, got {tuple(z0.shape)} "
                          f"and {tuple(z1.shape)}")
@@ -148,28 +94,19 @@ def slerp(z0: Tensor, z1: Tensor, t) -> Tensor:
     return direction * ((1 - t) * n0 + t * n1)  # (T, D)
 
 
-def load_dcgan_generator(path, map_location="cpu") -> nn.Module:
-    """Lesson 03's Generator rebuilt from the generator.pt it writes (its weights and config)."""
-    state = read_checkpoint(path, map_location)
+def load_dcgan_generator(path) -> nn.Module:
+    """Lesson 03's Generator rebuilt on the CPU from the generator.pt it writes (its weights and config)."""
+    state = read_checkpoint(path)
     if "generator" not in state or "config" not in state:
         raise ValueError(f"{path} holds {sorted(state)}; expected 'generator' and 'config' "
                          "(a file written by lesson 03)")
-    config = state["config"]
-    generator = lesson03.Generator(latent_dim=int(config["latent_dim"]),
-                                   feature_maps=int(config["feature_maps"]),
-                                   channels=int(config["channels"]), image_size=int(config["image_size"]))
+    config = {key: int(state["config"][key]) for key in ("latent_dim", "feature_maps", "channels", "image_size")}
+    generator = lesson03.Generator(**config)
     generator.load_state_dict(state["generator"])
     return generator
 
 
 # --- Lesson 06: controlling what a GAN makes (conditional GAN, InfoGAN) ---
-
-def _image_shape(image_shape) -> tuple[int, int, int]:
-    shape = tuple(image_shape)
-    if len(shape) != 3 or not all(isinstance(s, int) and s > 0 for s in shape):
-        raise ValueError(f"image_shape must be (C, H, W) of positive ints, got {image_shape!r}")
-    return shape
-
 
 def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") -> None:
     if not isinstance(labels, Tensor) or labels.dtype != torch.long or labels.ndim != 1:
@@ -184,96 +121,76 @@ def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") ->
                          f"{labels.min().item()} to {labels.max().item()}")
 
 
-def _generator_body(in_dim: int, hidden_dim: int, pixels: int) -> nn.Sequential:
-    """Lesson 06's generators' shared MLP: latent inputs (N, in_dim) -> pixels (N, C*H*W) in [-1, 1]."""
+def _generator_body(in_dim: int, hidden_dim: int, image_shape: tuple[int, int, int]) -> nn.Sequential:
+    """Latent inputs (N, in_dim) -> images (N, C, H, W) in [-1, 1]."""
     return nn.Sequential(
-        nn.Linear(in_dim, hidden_dim),                                              # (N, hidden)
-        nn.BatchNorm1d(hidden_dim), nn.LeakyReLU(0.2),
-        nn.Linear(hidden_dim, 2 * hidden_dim),                                      # (N, 2*hidden)
-        nn.BatchNorm1d(2 * hidden_dim), nn.LeakyReLU(0.2),
-        nn.Linear(2 * hidden_dim, pixels), nn.Tanh(),                               # (N, C*H*W)
+        nn.Linear(in_dim, hidden_dim), nn.BatchNorm1d(hidden_dim), nn.LeakyReLU(0.2),              # (N, hidden)
+        nn.Linear(hidden_dim, 2 * hidden_dim), nn.BatchNorm1d(2 * hidden_dim), nn.LeakyReLU(0.2),  # (N, 2*hidden)
+        nn.Linear(2 * hidden_dim, image_shape[0] * image_shape[1] * image_shape[2]), nn.Tanh(),    # (N, C*H*W)
+    )
+
+
+def _feature_body(image_shape: tuple[int, int, int], hidden_dim: int, dropout: float) -> nn.Sequential:
+    """Images (N, C, H, W) -> features (N, hidden_dim)."""
+    return nn.Sequential(
+        nn.Flatten(),                                                                              # (N, C*H*W)
+        nn.Linear(image_shape[0] * image_shape[1] * image_shape[2], 2 * hidden_dim), nn.LeakyReLU(0.2),
+        nn.Dropout(dropout),                                                                       # (N, 2*hidden)
+        nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),             # (N, hidden)
     )
 
 
 class ConditionalGenerator(nn.Module):
-    """Noise (N, latent_dim) and labels (N,) -> images (N, C, H, W) in [-1, 1].
-
-    The label is looked up in an embedding table (num_classes, embed_dim) and concatenated
-    with the noise, so every layer sees which class it is asked for.
-    """
+    """Noise (N, latent_dim) and labels (N,) -> images (N, C, H, W) in [-1, 1]; the noise goes in beside the
+    label's embedding (N, embed_dim)."""
 
     def __init__(self, latent_dim: int = 64, num_classes: int = 10, embed_dim: int = 10,
                  hidden_dim: int = 256, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
-        _check_sizes(latent_dim=latent_dim, num_classes=num_classes, embed_dim=embed_dim,
-                     hidden_dim=hidden_dim)
+        self.image_shape = _check_sizes(image_shape, latent_dim=latent_dim, num_classes=num_classes,
+                                        embed_dim=embed_dim, hidden_dim=hidden_dim)
         self.latent_dim, self.num_classes = latent_dim, num_classes
-        self.image_shape = _image_shape(image_shape)
-        pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
-        self.label_embedding = nn.Embedding(num_classes, embed_dim)                 # (N,) -> (N, embed_dim)
-        self.net = _generator_body(latent_dim + embed_dim, hidden_dim, pixels)     # (N, C*H*W)
+        self.label_embedding = nn.Embedding(num_classes, embed_dim)                        # (N,) -> (N, embed)
+        self.net = _generator_body(latent_dim + embed_dim, hidden_dim, self.image_shape)  # (N, C*H*W)
 
     def forward(self, noise: Tensor, labels: Tensor) -> Tensor:
         _check_labels(labels, self.num_classes, noise.shape[0])
-        inputs = torch.cat([noise, self.label_embedding(labels)], dim=1)         # (N, latent+embed)
-        return self.net(inputs).view(-1, *self.image_shape)                         # (N, C, H, W)
-
-
-def _feature_body(image_shape: tuple[int, int, int], hidden_dim: int, dropout: float) -> nn.Sequential:
-    """Lesson 06's discriminators' shared trunk: images (N, C, H, W) -> features (N, hidden_dim)."""
-    pixels = image_shape[0] * image_shape[1] * image_shape[2]
-    return nn.Sequential(
-        nn.Flatten(),                                                               # (N, C*H*W)
-        nn.Linear(pixels, 2 * hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, 2*hidden)
-        nn.Linear(2 * hidden_dim, hidden_dim), nn.LeakyReLU(0.2), nn.Dropout(dropout),  # (N, hidden)
-    )
+        inputs = torch.cat([noise, self.label_embedding(labels)], dim=1)  # (N, latent + embed)
+        return self.net(inputs).view(-1, *self.image_shape)                # (N, C, H, W)
 
 
 class ConditionalDiscriminator(nn.Module):
-    """Images (N, C, H, W) and labels (N,) -> (N, 1) logits: "a real image of this class?".
-
-    A projection discriminator (Miyato & Koyama, 2018): features phi(x) (N, hidden) from an
-    MLP, then logit = w . phi(x) + b + embedding(y) . phi(x). The last term scores how well the
-    image's features match the asked class, so a fake of the wrong class is easy to reject.
-    """
+    """Images (N, C, H, W) and labels (N,) -> (N, 1) logits of "a real image of this class?": a projection
+    discriminator (Miyato & Koyama, 2018), w . phi(x) + b + embedding(y) . phi(x)."""
 
     def __init__(self, num_classes: int = 10, hidden_dim: int = 256,
                  image_shape: tuple[int, int, int] = (1, 28, 28), dropout: float = 0.3) -> None:
         super().__init__()
-        _check_sizes(num_classes=num_classes, hidden_dim=hidden_dim)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.image_shape = _check_sizes(image_shape, num_classes=num_classes, hidden_dim=hidden_dim)
         self.num_classes = num_classes
-        self.image_shape = _image_shape(image_shape)
-        self.body = _feature_body(self.image_shape, hidden_dim, dropout)             # (N, hidden)
-        self.out = nn.Linear(hidden_dim, 1)                                         # (N, 1): "real?"
-        self.label_embedding = nn.Embedding(num_classes, hidden_dim)                # (N,) -> (N, hidden)
+        self.body = _feature_body(self.image_shape, hidden_dim, dropout)  # (N, hidden)
+        self.out = nn.Linear(hidden_dim, 1)                               # (N, 1): "real?"
+        self.label_embedding = nn.Embedding(num_classes, hidden_dim)      # (N,) -> (N, hidden)
 
     def forward(self, images: Tensor, labels: Tensor) -> Tensor:
         _check_labels(labels, self.num_classes, images.shape[0])
-        features = self.body(images)                                                # (N, hidden)
+        features = self.body(images)                                                      # (N, hidden)
         projection = (self.label_embedding(labels) * features).sum(dim=1, keepdim=True)  # (N, 1)
-        return self.out(features) + projection                                      # (N, 1)
+        return self.out(features) + projection                                            # (N, 1)
 
 
 class InfoGenerator(nn.Module):
-    """Noise (N, noise_dim), a category (N,) and continuous codes (N, num_continuous) -> images.
-
-    The latent vector is [noise, one_hot(category), continuous]: half "discrete", half
-    continuous. On its own that split means nothing; InfoGAN's Q head is what gives it meaning.
-    """
+    """Noise (N, noise_dim), a category (N,) and continuous codes (N, num_continuous) -> images (N, C, H, W),
+    through the latent vector [noise, one_hot(category), continuous]."""
 
     def __init__(self, noise_dim: int = 62, num_categories: int = 10, num_continuous: int = 2,
                  hidden_dim: int = 256, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
-        _check_sizes(noise_dim=noise_dim, num_categories=num_categories, hidden_dim=hidden_dim)
-        if not isinstance(num_continuous, int) or num_continuous < 0:
-            raise ValueError(f"num_continuous must be an int ≥ 0, got {num_continuous!r}")
+        self.image_shape = _check_sizes(image_shape, noise_dim=noise_dim, num_categories=num_categories,
+                                        num_continuous=num_continuous, hidden_dim=hidden_dim)
         self.noise_dim, self.num_categories, self.num_continuous = noise_dim, num_categories, num_continuous
-        self.image_shape = _image_shape(image_shape)
-        pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
         self.latent_dim = noise_dim + num_categories + num_continuous
-        self.net = _generator_body(self.latent_dim, hidden_dim, pixels)            # (N, C*H*W)
+        self.net = _generator_body(self.latent_dim, hidden_dim, self.image_shape)  # (N, C*H*W)
 
     def forward(self, noise: Tensor, category: Tensor, continuous: Tensor) -> Tensor:
         _check_labels(category, self.num_categories, noise.shape[0], name="category")
@@ -281,48 +198,38 @@ class InfoGenerator(nn.Module):
             raise ValueError(f"continuous must have shape ({noise.shape[0]}, {self.num_continuous}), "
                              f"got {tuple(continuous.shape)}")
         one_hot = nn.functional.one_hot(category, self.num_categories).to(noise.dtype)  # (N, K)
-        latent = torch.cat([noise, one_hot, continuous], dim=1)                     # (N, latent_dim)
-        return self.net(latent).view(-1, *self.image_shape)                         # (N, C, H, W)
+        latent = torch.cat([noise, one_hot, continuous], dim=1)                         # (N, latent_dim)
+        return self.net(latent).view(-1, *self.image_shape)                             # (N, C, H, W)
 
 
 class InfoDiscriminator(nn.Module):
-    """Images (N, C, H, W) -> (real/fake logit (N, 1), category logits (N, K), continuous (N, C)).
-
-    One shared body; two heads on it. `d_head` says real or fake; `q_head` is InfoGAN's Q,
-    which guesses the codes that made an image: logits of Q(c | x) for the category and the
-    mean of a fixed-variance Gaussian for each continuous code.
-    """
+    """Images (N, C, H, W) -> real/fake logit (N, 1) from `d_head`, and from `q_head`, InfoGAN's Q, the codes'
+    guesses: category logits (N, K) and continuous means (N, C)."""
 
     def __init__(self, num_categories: int = 10, num_continuous: int = 2, hidden_dim: int = 256,
                  image_shape: tuple[int, int, int] = (1, 28, 28), dropout: float = 0.0) -> None:
         super().__init__()
-        _check_sizes(num_categories=num_categories, hidden_dim=hidden_dim)
-        if not isinstance(num_continuous, int) or num_continuous < 0:
-            raise ValueError(f"num_continuous must be an int ≥ 0, got {num_continuous!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.image_shape = _check_sizes(image_shape, num_categories=num_categories, num_continuous=num_continuous,
+                                        hidden_dim=hidden_dim)
         self.num_categories, self.num_continuous = num_categories, num_continuous
-        self.image_shape = _image_shape(image_shape)
-        self.body = _feature_body(self.image_shape, hidden_dim, dropout)             # (N, hidden)
-        self.d_head = nn.Linear(hidden_dim, 1)                                      # (N, 1) logit
+        self.body = _feature_body(self.image_shape, hidden_dim, dropout)  # (N, hidden)
+        self.d_head = nn.Linear(hidden_dim, 1)                            # (N, 1) logit
         self.q_head = nn.Sequential(
-            nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(0.2),                   # (N, hidden)
-            nn.Linear(hidden_dim, num_categories + num_continuous),                 # (N, K + C)
+            nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(0.2),         # (N, hidden)
+            nn.Linear(hidden_dim, num_categories + num_continuous),       # (N, K + C)
         )
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        features = self.body(images)                                                # (N, hidden)
-        q = self.q_head(features)                                                   # (N, K + C)
+        features = self.body(images)  # (N, hidden)
+        q = self.q_head(features)     # (N, K + C)
         category_logits, continuous = q.split([self.num_categories, self.num_continuous], dim=1)
-        return self.d_head(features), category_logits, continuous                  # (N,1), (N,K), (N,C)
+        return self.d_head(features), category_logits, continuous  # (N, 1), (N, K), (N, C)
 
 
 def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int = 10,
                        num_continuous: int = 2, device: str | torch.device = "cpu",
                        generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """InfoGAN's latent: noise (N, noise_dim) ~ N(0, 1), category (N,) uniform over K,
-    continuous (N, num_continuous) ~ Uniform[-1, 1]."""
-    _check_sizes(batch_size=batch_size, noise_dim=noise_dim, num_categories=num_categories)
+    """Noise (N, noise_dim) ~ N(0, 1), category (N,) uniform over K, continuous (N, num_continuous) ~ U[-1, 1]."""
     noise = torch.randn(batch_size, noise_dim, generator=generator)
     category = torch.randint(0, num_categories, (batch_size,), generator=generator)
     continuous = torch.rand(batch_size, num_continuous, generator=generator) * 2 - 1
@@ -331,12 +238,9 @@ def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int
 
 @torch.no_grad()
 def generate(generator: nn.Module, *inputs: Tensor) -> Tensor:
-    """generator(*inputs) in eval mode (BatchNorm uses its running statistics), without gradients.
-
-    The generator is put back in the mode it was in."""
+    """generator(*inputs) in eval mode (BatchNorm's running statistics), without gradients; the mode is restored."""
     training = generator.training
-    generator.eval()
-    images = generator(*inputs)
+    images = generator.eval()(*inputs)
     generator.train(training)
     return images
 
@@ -344,9 +248,9 @@ def generate(generator: nn.Module, *inputs: Tensor) -> Tensor:
 def _info_latent(generator: InfoGenerator, n: int, seed: int) -> tuple[Tensor, Tensor]:
     """Noise (n, noise_dim) and continuous codes (n, num_continuous) drawn from `seed`, on G's device."""
     noise, _, continuous = sample_info_latent(n, generator.noise_dim, generator.num_categories,
-                                              generator.num_continuous, generator=torch.Generator().manual_seed(seed))
-    device = next(generator.parameters()).device
-    return noise.to(device), continuous.to(device)
+                                              generator.num_continuous, next(generator.parameters()).device,
+                                              torch.Generator().manual_seed(seed))
+    return noise, continuous
 
 
 def code_grid(generator: InfoGenerator, per_code: int = 10, seed: int = 0) -> Tensor:
@@ -364,3 +268,38 @@ def traversal(generator: InfoGenerator, code_index: int, category: int, seed: in
     continuous[:, code_index] = torch.linspace(-2, 2, steps, device=noise.device)
     categories = torch.full((steps,), category, device=noise.device, dtype=torch.long)
     return generate(generator, noise.repeat(steps, 1), categories, continuous)
+
+
+# --- Lesson 07: the variational autoencoder (its ELBO's pieces are the lesson's exercises) ---
+
+class VAE(nn.Module):
+    """Kingma & Welling (2014). encode: images (N, C, H, W) in [-1, 1] -> mu, logvar = log σ² (N, latent_dim);
+    decode: z (N, latent_dim) -> logits (N, C, H, W) of each pixel's brightness in [0, 1], a Bernoulli mean."""
+
+    def __init__(self, latent_dim: int = 16, hidden_dim: int = 400,
+                 image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+        super().__init__()
+        self.image_shape = _check_sizes(image_shape, latent_dim=latent_dim, hidden_dim=hidden_dim)
+        self.latent_dim = latent_dim
+        pixels = image_shape[0] * image_shape[1] * image_shape[2]
+        self.encoder = nn.Sequential(
+            nn.Flatten(),                                                   # (N, C*H*W)
+            *_mlp([pixels, hidden_dim, hidden_dim, 2 * latent_dim], nn.ReLU),  # (N, 2 * latent_dim): mu, log σ²
+        )
+        self.decoder = nn.Sequential(
+            *_mlp([latent_dim, hidden_dim, hidden_dim, pixels], nn.ReLU),   # (N, C*H*W) logits
+            nn.Unflatten(1, self.image_shape),                              # (N, C, H, W)
+        )
+
+    def encode(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        return self.encoder(images).chunk(2, dim=1)  # mu, logvar
+
+    def decode(self, z: Tensor) -> Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.decoder(z)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor) -> Tensor:
+        """Latent codes (N, latent_dim) -> images (N, C, H, W) in [-1, 1]: each pixel's mean brightness."""
+        return torch.sigmoid(self.decode(z)) * 2 - 1

@@ -74,15 +74,18 @@ def test_curve_error_reference_values():
     assert metrics.curve_error(shifted) == pytest.approx(0.25, abs=1e-6)
 
 
-def test_wasserstein_to_uniform_reference_values():
+def test_curve_coverage_reference_values():
     n = 1000
+
+    def on_curve(x):
+        return torch.stack([x, torch.sin(x)], dim=1)
     even = 2 * math.pi * (torch.arange(n) + 0.5) / n  # exactly the uniform quantiles
-    assert metrics.wasserstein_to_uniform(even) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.curve_coverage(on_curve(even)) == pytest.approx(0.0, abs=1e-6)
     # All mass at pi: W1 = E|U - pi| for U ~ Uniform[0, 2 pi] = pi / 2.
-    assert metrics.wasserstein_to_uniform(torch.full((n,), math.pi)) == pytest.approx(math.pi / 2, rel=1e-3)
+    assert metrics.curve_coverage(on_curve(torch.full((n,), math.pi))) == pytest.approx(math.pi / 2, rel=1e-3)
     # Half the curve only, x ~ U[0, pi]: the quantile gap is u * pi, so W1 = pi / 2 as well.
     half = math.pi * (torch.arange(n) + 0.5) / n
-    assert metrics.wasserstein_to_uniform(half) == pytest.approx(math.pi / 2, rel=1e-3)
+    assert metrics.curve_coverage(on_curve(half)) == pytest.approx(math.pi / 2, rel=1e-3)
 
 
 @pytest.mark.parametrize("bad, message", [(torch.zeros(5, 3), r"shape \(N, 2\)"),

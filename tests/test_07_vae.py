@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers import metrics, vae, widgets
+from helpers import metrics, models, widgets
 from helpers.checks import CheckFailed, lesson07
 from helpers.taught import lesson07 as taught
 
@@ -23,7 +23,7 @@ from helpers.taught import lesson07 as taught
 
 def test_vae_shapes_and_generated_range():
     torch.manual_seed(0)
-    model = vae.VAE(latent_dim=3, hidden_dim=8, image_shape=(1, 6, 5))
+    model = models.VAE(latent_dim=3, hidden_dim=8, image_shape=(1, 6, 5))
     mu, logvar = model.encode(torch.rand(4, 1, 6, 5) * 2 - 1)
     assert mu.shape == logvar.shape == (4, 3)
     assert model.decode(mu).shape == (4, 1, 6, 5)
@@ -39,12 +39,12 @@ def test_vae_shapes_and_generated_range():
 ])
 def test_vae_rejects_bad_sizes(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        vae.VAE(**kwargs)
+        models.VAE(**kwargs)
 
 
 def test_decode_names_the_expected_latent_size():
     with pytest.raises(ValueError, match=r"z must have shape \(N, 4\), got \(2, 3\)"):
-        vae.VAE(latent_dim=4, hidden_dim=8).decode(torch.zeros(2, 3))
+        models.VAE(latent_dim=4, hidden_dim=8).decode(torch.zeros(2, 3))
 
 
 def test_gaussian_kl_against_a_hand_computed_value_and_zero_at_the_prior():
@@ -77,7 +77,7 @@ def test_a_few_hundred_steps_lower_the_loss():
     torch.manual_seed(0)
     prototypes = (torch.rand(4, 1, 6, 6) > 0.5).float() * 2 - 1   # four binary patterns to learn
     images = prototypes.repeat(16, 1, 1, 1)                            # (64, 1, 6, 6)
-    model = vae.VAE(latent_dim=2, hidden_dim=32, image_shape=(1, 6, 6))
+    model = models.VAE(latent_dim=2, hidden_dim=32, image_shape=(1, 6, 6))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(200):
@@ -102,7 +102,7 @@ def test_sharpness_of_a_step_edge_and_of_a_flat_image():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (torch.zeros(4, 4), r"images must be a non-empty \(N, C, H, W\) image tensor, got \(4, 4\)"),
+    (torch.zeros(4, 4), r"images must be a non-empty float tensor of shape \(N, C, H, W\), got torch.float32 \(4, 4\)"),
     (torch.zeros(2, 1, 1, 5), r"at least 2×2 pixels, got \(1, 5\)"),
 ])
 def test_sharpness_rejects_bad_input(bad, match):

@@ -66,12 +66,6 @@ def test_frechet_distance_on_non_finite_features_raises_instead_of_crashing(bad,
     assert f"{bad} ValueError: features_b holds NaN or inf in 1 of its 50 rows" in result.stdout, result.stdout
 
 
-def test_frechet_statistics_with_nan_raise():
-    mean, cov = torch.zeros(3), torch.eye(3)
-    with pytest.raises(ValueError, match="cov_b holds NaN or inf"):
-        metrics.frechet_distance_from_statistics(mean, cov, mean, cov * float("nan"))
-
-
 def test_image_batches_of_empty_data_raise_instead_of_hanging():
     empty = ImageData(torch.zeros(0, 1, 28, 28, dtype=torch.uint8), torch.zeros(0, dtype=torch.long),
                       "mnist", "test")
@@ -84,11 +78,6 @@ def test_image_batches_of_empty_data_raise_instead_of_hanging():
 def test_conditional_accuracy_refuses_labels_outside_the_classes():
     with pytest.raises(ValueError, match="requested must lie in 0..9, got 0..12"):
         metrics.conditional_accuracy(torch.tensor([0, 12]), torch.tensor([0, 1]), num_classes=10)
-
-
-def test_class_coverage_refuses_zero_classes():
-    with pytest.raises(ValueError, match="num_classes must be a positive int, got 0"):
-        metrics.class_coverage(torch.tensor([0, 1]), num_classes=0)
 
 
 def test_to_uint8_refuses_nan_instead_of_drawing_black():
@@ -141,7 +130,6 @@ NAN_POINTS = torch.tensor([[1.0, 0.5], [float("nan"), 0.0], [2.0, 0.9]])
 @pytest.mark.parametrize("score, match", [
     (lambda: metrics.curve_error(NAN_POINTS), "points holds NaN or inf in 1 of its 3 rows"),
     (lambda: metrics.curve_coverage(NAN_POINTS), "points holds NaN or inf in 1 of its 3 rows"),
-    (lambda: metrics.wasserstein_to_uniform(NAN_POINTS[:, 0]), "samples holds NaN or inf in 1 of its 3 rows"),
     (lambda: metrics.within_code_spread(_with(float("nan")), torch.tensor([0, 0]), 1),
      "images holds NaN or inf in 1 of its 2 rows"),
 ])
@@ -150,12 +138,7 @@ def test_scores_refuse_nan_instead_of_returning_it(score, match):
         score()
 
 
-@pytest.mark.parametrize("name, bad", [("cov_a", -torch.eye(3)), ("cov_b", -torch.eye(3)),
-                                       ("cov_b", torch.eye(3) + torch.triu(torch.ones(3, 3), 1))])
-def test_frechet_distance_refuses_a_matrix_that_is_no_covariance(name, bad):
-    mean, covs = torch.zeros(3), {"cov_a": torch.eye(3), "cov_b": torch.eye(3), name: bad}
-    with pytest.raises(ValueError, match=f"{name} is not a covariance matrix"):
-        metrics.frechet_distance_from_statistics(mean, covs["cov_a"], mean, covs["cov_b"])
+def test_frechet_distance_of_a_singular_covariance():
     features = torch.randn(10, 20, generator=torch.Generator().manual_seed(0))  # N < D: a singular covariance
     assert metrics.frechet_distance(features, features) < 1e-6
 
