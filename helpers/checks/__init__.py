@@ -131,11 +131,11 @@ def is_close(a: object, b: object, tol: float = 1e-4) -> bool:
 
 def expect(got: object, expected: object, mistakes: dict, what: str, hint: str = "", tol: float = 1e-4) -> None:
     """Return if `got` is close to `expected`; else fail with the first of `mistakes` (message, or (message, hint),
-    -> the value that mistake gives) whose value `got` matches, or with `what` and `hint`."""
+    -> the value that mistake gives, or a list of them) that `got` matches, or with `what` and `hint`."""
     if is_close(got, expected, tol):
         return
-    for message, value in mistakes.items():
-        if is_close(got, value, tol):
+    for message, values in mistakes.items():
+        if any(is_close(got, value, tol) for value in (values if isinstance(values, list) else [values])):
             fail(*((message,) if isinstance(message, str) else message))
     fail(what, hint)
 
