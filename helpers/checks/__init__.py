@@ -153,7 +153,7 @@ def fail_unless_shape(value: object, shape: tuple[int, ...], what: str, hint: st
 
 def fail_unless_one_number(value: object, name: str) -> None:
     if not isinstance(value, Tensor) or value.numel() != 1:
-        fail(f"{name} should return a one-number tensor, got {value!r}.")
+        fail(f"{name}: expected a one-number tensor, got {value!r}.")
 
 
 def fail_unless_gradient_reaches(loss: Tensor, module: nn.Module, what: str, hint: str) -> None:

@@ -70,7 +70,7 @@ def _run_step(step: Callable, player: str, *args) -> tuple[Tensor, Tensor]:
              "the generator's step needs the gradient to flow through D into G: do not detach its fakes.")
     if not isinstance(out, tuple) or len(out) != len(names.split(", ")):
         fail(f"{name} should return ({names}), got {type(out).__name__}.", f"end with `return {names}`.")
-    fail_unless_one_number(out[0], f"{name}'s first result, the loss,")
+    fail_unless_one_number(out[0], f"{name}'s first result, the loss")
     for output in out[1:]:
         fail_unless_shape(output, (8, 1), f"{name} should return D's outputs of shape (8, 1)",
                           "return D's outputs, not their mean.")
