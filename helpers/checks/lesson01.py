@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parameters_to_vector as flat
 
-from helpers.checks import call_exercise, describe, expect, fail, fail_unless_one_number, fail_unless_shape, passed
+from helpers.checks import call_exercise, expect, fail, fail_unless_one_number, fail_unless_shape, passed
 
 
 def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor], Tensor]) -> None:
