@@ -19,7 +19,7 @@ from typing import Callable
 from unittest import mock
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 
 class CheckFailed(AssertionError):
@@ -81,11 +81,10 @@ def show_solution(name: str) -> None:
 
 
 def fail(what: str, hint: str = "") -> None:
-    message = f"❌ {what}" + (f"\n   Hint: {hint}" if hint else "")
-    if name := _exercise_running():
-        message += (f'\n   Stuck? helpers.checks.hint("{name}") says more; '
-                    f'helpers.checks.show_solution("{name}") gives the answer.')
-    raise CheckFailed(message)
+    name = _exercise_running()
+    raise CheckFailed(f"❌ {what}" + (f"\n   Hint: {hint}" if hint else "") + (
+        f'\n   Stuck? helpers.checks.hint("{name}") says more; helpers.checks.show_solution("{name}") gives the answer.'
+        if name else ""))
 
 
 def passed(what: str) -> None:
@@ -119,7 +118,7 @@ def call_exercise(fn: Callable, *args, name: str):
 
 
 def is_close(a: object, b: object, tol: float = 1e-4) -> bool:
-    """Whether a and b (numbers or tensors) hold the same values, to `tol`; False for what is not numbers."""
+    """Whether numbers or tensors a and b hold the same values, to `tol`; False for what is not numbers."""
     try:
         a, b = (torch.as_tensor(x.detach() if isinstance(x, Tensor) else x).double().cpu() for x in (a, b))
     except (TypeError, ValueError, RuntimeError):
@@ -140,27 +139,12 @@ def expect(got: object, expected: object, mistakes: dict, what: str, hint: str =
     fail(what, hint)
 
 
-def describe(value: object) -> str:
-    """A tensor's shape, or the type of anything else, for a message."""
-    return str(tuple(value.shape)) if isinstance(value, Tensor) else type(value).__name__
-
-
 def fail_unless_shape(value: object, shape: tuple[int, ...], what: str, hint: str = "") -> None:
-    """Fail with `what` (and the shape that came) unless `value` is a tensor of `shape`."""
+    """Fail with `what` (and what came) unless `value` is a tensor of `shape`."""
     if not isinstance(value, Tensor) or tuple(value.shape) != tuple(shape):
-        fail(f"{what}, got {describe(value)}.", hint)
+        fail(f"{what}, got {tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}.", hint)
 
 
 def fail_unless_one_number(value: object, name: str) -> None:
     if not isinstance(value, Tensor) or value.numel() != 1:
         fail(f"{name}: expected a one-number tensor, got {value!r}.")
-
-
-def fail_unless_gradient_reaches(loss: Tensor, module: nn.Module, what: str, hint: str) -> None:
-    """Backpropagate `loss` from fresh gradients; fail unless some parameter of `module` gets a non-zero one."""
-    if not loss.requires_grad:
-        fail(what, hint)
-    module.zero_grad()
-    loss.backward()
-    if all(p.grad is None or p.grad.abs().sum() == 0 for p in module.parameters()):
-        fail(what, hint)
