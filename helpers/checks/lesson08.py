@@ -12,54 +12,40 @@ from helpers.checks import call_exercise, expect, fail, fail_unless_one_number, 
 from helpers.taught import lesson08 as solution
 
 
-class _Scale(nn.Module):
-    """A toy generator for the cycle check: x -> weight·x + bias, with a learnable weight."""
-
-    def __init__(self, weight: float, bias: float) -> None:
-        super().__init__()
-        self.weight, self.bias = nn.Parameter(torch.tensor(weight)), bias
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.weight * x + self.bias
-
-
 def check_cycle_loss(cycle_loss: Callable) -> None:
     """Lesson 08: L1(G_BA(G_AB(a)), a) + L1(G_AB(G_BA(b)), b), both directions, mean over pixels."""
     torch.manual_seed(0)
     real_a, real_b = torch.rand(4, 1, 5, 5) * 2 - 1, torch.rand(4, 1, 5, 5) * 2 - 1
-    g_ab, g_ba = _Scale(0.5, 0.1), _Scale(1.5, -0.2)
-    fake_b, fake_a = g_ab(real_a), g_ba(real_b)
-    forward, backward = l1_loss(g_ba(fake_b), real_a), l1_loss(g_ab(fake_a), real_b)
+    a_b, b_a = nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1)  # toy generators, pixel by pixel: x -> weight·x + bias
+    fake_b, fake_a = a_b(real_a), b_a(real_b)
+    forward, backward = l1_loss(b_a(fake_b), real_a), l1_loss(a_b(fake_a), real_b)
     expected = forward + backward
-    expected_grads = torch.autograd.grad(expected, [g_ab.weight, g_ba.weight], retain_graph=True)
-    got = call_exercise(cycle_loss, real_a, real_b, fake_a, fake_b, g_ab, g_ba, name="cycle_loss")
+    expected_grads = torch.autograd.grad(expected, [*a_b.parameters(), *b_a.parameters()], retain_graph=True)
+    got = call_exercise(cycle_loss, real_a, real_b, fake_a, fake_b, a_b, b_a, name="cycle_loss")
     fail_unless_one_number(got, "cycle_loss")
-    start = f"got {got.item():.4f}, expected {expected.item():.4f}: "
     with torch.no_grad():
         expect(got, expected, {
-            start + "only A→B→A is there: the round trip that starts from real_b counts too.": forward,
-            start + "only B→A→B is there: the round trip that starts from real_a counts too.": backward,
-            start + "that is a squared error: CycleGAN's cycle loss is the L1 distance (mean absolute difference), "
-            "which blurs less.": mse_loss(g_ba(fake_b), real_a) + mse_loss(g_ab(fake_a), real_b),
-            start + "each fake must go back through the other generator: fake_b is in domain B, and only the B → A "
-            "translator can bring it home.": l1_loss(g_ab(fake_b), real_a) + l1_loss(g_ba(fake_a), real_b),
-            start + "each round trip is compared with the wrong real batch: it should give back the very images it "
-            "started from.": l1_loss(g_ba(fake_b), real_b) + l1_loss(g_ab(fake_a), real_a),
-            start + "that compares each fake with its own input (an identity loss), not the round trip: send the "
-            "fake back through the other generator first.": l1_loss(fake_b, real_a) + l1_loss(fake_a, real_b),
-            start + "the two cycles are averaged: CycleGAN adds them (λ multiplies the sum).": expected / 2,
-        }, start.rstrip(": ") + ".", "a round trip goes out through one generator and home through the other; the "
-            "loss is how far home is from the start, in mean absolute difference, both ways.")
+            "only A→B→A is there: the round trip that starts from real_b counts too.": forward,
+            "only B→A→B is there: the round trip that starts from real_a counts too.": backward,
+            "that is a squared error: CycleGAN's cycle loss is the L1 distance, which blurs less.":
+                mse_loss(b_a(fake_b), real_a) + mse_loss(a_b(fake_a), real_b),
+            "each fake must go back through the other generator: only G_BA brings fake_b home.":
+                l1_loss(a_b(fake_b), real_a) + l1_loss(b_a(fake_a), real_b),
+            "each round trip is compared with the wrong real batch: it should give back the images it started from.":
+                l1_loss(b_a(fake_b), real_b) + l1_loss(a_b(fake_a), real_a),
+            "that compares each fake with its own input (an identity loss), not the round trip.":
+                l1_loss(fake_b, real_a) + l1_loss(fake_a, real_b),
+            "the two cycles are averaged: CycleGAN adds them (λ multiplies the sum).": expected / 2,
+        }, f"got {got.item():.4f}, expected {expected.item():.4f}.", "out through one generator, home through the "
+            "other, the mean absolute difference from the start, both ways.")
     if not got.requires_grad:
-        fail("the value is right but it carries no gradient.",
-             "do not compute it under torch.no_grad() or .detach() it: the cycle loss trains both generators.")
-    grads = torch.autograd.grad(got, [g_ab.weight, g_ba.weight], allow_unused=True)
+        fail("the value is right but it carries no gradient.", "no torch.no_grad(), no .detach().")
+    grads = torch.autograd.grad(got, [*a_b.parameters(), *b_a.parameters()], allow_unused=True)
     if not all(g is not None and torch.allclose(g, e, rtol=1e-4, atol=1e-6) for g, e in zip(grads, expected_grads)):
         fail("the value is right but the gradients are not: part of the round trip is cut off.",
-             "do not detach the fakes: in A → B → A the gradient must reach G_AB through fake_b, which is how the "
-             "cycle loss teaches G_AB to keep what G_BA needs.")
+             "do not detach the fakes: the gradient must reach G_AB through fake_b, so G_AB keeps what G_BA needs.")
     passed(f"cycle loss {expected.item():.4f} = A→B→A {forward.item():.4f} + B→A→B {backward.item():.4f}, "
-           "and its gradient reaches both generators along both round trips.")
+           "its gradient reaching both generators.")
 
 
 def _calls_the_model(unet: nn.Module, x: Tensor) -> Tensor:
