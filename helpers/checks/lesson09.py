@@ -12,81 +12,71 @@ from helpers.taught import lesson09 as taught
 
 
 def check_modulated_conv(modulated_conv: Callable) -> None:
-    """Lesson 09: scale x's input channels by the styles, one convolution, then (demodulate=True) multiply
-    output channel o of sample i by 1 / sqrt(sum over c, ky, kx of (styles[i, c] · weight[o, c, ky, kx])² + eps):
-    the same as convolving each sample with its own modulated, demodulated weight. The sum runs over the
-    input channels and the kernel, not over the output channels; eps goes inside the square root."""
+    """Lesson 09: scale x's input channels by the styles, one convolution, then (demodulate=True) divide output
+    channel o of sample i by sqrt(sum over c, ky, kx of (styles[i, c] · weight[o, c, ky, kx])² + eps): as if each
+    sample had its own modulated, demodulated weight. The sum is not over the output channels; eps goes inside."""
     torch.manual_seed(0)
-    x = torch.randn(3, 4, 6, 6)
-    styles = torch.rand(3, 4) * 2 + 0.2                                      # a different style per sample
-    cases = [("a 3×3 convolution", torch.randn(5, 4, 3, 3), False, True),
-             ("a 4×4 transposed convolution (up=True)", torch.randn(5, 4, 4, 4), True, True),
-             ("a 1×1 convolution with demodulate=False (toRGB)", torch.randn(2, 4, 1, 1), False, False)]
-    for what, weight, up, demodulate in cases:
+    x, styles = torch.randn(3, 4, 6, 6), torch.rand(3, 4) * 2 + 0.2               # a different style per sample
+    for what, weight, up, demodulate in (
+            ("a 3×3 convolution", torch.randn(5, 4, 3, 3), False, True),
+            ("a 4×4 transposed convolution (up=True)", torch.randn(5, 4, 4, 4), True, True),
+            ("a 1×1 convolution with demodulate=False (toRGB)", torch.randn(2, 4, 1, 1), False, False)):
         def conv(weight: Tensor, styles: Tensor, demodulate: bool = False) -> Tensor:
             return taught.modulated_conv(x, weight, styles, up, demodulate)
 
         expected = conv(weight, styles, demodulate)
         got = call_exercise(modulated_conv, x, weight, styles, up, demodulate, name="modulated_conv")
         fail_unless_shape(got, expected.shape, f"for {what} the output should have shape {tuple(expected.shape)}",
-                          "return the convolution's output, scaled: (N, C_out, H, W), or (N, C_out, 2H, 2W) when up.")
+                          "(N, C_out, H, W), or (N, C_out, 2H, 2W) when up.")
         norms = (styles.square() @ weight.square().sum((2, 3)).t() + 1e-8).sqrt()[:, :, None, None]  # (N, C_out)
-        start = f"for {what}, "
         expect(got, expected, {
-            start + "it is not demodulated: divide each output channel by the norm of that sample's modulated "
-            "weights.": conv(weight, styles),
-            start + "it is demodulated with the norm of the weights alone: the norm must be that of the *modulated* "
-            "weights, so it includes each sample's styles.": conv(weight * torch.rsqrt(
-                weight.square().sum((1, 2, 3), keepdim=True) + 1e-8), styles),
-            start + "the norm is summed over the output channels: each output channel o has its own norm, a sum "
-            "over the input channels and the kernel of its weights.": conv(weight * torch.rsqrt(
-                weight.square().sum((0, 2, 3), keepdim=True) + 1e-8), torch.ones_like(styles)),
-            start + "every sample got the same weight: the styles differ per sample, so the scale of each output "
-            "channel does too (one factor per sample and output channel, shape (N, C_out)).":
+            f"for {what}, it is not demodulated: divide each output channel by its norm.": conv(weight, styles),
+            f"for {what}, it is demodulated with the norm of the weights alone, not of the *modulated* weights.":
+                conv(weight * weight.square().sum((1, 2, 3), keepdim=True).add(1e-8).rsqrt(), styles),
+            f"for {what}, the norm is summed over the output channels: each output channel has its own norm.":
+                conv(weight * weight.square().sum((0, 2, 3), keepdim=True).add(1e-8).rsqrt(), torch.ones_like(styles)),
+            f"for {what}, every sample got the same weight: the scale is one factor per sample and output channel.":
                 conv(weight, styles.mean(0, keepdim=True).expand_as(styles), demodulate),
-            start + "the output is multiplied by the norm: demodulation divides by it.": conv(weight, styles) * norms,
-            start + "the styles scale the output channels: they scale the *input* channels (one number per c_in).":
+            f"for {what}, the output is multiplied by the norm: demodulation divides by it.":
+                conv(weight, styles) * norms,
+            f"for {what}, the styles scale the output channels: they scale the *input* channels.":
                 conv(weight, torch.ones_like(styles)),
         }, f"for {what} the output differs from convolving each sample with its own modulated weight (largest "
-           f"difference {(got - expected).abs().max():.3g}).", "modulate the input, run `conv` once, then scale by "
-           "1 / sqrt(sum of the modulated weights² + eps).")
+           f"difference {(got - expected).abs().max():.3g}).", "modulate the input, run `conv` once, then scale.")
     zero = styles.clone()
-    zero[1] = 0.0                                                             # a sample whose styles are all 0
-    got = call_exercise(modulated_conv, x, cases[0][1], zero, False, True, name="modulated_conv")
-    if not torch.isfinite(got).all():
-        fail("with a style of all zeros the output holds NaN or inf: 0 / sqrt(0) is undefined.",
-             "add eps inside the square root, sqrt(sum + eps), not after it.")
+    zero[1] = 0.0                                                                  # a sample whose styles are all 0
+    if not torch.isfinite(call_exercise(modulated_conv, x, torch.randn(5, 4, 3, 3), zero, False, True,
+                                        name="modulated_conv")).all():
+        fail("with a style of all zeros the output holds NaN or inf: 0 / sqrt(0).", "put eps inside the square root.")
     passed("modulated_conv matches one modulated, demodulated weight per sample (3×3, transposed 4×4, toRGB) "
            "and stays finite for a style of zeros.")
 
 
 def check_mix_styles(mix_styles: Callable) -> None:
-    """Lesson 09: ws[:, i] = w_a for the layers i < crossover (coarse, low resolution) and w_b for i >= crossover
-    (fine); shape (N, num_layers, w_dim); differentiable, since training sends G's gradient through it."""
+    """Lesson 09: ws[:, i] = w_a for the layers i < crossover (coarse, low resolution), w_b for the others (fine);
+    shape (N, num_layers, w_dim); differentiable, since training sends G's gradient through it."""
     torch.manual_seed(0)
     w_a, w_b = torch.randn(3, 5, requires_grad=True), torch.randn(3, 5)
     for num_layers, crossover in ((4, 2), (4, 1), (4, 3), (6, 4), (4, 4)):
         where = f"mix_styles(w_a, w_b, crossover={crossover}, num_layers={num_layers})"
         got = call_exercise(mix_styles, w_a, w_b, crossover, num_layers, name="mix_styles")
-        fail_unless_shape(got, (3, num_layers, 5), f"{where} should return shape (3, {num_layers}, 5) (N, num_layers, "
-                          "w_dim)", "one w per layer: stack or expand along a new dimension 1.")
-        took_a = [bool(torch.equal(got[:, i], w_a)) for i in range(num_layers)]
-        if not all(a or torch.equal(got[:, i], w_b) for i, a in enumerate(took_a)):
+        fail_unless_shape(got, (3, num_layers, 5), f"{where} should return shape (N, num_layers, w_dim)",
+                          "one w per layer: stack or expand along a new dimension 1.")
+        took_a = [i for i in range(num_layers) if torch.equal(got[:, i], w_a)]
+        if not all(i in took_a or torch.equal(got[:, i], w_b) for i in range(num_layers)):
             fail(f"{where}: some layers hold neither w_a nor w_b.", "copy the vectors, do not add or average them.")
-        mistakes = {"A and B are swapped: the coarse layers (the first ones, low resolution) take w_a.": [
-            i >= crossover for i in range(num_layers)], "layer `crossover` took w_a. It is the first layer of B: "
-            "layers 0 … crossover - 1 take w_a.": [i <= crossover for i in range(num_layers)],
-            "one layer too few takes w_a: layers 0 … crossover - 1 take it.": [i < crossover - 1 for i in
-                                                                               range(num_layers)]}
-        if took_a != [i < crossover for i in range(num_layers)]:
-            for message, pattern in mistakes.items():
-                if took_a == pattern:
-                    fail(f"{where}: {message}")
-            fail(f"{where}: layers {[i for i, a in enumerate(took_a) if a]} took w_a, expected "
-                 f"{list(range(crossover))}.", "the first `crossover` layers take w_a.")
+        for message, layers in {
+                "A and B are swapped: the coarse layers (the first ones, low resolution) take w_a.":
+                    range(crossover, num_layers),
+                "layer `crossover` took w_a. It is the first layer of B: layers 0 … crossover - 1 take w_a.":
+                    range(crossover + 1),
+                "one layer too few takes w_a: layers 0 … crossover - 1 take it.": range(crossover - 1),
+                f"layers {took_a} took w_a, expected {list(range(crossover))}.": took_a}.items():
+            if took_a == list(layers) != list(range(crossover)):
+                fail(f"{where}: {message}")
     if not got.requires_grad:
-        fail("the value is right but carries no gradient: training sends G's gradient through these styles "
-             "into the mapping network.", "build ws from w_a and w_b with tensor operations, no .detach().")
+        fail("the value is right but carries no gradient: training sends G's gradient through these styles into the "
+             "mapping network.", "build ws from w_a and w_b with tensor operations, no .detach().")
     passed("mix_styles: the first `crossover` layers take w_a, the rest w_b, and gradients flow.")
 
 
