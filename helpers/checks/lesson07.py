@@ -77,24 +77,19 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
     got = got[0] if isinstance(got, (tuple, list)) else got
     fail_unless_one_number(got, "the loss of elbo_loss's (loss, reconstruction, kl)")
     raw = binary_cross_entropy_with_logits(logits, images.clamp(0, 1), reduction="none").flatten(1).sum(1).mean()
-    start = f"got {got.item():.3f}, expected {expected.item():.3f}: "
     expect(got, expected, {
-        start + "the reconstruction term was averaged over the 36 pixels (a mean BCE) while the KL is summed over "
-        "dimensions, so the KL dominates and the pictures blur: sum the BCE over a picture's pixels, then average "
-        "over the batch.": reconstruction / 36 + beta * kl,
-        start + f"the KL was averaged over the {d} latent dimensions: sum it over them (gaussian_kl does).":
-            reconstruction + beta * kl / d,
-        start + "both terms were summed over the batch too: average over the images.": n * expected,
-        start + "β is missing: it weights the KL term.": reconstruction + kl,
-        start + "the sign is flipped: the ELBO is maximised, so the loss is -ELBO = reconstruction + β·KL.":
-            -expected,
-        start + "the KL term is subtracted: the loss is reconstruction + β·KL.": reconstruction - beta * kl,
-        start + "the targets are the images in [-1, 1]: map them to brightness in [0, 1] with (images + 1) / 2.":
-            raw + beta * kl,
-    }, start.rstrip(": ") + ".", "per image: the BCE of the logits against the brightness in [0, 1] summed over "
-        "pixels, plus β times the KL; then the mean over the batch.", tol=1e-3)
-    passed(f"-ELBO: {expected.item():.3f} = reconstruction {reconstruction.item():.3f} "
-           f"+ β {beta} × KL {kl.item():.3f} (per image, averaged over the batch).")
+        "the reconstruction term was averaged over the 36 pixels while the KL is summed over dimensions, so the KL "
+        "dominates and the pictures blur: sum the BCE over a picture's pixels.": reconstruction / 36 + beta * kl,
+        f"the KL was averaged over the {d} latent dimensions: sum it over them.": reconstruction + beta * kl / d,
+        "both terms were summed over the batch too: average over the images.": n * expected,
+        "β is missing: it weights the KL term.": reconstruction + kl,
+        "the sign is flipped: the ELBO is maximised, so the loss is -ELBO = reconstruction + β·KL.": -expected,
+        "the KL term is subtracted: the loss is reconstruction + β·KL.": reconstruction - beta * kl,
+        "the targets are the images in [-1, 1]: map them to brightness in [0, 1].": raw + beta * kl,
+    }, f"got {got.item():.3f}, expected {expected.item():.3f}.", "per image: the BCE of the logits against the "
+        "brightness, summed over pixels, plus β times the KL; then the mean over the batch.", tol=1e-3)
+    passed(f"-ELBO: {expected.item():.3f} = reconstruction {reconstruction.item():.3f} + β {beta} × KL {kl.item():.3f} "
+           "(per image, averaged over the batch).")
 
 
 def check_vae_samples(coverage: int, rarest: float, vae_fd: float, gan_fd: float, min_share: float = 0.02) -> None:
