@@ -88,19 +88,15 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
     expected = ce + weight * squares.mean()
     got = call_exercise(loss_fn, logits, category, pred, continuous, weight, name="mutual_information_loss")
     fail_unless_one_number(got, "mutual_information_loss")
-    start = f"got {got.item():.4f}, expected {expected.item():.4f}: "
     expect(got, expected, {
-        (start + "a softmax was applied twice.", "F.cross_entropy takes raw logits; do not softmax them first."):
+        "a softmax was applied twice: F.cross_entropy takes raw logits.":
             cross_entropy(logits.softmax(1), category) + weight * squares.mean(),
-        (start + "continuous_weight was not used.", "multiply the continuous term by continuous_weight."):
-            ce + squares.mean(),
-        (start + "one of the two terms is missing.", "L_info has a term for each kind of code, the categorical one "
-         "and the continuous ones."): [ce, weight * squares.mean()],
-        (start + "the squared error was summed.", "average it over the batch and the codes (a mean squared error), "
-         "do not sum it."): [ce + weight * squares.sum(1).mean(), ce + weight * squares.sum()],
-        (f"got {got.item():.4f}: the sign is flipped.", "this is a loss to minimise; maximising mutual information "
-         "means minimising it."): -expected,
-    }, start.rstrip(": ") + ".", "each term is -log Q of a code, averaged: what is -log of a softmax, and of a "
-        "Gaussian with a fixed variance, once the constants are dropped?")
+        "continuous_weight was not used: it multiplies the continuous term.": ce + squares.mean(),
+        "one of the two terms is missing: there is one for each kind of code.": [ce, weight * squares.mean()],
+        "the squared error was summed: average it over the batch and the codes.":
+            [ce + weight * squares.sum(1).mean(), ce + weight * squares.sum()],
+        "the sign is flipped: maximising mutual information means minimising this loss.": -expected,
+    }, f"got {got.item():.4f}, expected {expected.item():.4f}.", "each term is -log Q of a code, averaged: what is "
+        "-log of a softmax, and of a Gaussian with a fixed variance, once the constants are dropped?")
     passed(f"Mutual-information loss: {got.item():.4f} = cross-entropy {ce.item():.4f} "
            f"+ {weight} × MSE {squares.mean().item():.4f}.")
