@@ -69,33 +69,26 @@ def check_lbfgs_closure(make_closure_fn: Callable) -> None:
     closure = call_exercise(make_closure_fn, torch.optim.SGD([w], lr=0.1), loss_fn, name="make_closure")
     if not callable(closure):
         fail(f"make_closure should return the closure (a function), got {type(closure).__name__}.",
-             "define closure() inside make_closure and return it without calling it: `return closure`.")
+             "define closure() inside make_closure and return it without calling it.")
     if made:
         fail("make_closure evaluated the loss when the closure was made.",
              "call loss_fn() inside closure(): L-BFGS calls the closure again at every trial point.")
     w.grad = torch.full_like(w, 5.0)  # a stale gradient, left by an earlier evaluation
     loss = call_exercise(closure, name="closure")
     if len(made) != 1:
-        fail(f"one call of closure() evaluated the loss {len(made)} times, expected once.",
-             "call loss_fn() once and reuse its result for backward() and the return value.")
+        fail(f"one call of closure() evaluated the loss {len(made)} times, expected once.", "reuse its result.")
     grad = w.grad if w.grad is not None else torch.zeros(2)
     expect(grad, 2 * w.detach(), {
-        ("after closure() the parameters have no gradient.", "backpropagate the loss after evaluating it."):
-            torch.zeros(2),
-        ("closure() left the gradients as they were.", "backpropagate the loss: the optimiser steps along the "
-         "gradients the closure leaves in .grad."): torch.full_like(w, 5.0),
-        ("the gradients accumulated: .grad holds this evaluation's gradient plus the previous one.", "call "
-         "optimizer.zero_grad() first: backward() adds to .grad, and L-BFGS evaluates several times per step."):
-            2 * w.detach() + 5.0,
+        "after closure() the parameters have no gradient: backpropagate the loss.": torch.zeros(2),
+        "closure() left the gradients as they were: the optimiser steps along what backward() leaves in .grad.":
+            torch.full_like(w, 5.0),
+        "the gradients accumulated, this evaluation's and the previous one's: backward() adds to .grad, and L-BFGS "
+        "evaluates several times per step.": 2 * w.detach() + 5.0,
     }, f"after closure() the gradient is {grad.tolist()}, expected {(2 * w.detach()).tolist()}.",
         "zero the gradients, evaluate loss_fn(), call backward() on it, once each.")
-    if not isinstance(loss, Tensor):
-        fail(f"closure() returned a {type(loss).__name__}, not the loss tensor.", "return the tensor loss_fn() "
-             "gave, not loss.item(): PyTorch's contract is that the closure returns the loss, and step(closure) "
-             "hands it back.")
-    if loss is not made[-1]:
-        fail("closure() returned a copy of the loss (detached or recomputed), not the loss tensor itself.",
-             "return loss_fn()'s tensor as it is (no .detach(), no torch.tensor(...)).")
+    if not isinstance(loss, Tensor) or loss is not made[-1]:
+        fail(f"closure() returned {'a copy of the loss' if isinstance(loss, Tensor) else type(loss).__name__}, not "
+             "the loss tensor itself: step(closure) hands it back.", "no .item(), .detach() or torch.tensor(...).")
     target, x = torch.tensor([3.0, 0.5]), torch.zeros(2, requires_grad=True)
     lbfgs = torch.optim.LBFGS([x], max_iter=20, line_search_fn="strong_wolfe")
     lbfgs.step(make_closure_fn(lbfgs, lambda: ((x - target) ** 2).sum()))
