@@ -43,8 +43,7 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
     if abs(got[4].item() - 0.5) > 1e-6:
         fail(f"where neither density is positive D* is {got[4].item():.3g}; the exercise asks for 1/2 there.",
              "any value maximises the share there; 1/2 says 'cannot tell'.")
-    passed("Optimal discriminator: 1/2 where p_data = p_g, 1 where only real points land, 0 where only fakes do, "
-           "1/2 where nothing lands.")
+    passed("Optimal discriminator: 1/2 where p_data = p_g or nothing lands, 1 where only reals do, 0 for fakes.")
 
 
 def _check_step(step: Callable, player: str, loss: Callable, mistakes: Callable, hint: str) -> Tensor:
@@ -113,8 +112,7 @@ def check_d_step(d_step: Callable) -> None:
                              ("that is half of it.", "add the two BCE terms, as V does; do not average them."):
                                  -(torch.log(d_real).mean() + torch.log(1 - d_fake).mean()) / 2},
                          "two BCE terms, reals against label 1 and fakes against label 0, before the update.")
-    passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, terms summed), fakes detached, gradients zeroed, "
-           "only D moved.")
+    passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, summed), fakes detached, only D moved.")
 
 
 def check_g_step(g_step: Callable) -> None:

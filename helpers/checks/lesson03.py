@@ -57,8 +57,7 @@ def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
         fail(f"kernel {k}, stride {s}, padding {conv.padding[0]} doubles the size evenly, but it is not the DCGAN "
              "generator's block, whose layout the lesson's Generator and checkpoints expect.",
              "the smallest kernel that the stride divides and that is larger than the stride.")
-    passed("Generator block: (2, 16, 4, 4) -> (2, 8, 8, 8), a transposed convolution whose stamps overlap "
-           "evenly -> BatchNorm2d -> ReLU.")
+    passed("Generator block: (2, 16, 4, 4) -> (2, 8, 8, 8), stamps overlapping evenly -> BatchNorm2d -> ReLU.")
 
 
 def check_d_block(d_block: Callable[..., nn.Module]) -> None:
@@ -79,8 +78,7 @@ def check_d_block(d_block: Callable[..., nn.Module]) -> None:
     if kinds != ["Conv2d", "LeakyReLU"]:
         fail(f"d_block(3, 8, batch_norm=False) holds {kinds}; expected Conv2d, LeakyReLU.", "the first "
              "discriminator layer has no BatchNorm (the DCGAN paper: it made training unstable).")
-    passed("Discriminator block: (2, 8, 16, 16) -> (2, 16, 8, 8), Conv2d(4, 2, 1) -> BatchNorm2d -> "
-           "LeakyReLU(0.2); no BatchNorm when batch_norm=False.")
+    passed("Discriminator block: (2, 8, 16, 16) -> (2, 16, 8, 8) -> [BatchNorm2d] -> LeakyReLU(0.2).")
 
 
 def check_weights_init(init_fn: Callable[[nn.Module], None]) -> None:
@@ -127,8 +125,7 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
         if shapes != reference_shapes:
             fail(f"{name}'s weights are laid out differently from the lesson's, so its checkpoint could not be loaded "
                  "again (helpers.models.load_dcgan_generator).", "keep the layers in one nn.Sequential called `net`.")
-    passed(f"DCGAN: G (N, {latent_dim}) -> {size[1:]} with {count_parameters(generator):,} parameters, D -> (N, 1) "
-           f"with {count_parameters(discriminator):,}; the layout of the lesson's DCGAN.")
+    passed(f"DCGAN: G {count_parameters(generator):,} parameters, D {count_parameters(discriminator):,}, as laid out.")
 
 
 def check_generate(generate_fn: Callable) -> None:
@@ -160,5 +157,4 @@ def check_generate(generate_fn: Callable) -> None:
     if generator.training:
         fail("generate switched G to train mode, though it was in eval mode when called (as a finished model may be).",
              "remember the mode G was in, and restore that one.")
-    passed("generate: BatchNorm's running averages (each sample independent of its batch), no graph, the "
-           "running averages untouched, G left in the mode it was in.")
+    passed("generate: eval mode, no graph, running averages untouched, G left in the mode it was in.")

@@ -95,5 +95,4 @@ def check_lbfgs_closure(make_closure_fn: Callable) -> None:
     if not torch.allclose(x.detach(), target, atol=1e-3):
         fail(f"one L-BFGS step with your closure ended at {x.detach().tolist()}, not the minimum {target.tolist()}.",
              "zero the gradients, evaluate, backward, return the loss: in that order.")
-    passed("make_closure: zeroes the gradients, evaluates once, backpropagates and returns the loss; "
-           "one L-BFGS step with it finds the minimum of a quadratic.")
+    passed("make_closure: zero, evaluate once, backward, return the loss; L-BFGS finds a quadratic's minimum.")

@@ -40,8 +40,7 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
                 fail(f"the {name}'s output does not change when the labels change: it ignores them.", how)
             if not is_close(out, reference(inputs[name], labels), 1e-5):
                 fail(f"the {name} uses the labels, but not the way the layers expect.", how)
-    passed("Label conditioning: G concatenates the label's embedding with the noise; D adds the "
-           "projection embedding(y) · features to its logit.")
+    passed("Label conditioning: G joins the label's embedding to the noise; D adds embedding(y) · features.")
 
 
 def check_q_head(discriminator_class: type) -> None:
@@ -98,5 +97,4 @@ def check_mutual_information_loss(loss_fn: Callable) -> None:
         "the sign is flipped: maximising mutual information means minimising this loss.": -expected,
     }, f"got {got.item():.4f}, expected {expected.item():.4f}.", "each term is -log Q of a code, averaged: what is "
         "-log of a softmax, and of a Gaussian with a fixed variance, once the constants are dropped?")
-    passed(f"Mutual-information loss: {got.item():.4f} = cross-entropy {ce.item():.4f} "
-           f"+ {weight} × MSE {squares.mean().item():.4f}.")
+    passed(f"Mutual-information loss: {got.item():.4f} = cross-entropy + {weight} × MSE.")

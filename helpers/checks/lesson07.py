@@ -62,8 +62,7 @@ def check_gaussian_kl(gaussian_kl: Callable) -> None:
     }, f"got {[round(v, 4) for v in got.tolist()]}, expected {[round(v, 4) for v in expected.tolist()]} (Monte "
        f"Carlo: {[round(v, 3) for v in monte_carlo.tolist()]}).",
         "use the closed form of the KL between two Gaussians; logvar is log σ², so σ² is its exponential.")
-    passed(f"gaussian_kl: {[round(v, 3) for v in got.tolist()]}; a Monte-Carlo estimate from "
-           f"200,000 samples says {[round(v, 3) for v in monte_carlo.tolist()]}.")
+    passed(f"gaussian_kl: {got.numpy().round(3)}; a Monte-Carlo estimate says {monte_carlo.numpy().round(3)}.")
 
 
 def check_elbo_loss(elbo_loss: Callable) -> None:
@@ -88,8 +87,7 @@ def check_elbo_loss(elbo_loss: Callable) -> None:
         "the targets are the images in [-1, 1]: map them to brightness in [0, 1].": raw + beta * kl,
     }, f"got {got.item():.3f}, expected {expected.item():.3f}.", "per image: the BCE of the logits against the "
         "brightness, summed over pixels, plus β times the KL; then the mean over the batch.", tol=1e-3)
-    passed(f"-ELBO: {expected.item():.3f} = reconstruction {reconstruction.item():.3f} + β {beta} × KL {kl.item():.3f} "
-           "(per image, averaged over the batch).")
+    passed(f"-ELBO: {expected.item():.3f} = reconstruction {reconstruction.item():.3f} + {beta} × KL {kl.item():.3f}.")
 
 
 def check_vae_samples(coverage: int, rarest: float, vae_fd: float, gan_fd: float, min_share: float = 0.02) -> None:
@@ -102,5 +100,4 @@ def check_vae_samples(coverage: int, rarest: float, vae_fd: float, gan_fd: float
              f"(at least {min_share:.0%} needed; {coverage} of 10 digits hold 5%).",
              "check that the KL is summed over latent dimensions and the reconstruction over pixels "
              "(both per image), and that samples come from z ~ N(0, I).")
-    passed(f"Every digit appears among the VAE's samples (rarest {rarest:.1%}, {coverage}/10 at 5% or more); "
-           f"Fréchet distance VAE {vae_fd:.1f}, GAN {gan_fd:.1f}.")
+    passed(f"Every digit appears (rarest {rarest:.1%}); Fréchet distance VAE {vae_fd:.1f}, GAN {gan_fd:.1f}.")

@@ -48,8 +48,7 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
     if not torch.isfinite(call_exercise(modulated_conv, x, torch.randn(5, 4, 3, 3), zero, False, True,
                                         name="modulated_conv")).all():
         fail("with a style of all zeros the output holds NaN or inf: 0 / sqrt(0).", "put eps inside the square root.")
-    passed("modulated_conv matches one modulated, demodulated weight per sample (3×3, transposed 4×4, toRGB) "
-           "and stays finite for a style of zeros.")
+    passed("modulated_conv: one demodulated weight per sample (3×3, transposed 4×4, toRGB), finite for zeros.")
 
 
 def check_mix_styles(mix_styles: Callable) -> None:
@@ -128,5 +127,4 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
             start + "the result is ψ · w: the difference w - w̄ is scaled, then w̄ is added back.": psi * w,
         }, start + f"differs from w̄ + ψ (w - w̄) (largest difference {(got - expected).abs().max():.3g}).",
             "map z to w first, then move w towards w_avg.", tol=1e-5)
-    passed(f"mean_w estimates w̄ ({estimate:.3f} here, {true_mean:.3f} exactly) and truncate gives "
-           "w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1.")
+    passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1.")
