@@ -71,28 +71,24 @@ def _check_step(step: Callable, player: str, loss: Callable, mistakes: Callable,
     except RuntimeError as error:
         if "does not require grad" not in str(error):
             raise
-        fail(f"{name}'s loss has no gradient to follow: {str(error).splitlines()[0]}",
-             "the generator's step needs the gradient to flow through D into G: do not detach its fakes.")
+        fail(f"{name}'s loss has no gradient to follow: {str(error).splitlines()[0]}", "do not detach G's fakes.")
     if not isinstance(out, tuple) or len(out) != len(names.split(", ")):
         fail(f"{name} should return ({names}), got {type(out).__name__}.", f"end with `return {names}`.")
     fail_unless_one_number(out[0], f"{name}'s first result, the loss")
     for output in out[1:]:
         fail_unless_shape(output, (8, 1), f"{name} should return D's outputs of shape (8, 1)", "not their mean.")
     got = out[0].detach()
-    d_real, d_fake = d_real.detach(), d_fake.detach()
     expect(got, expected, mistakes(d_real, d_fake), f"{name[0]}_loss = {got.item():.4f}, expected "
            f"{expected.item():.4f}.", hint)
     if not torch.equal(flat(other.parameters()).detach(), other_before):
-        fail(f"the {player} step changed {other_name}'s weights.", f"only {name[0]}_optimizer steps in the {player} "
-             "step.")
+        fail(f"the {player} step changed {other_name}'s weights.", f"only {name[0]}_optimizer steps here.")
     if player == "D" and any(p.grad is not None and p.grad.any() for p in other.parameters()):
         fail("after the D step, G's parameters hold gradients: d_loss was backpropagated into G.",
              "detach the fakes before D sees them: D's loss must stop at D.")
     moved = flat(model.parameters()).detach() - before
     if moved.abs().max() < 1e-8:
         if player == "G" and all(p.grad is None or not p.grad.any() for p in model.parameters()):
-            fail("the G step left G unchanged and without a gradient: the fakes were detached.",
-                 "in the G step the gradient must flow through D into G: do not detach here.")
+            fail("the G step left G without a gradient: the fakes were detached.", "G learns through D: do not detach.")
         fail(f"the {player} step did not change {player}'s weights.", "zero the gradients, backpropagate, step.")
     if torch.allclose(moved, -0.1 * (grad + 1), atol=1e-5):
         fail(f"{player} moved by its gradient plus a leftover: .grad still held an earlier backward's.",

@@ -123,8 +123,8 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
                  f"{count_parameters(reference):,}.")
         shapes, reference_shapes = ({k: v.shape for k, v in m.state_dict().items()} for m in (model, reference))
         if name == "G" and shapes != reference_shapes:
-            fail("G's weights are laid out differently from the lesson's Generator, so its checkpoint could not be loaded "
-                 "again (helpers.models.load_dcgan_generator).", "keep the layers in one nn.Sequential called `net`.")
+            fail("G's weights are laid out differently from the lesson's Generator, so its checkpoint could not be "
+                 "loaded again (helpers.models.load_dcgan_generator).", "keep the layers in one nn.Sequential `net`.")
     passed(f"DCGAN: G {count_parameters(generator):,} parameters, D {count_parameters(discriminator):,}, as laid out.")
 
 
