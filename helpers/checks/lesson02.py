@@ -72,12 +72,12 @@ def check_discriminator_loss(discriminator_loss: Callable) -> None:
         expected = (bce(real_out, label * ones) + bce(fake_out, zeros)) / 2
         smoothed = math.nan if label == 1.0 else 0
         expect(d_loss, expected, {
-            ("d_loss is twice the expected value.", "average the two terms."): 2 * expected,
-            (f"with real_label={label} the loss ignored label smoothing.", "label the reals real_label, not 1."):
+            "d_loss is twice the expected value: average the two terms.": 2 * expected,
+            f"with real_label={label} the loss ignored label smoothing: label the reals real_label, not 1.":
                 (bce(real_out, ones) + bce(fake_out, zeros)) / 2 + smoothed,
             "the labels are swapped: reals must be labelled real_label (≈1) and fakes 0.":
                 (bce(real_out, zeros) + bce(fake_out, label * ones)) / 2,
-            ("smoothing was applied to the fakes too (labelled 0.1).", "one-sided: fakes stay 0."):
+            "smoothing was applied to the fakes too (labelled 0.1): it is one-sided, fakes stay 0.":
                 (bce(real_out, label * ones) + bce(fake_out, 1 - label + zeros)) / 2 + smoothed,
         }, f"d_loss = {d_loss.item():.4f}, expected {expected.item():.4f} (real_label={label}).",
             "the mean of two BCE terms: D's outputs on reals against real_label, on fakes against 0.")
@@ -99,18 +99,13 @@ def check_least_squares(least_squares: Callable[[Tensor, Tensor], Tensor]) -> No
     s, value = scores.detach(), got.detach()
     diff = s - targets
     expect(value, (diff ** 2).mean(), {
-        ("that is the sum over the batch: the loss would grow with the batch size.", "average instead."):
-            (diff ** 2).sum(),
-        ("that is half the mean squared error; discriminator_loss already halves.", "no ½ here."):
-            0.5 * (diff ** 2).mean(),
-        ("that compares σ(score) with the labels: the sigmoid goes flat for large scores, what least squares "
-         "avoids.", "use the raw scores."): ((torch.sigmoid(s) - targets) ** 2).mean(),
-        ("that is the mean absolute error (L1): its slope does not shrink near the target.", "square the "
-         "differences."): diff.abs().mean(),
-        ("that ignores the targets: every score is pulled towards 0.", "measure each score against its target."):
-            (s ** 2).mean(),
-        ("that squares the mean difference: errors of opposite signs cancel.", "square each difference first."):
-            diff.mean() ** 2,
+        "that is the sum over the batch: the loss would grow with the batch size; average instead.": (diff ** 2).sum(),
+        "that is half the mean squared error; discriminator_loss already halves.": 0.5 * (diff ** 2).mean(),
+        "that compares σ(score) with the labels: the sigmoid goes flat for large scores, what least squares avoids; "
+        "use the raw scores.": ((torch.sigmoid(s) - targets) ** 2).mean(),
+        "that is the mean absolute error (L1): its slope does not shrink near the target.": diff.abs().mean(),
+        "that ignores the targets: every score is pulled towards 0.": (s ** 2).mean(),
+        "that squares the mean difference: errors of opposite signs cancel; square each one first.": diff.mean() ** 2,
     }, f"least_squares = {value.item():.4f}, expected {(diff ** 2).mean().item():.4f}.",
         "the squared error of each score against its target, averaged over the batch.")
     if not torch.allclose(torch.autograd.grad(got, scores)[0], 2 * diff / len(s), atol=1e-5):
