@@ -136,14 +136,12 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
              "the first argument is the average.")
     if any(p.grad_fn is not None for p in ema_model.parameters()):
         fail("the averaged weights carry an autograd graph into G's weights.", "update under torch.no_grad().")
-    hint = "decay * ema + (1 - decay) * model, for every parameter, in place."
     expect(flat(ema_model.parameters()).detach(), 0.9 * ema_before + 0.1 * model_before, {
-        ("the averaged weights did not change.", "`ema_param = ...` only rebinds a name; change the tensor in place."):
-            ema_before,
-        ("the decay is applied the wrong way round: the average kept 10% of itself.", hint):
+        "the averaged weights did not change: `ema_param = ...` only rebinds a name.": ema_before,
+        "the decay is applied the wrong way round: the average kept 10% of itself.":
             0.1 * ema_before + 0.9 * model_before,
-        ("the averaged weights were replaced by the model's, not averaged.", hint): model_before,
-    }, "the averaged weights are not decay * ema + (1 - decay) * model.", hint, tol=1e-6)
+        "the averaged weights were replaced by the model's, not averaged.": model_before,
+    }, "the averaged weights are not decay * ema + (1 - decay) * model.", "update each one in place.", tol=1e-6)
     buffers = torch.cat([b.double().flatten() for b in ema_model.buffers()])
     if not torch.equal(buffers, model_buffers):
         fail("the buffers (BatchNorm's running mean and variance) were " + (

@@ -66,19 +66,17 @@ def check_wgan_losses(critic_loss_fn: Callable[[Tensor, Tensor], Tensor],
     got = call_exercise(critic_loss_fn, real, fake, name="critic_loss")
     fail_unless_one_number(got, "critic_loss")
     expect(got, expected, {
-        ("the critic loss has the wrong sign.", "the critic maximises the estimate; an optimiser minimises."):
-            -expected,
-        ("the critic loss is a BCE: a WGAN critic gives scores, not probabilities.", "no sigmoid and no log."):
+        "the critic loss has the wrong sign: the critic maximises the estimate; an optimiser minimises.": -expected,
+        "the critic loss is a BCE: a WGAN critic gives scores, not probabilities; no sigmoid and no log.":
             bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake)),
-        ("the critic loss takes an absolute value, which hides which side is which.", "the critic must score reals "
-         "higher than fakes, not just apart from them."): (fake - real).abs().mean(),
+        "the critic loss takes an absolute value, which hides which side is which.": (fake - real).abs().mean(),
     }, f"critic loss {got.item():.4f}, expected {expected.item():.4f} for C(x) = {real.flatten().tolist()}, "
        f"C(G(z)) = {fake.flatten().tolist()}.", "start from the estimate E[C(x)] - E[C(G(z))], with batch means.")
     got_g = call_exercise(generator_loss_fn, fake, name="generator_loss")
     fail_unless_one_number(got_g, "generator_loss")
-    expect(got_g, expected_g, {("the generator loss has the wrong sign.", "the generator wants its fakes scored "
-                                "high."): -expected_g}, f"generator loss {got_g.item():.4f}, expected "
-           f"{expected_g.item():.4f}.", "of the estimate, only the term with the fakes depends on the generator.")
+    expect(got_g, expected_g, {"the generator loss has the wrong sign: G wants its fakes scored high.": -expected_g},
+           f"generator loss {got_g.item():.4f}, expected {expected_g.item():.4f}.",
+           "of the estimate, only the term with the fakes depends on the generator.")
     passed(f"WGAN losses: critic {got.item():.4f}, generator {got_g.item():.4f}, as expected.")
 
 
@@ -103,10 +101,8 @@ def check_mode_coverage(coverage_fn: Callable) -> None:
         fail(f"mode_coverage should return a pair (modes covered, high-quality share), got {got!r}.")
     modes, hq = int(got[0]), float(got[1])
     expect(modes, 3, {
-        ("4 modes counted, expected 3: a mode with 5 of 1000 points (0.5%) is not covered.",
-         "count a mode only when at least 1% of all samples lie within 3σ of it."): 4,
-        ("all 8 modes counted: every mode has a nearest point, but most have none close to it.",
-         "count only points within 3·std of the centre."): 8,
+        "4 modes counted, expected 3: a mode with 5 of 1000 points (0.5%) is not covered (1% needed).": 4,
+        "all 8 modes counted: every mode has a nearest point, but most have none within 3·std.": 8,
     }, f"{modes} modes counted, expected 3.", "nearest centre within 3·std, count per centre, ≥ 1% of the samples.")
     start = f"high-quality share {hq:.3f}, expected 0.905"
     if hq > 0.935:
