@@ -129,14 +129,13 @@ def is_close(a: object, b: object, tol: float = 1e-4) -> bool:
 
 
 def expect(got: object, expected: object, mistakes: dict, what: str, hint: str = "", tol: float = 1e-4) -> None:
-    """Return if `got` is close to `expected` (or one of a list of right answers); else fail with the first of
-    `mistakes` (message, or (message, hint) -> the value that mistake gives, or a list of them) that `got` matches,
-    or with `what` and `hint`."""
+    """Return if `got` is close to `expected` (or to one of a list of right answers); else fail with the first of
+    `mistakes` (message -> the value that mistake gives, or a list of them) that `got` matches, or with `what`."""
     if any(is_close(got, right, tol) for right in (expected if isinstance(expected, list) else [expected])):
         return
     for message, values in mistakes.items():
         if any(is_close(got, value, tol) for value in (values if isinstance(values, list) else [values])):
-            fail(*((message,) if isinstance(message, str) else message))
+            fail(message)
     fail(what, hint)
 
 

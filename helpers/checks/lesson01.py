@@ -101,23 +101,23 @@ def _check_step(step: Callable, player: str, loss: Callable, mistakes: Callable,
 
 def check_d_step(d_step: Callable) -> None:
     """Lesson 01: one D update, minimising mean(-log D(x)) + mean(-log(1 - D(G(z)))); G untouched."""
-    d_loss = _check_step(d_step, "D", lambda d_real, d_fake: -torch.log(d_real).mean() - torch.log(1 - d_fake).mean(),
+    d_loss = _check_step(d_step, "D", lambda d_real, d_fake: -d_real.log().mean() - (1 - d_fake).log().mean(),
                          lambda d_real, d_fake: {
-                             ("the labels are swapped.", "reals get label 1, fakes label 0."):
-                                 -torch.log(1 - d_real).mean() - torch.log(d_fake).mean(),
-                             ("that is half of it.", "add the two BCE terms, as V does; do not average them."):
-                                 -(torch.log(d_real).mean() + torch.log(1 - d_fake).mean()) / 2},
+                             "the labels are swapped: reals get label 1, fakes label 0.":
+                                 -(1 - d_real).log().mean() - d_fake.log().mean(),
+                             "that is half of it: add the two BCE terms, as V does; do not average them.":
+                                 -(d_real.log().mean() + (1 - d_fake).log().mean()) / 2},
                          "two BCE terms, reals against label 1 and fakes against label 0, before the update.")
     passed(f"D step: d_loss {d_loss.item():.4f} (labels 1 and 0, summed), fakes detached, only D moved.")
 
 
 def check_g_step(g_step: Callable) -> None:
     """Lesson 01: one G update on the non-saturating loss mean(-log D(G(z))); D untouched."""
-    g_loss = _check_step(g_step, "G", lambda d_real, d_fake: -torch.log(d_fake).mean(), lambda d_real, d_fake: {
-        ("that is the saturating loss log(1 - D(G(z))).", "it has almost no gradient while D rejects the fakes."):
-            torch.log(1 - d_fake).mean(),
-        ("the fakes were labelled 0, so G would help D reject them.", "G wants D to call its fakes real."):
-            -torch.log(1 - d_fake).mean()}, "BCE of D's output on the fakes against label 1, before the update.")
+    g_loss = _check_step(g_step, "G", lambda d_real, d_fake: -d_fake.log().mean(), lambda d_real, d_fake: {
+        "that is the saturating loss log(1 - D(G(z))): almost no gradient while D rejects the fakes.":
+            (1 - d_fake).log().mean(),
+        "the fakes were labelled 0, so G would help D reject them.": -(1 - d_fake).log().mean(),
+    }, "BCE of D's output on the fakes against label 1, before the update.")
     passed(f"G step: g_loss {g_loss.item():.4f} (non-saturating, fakes labelled 1), gradients zeroed, only G moved.")
 
 
