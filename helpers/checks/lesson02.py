@@ -70,7 +70,7 @@ def check_discriminator_loss(discriminator_loss: Callable) -> None:
         if not d_loss.requires_grad:
             fail("d_loss carries no gradient, so D cannot learn from it.", "no torch.no_grad(), no .item().")
         expected = (bce(real_out, label * ones) + bce(fake_out, zeros)) / 2
-        smoothed = math.nan if label == 1.0 else 0
+        smoothed = math.nan if label == 1.0 else 0  # a NaN matches nothing: smoothing mistakes show at 0.9 only
         expect(d_loss, expected, {
             "d_loss is twice the expected value: average the two terms.": 2 * expected,
             f"with real_label={label} the loss ignored label smoothing: label the reals real_label, not 1.":
