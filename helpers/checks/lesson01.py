@@ -31,8 +31,7 @@ def check_optimal_discriminator(optimal_discriminator: Callable[[Tensor, Tensor]
         if torch.allclose(got[both], value, atol=1e-5):
             fail(what, "D* compares p_data with the total density of samples at the point, real and fake.")
     if not torch.isfinite(got[ends]).all():
-        fail("D* is NaN or inf where only one density is positive.", "where only real points land, D* is 1; "
-             "where only fakes land, 0.")
+        fail("D* is NaN or inf where only one density is positive.", "D* is 1 where only reals land, 0 for fakes.")
     if not torch.isfinite(got[4]):
         fail(f"where neither density is positive D* is {got[4].item()}: a 0/0.", "give 1/2 there, and keep the "
              "division from ever seeing a zero (a NaN also poisons the gradient of a torch.where).")

@@ -43,8 +43,7 @@ def check_image_discriminator(make_discriminator: Callable[..., nn.Module]) -> N
              "PyTorch's default slope 0.01 leaves G almost no gradient through D's negative side.")
     logits = call_exercise(make_discriminator, 0.0, False, name="make_discriminator")(images)
     if logits.min() >= 0 and logits.max() <= 1:
-        fail("with sigmoid=False, D should return raw logits, but all outputs lie in [0, 1].",
-             "add nn.Sigmoid() only when sigmoid=True.")
+        fail("with sigmoid=False, D should return raw logits, but all outputs lie in [0, 1].", "no nn.Sigmoid().")
     for dropout, model in ((0.3, call_exercise(make_discriminator, 0.3, False, name="make_discriminator")),
                            (0.0, discriminator)):
         drops = [m.p for m in model.modules() if isinstance(m, nn.Dropout)]
@@ -132,8 +131,7 @@ def check_ema_update(ema_update: Callable[[nn.Module, nn.Module, float], None]) 
         fail("ema_update changes weights in place while autograd records: an autograd graph of every step.",
              "update ema_model, not model, under torch.no_grad().")
     if not torch.equal(flat(model.parameters()).detach(), model_before):
-        fail("ema_update changed the model's weights; only the average should move.",
-             "the first argument is the average.")
+        fail("ema_update changed the model's weights; only the average should move.", "the first argument.")
     if any(p.grad_fn is not None for p in ema_model.parameters()):
         fail("the averaged weights carry an autograd graph into G's weights.", "update under torch.no_grad().")
     expect(flat(ema_model.parameters()).detach(), 0.9 * ema_before + 0.1 * model_before, {

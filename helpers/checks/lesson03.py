@@ -97,8 +97,7 @@ def check_weights_init(init_fn: Callable[[nn.Module], None]) -> None:
                 hint = "0.02 is the standard deviation, not 0.2."
             elif 0.0003 < std < 0.0005:
                 hint = "normal_'s third argument is the standard deviation: 0.02, not the variance 0.02²."
-            fail(f"{type(layer).__name__} weights have mean {mean:.4f} and std {std:.4f}; expected about {centre} "
-                 "and 0.02.", hint)
+            fail(f"{type(layer).__name__} weights: mean {mean:.4f}, std {std:.4f}; expected {centre} and 0.02.", hint)
     if model[1].bias.abs().max() > 0 or model[4].bias.abs().max() > 0:
         fail("BatchNorm2d biases should start at 0.", "set the BatchNorm shift to zeros.")
     passed("Weight init: conv weights ~ N(0, 0.02), BatchNorm scale ~ N(1, 0.02), BatchNorm shift 0.")
@@ -119,8 +118,7 @@ def check_dcgan_models(generator: nn.Module, discriminator: nn.Module, latent_di
     for name, model, reference in (("G", generator, lesson03.Generator(latent_dim, fm, channels, image_size)),
                                    ("D", discriminator, lesson03.Discriminator(fm, channels, image_size))):
         if count_parameters(model) != count_parameters(reference):
-            fail(f"{name} has {count_parameters(model):,} parameters; the DCGAN {name} of this size has "
-                 f"{count_parameters(reference):,}.")
+            fail(f"{name} has {count_parameters(model):,} parameters; the DCGAN's has {count_parameters(reference):,}.")
         shapes, reference_shapes = ({k: v.shape for k, v in m.state_dict().items()} for m in (model, reference))
         if name == "G" and shapes != reference_shapes:
             fail("G's weights are laid out differently from the lesson's Generator, so its checkpoint could not be "
@@ -148,8 +146,7 @@ def check_generate(generate_fn: Callable) -> None:
              ", and drawing them moved BatchNorm's running averages" if moved else "") + ": G drew in train mode.",
              "in train mode BatchNorm normalises with the batch's own statistics and updates its running averages.")
     if images.requires_grad:
-        fail("the images carry a graph back into G's weights: every activation stays in memory.",
-             "draw with gradient recording switched off.")
+        fail("the images carry a graph back into G's weights: every activation stays in memory.", "no gradients.")
     if not generator.training:
         fail("generate left G in eval mode: training would go on with the running averages, no longer updated.",
              "put G back in the mode it was in when generate was called.")

@@ -32,8 +32,7 @@ def check_reparameterize(reparameterize: Callable) -> None:
     }, f"the samples' standard deviations are {[round(v, 2) for v in std.tolist()]}, expected σ = "
        f"{expected_std.tolist()} for σ² = [1.0, 4.0, 0.25].", hint, tol=0.05)
     if not z.requires_grad:
-        fail("z carries no gradient.",
-             "build z from mu and logvar with tensor arithmetic (no .detach(), no torch.no_grad()).")
+        fail("z carries no gradient.", "build z from mu and logvar with tensor arithmetic (no .detach(), no_grad).")
     z.sum().backward()
     if mu.grad is None or logvar.grad is None or not mu.grad.any() or not logvar.grad.any():
         fail("no gradient reaches mu or logvar, so the encoder could not learn through the sample.",

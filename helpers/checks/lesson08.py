@@ -111,6 +111,5 @@ def check_patch_output_size(patch_output_size: Callable) -> None:
             if got == wrong:
                 hint = mistake
                 break
-        fail(f"for a {size}×{size} input and layers {specs} you gave {got!r}, the PatchGAN outputs "
-             f"{expected}×{expected}.", hint)
+        fail(f"for a {size}×{size} input and layers {specs} you gave {got!r}, the PatchGAN {expected}.", hint)
     passed(f"patch_output_size matches the PatchGAN on {len(cases)} sizes (256 px, pix2pix's D: 30×30 patches).")

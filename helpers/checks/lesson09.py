@@ -107,8 +107,7 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
             hint = "that is the w of the average z (z = 0); the mapping is not linear: " + hint
         elif w_avg.std() > 0.2:
             hint = "it varies a lot between dimensions, as a mean over one or a few samples does: " + hint
-        fail(f"mean_w gave values from {w_avg.min():.2f} to {w_avg.max():.2f}; the true mean of w is "
-             f"{true_mean:.2f} in every dimension.", hint)
+        fail(f"mean_w gave values from {w_avg.min():.2f} to {w_avg.max():.2f}; the true mean is {true_mean:.2f}.", hint)
     estimate = w_avg.mean().item()
     z, w_avg = torch.randn(8, 16), torch.full((16,), true_mean)
     w = toy.map(z)
