@@ -93,8 +93,7 @@ def _check_step(step: Callable, player: str, loss: Callable, mistakes: Callable,
         fail(f"{player} moved by its gradient plus a leftover: .grad still held an earlier backward's.",
              f"zero {player}'s gradients before backpropagating: PyTorch adds gradients up.")
     if not torch.allclose(moved, -0.1 * grad, atol=1e-5):
-        fail(f"{player}'s update is not one optimiser step on {name[0]}_loss.",
-             "zero the gradients, backpropagate, step the optimiser: once each.")
+        fail(f"{player}'s update is not one optimiser step on {name[0]}_loss.", "zero, backpropagate, step: once each.")
     return got
 
 

@@ -48,7 +48,7 @@ def check_g_block(g_block: Callable[[int, int], nn.Module]) -> None:
                   "stride; then choose the kernel, and the padding that goes with it.")[0]
     k, s = conv.kernel_size[0], conv.stride[0]
     if k <= s:
-        fail(f"kernel {k} at stride {s}: neighbouring stamps do not overlap, so G paints the output in {s}×{s} tiles.",
+        fail(f"kernel {k} at stride {s}: neighbouring stamps do not overlap; G paints in {s}×{s} tiles.",
              "take a kernel larger than the stride.")
     if k % s:
         fail(f"kernel {k} at stride {s}: the stamps overlap unevenly, a checkerboard that G must learn to cancel "

@@ -17,8 +17,7 @@ def check_gram_matrix(gram_fn: Callable) -> None:
     expected = torch.einsum("nchw,ndhw->ncd", features, features) / (c * h * w)
     got = call_exercise(gram_fn, features, name="gram_matrix")
     if isinstance(got, Tensor) and tuple(got.shape) == (n, h * w, h * w):
-        fail(f"the Gram matrices should have shape {(n, c, c)}, got {(n, h * w, h * w)}: positions paired with "
-             "positions; the Gram matrix pairs channels.")
+        fail(f"got shape {(n, h * w, h * w)}: positions paired with positions; the Gram matrix pairs channels.")
     fail_unless_shape(got, (n, c, c), f"for features of shape {(n, c, h, w)} the Gram matrices should have shape "
                       f"{(n, c, c)}", "one (C, C) matrix per image: entry (i, j) pairs channel i with channel j, "
                       "summed over all positions of that image.")

@@ -32,8 +32,7 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
     got = call_exercise(penalty_fn, critic, real, fake, epsilon, name="gradient_penalty")
     fail_unless_one_number(got, "gradient_penalty")
     if not got.requires_grad:
-        fail("the penalty carries no gradient back to the critic's weights, so it cannot train the critic.",
-             "pass create_graph=True to torch.autograd.grad.")
+        fail("the penalty carries no gradient back to the critic.", "pass create_graph=True to torch.autograd.grad.")
     value, flipped = got.detach(), penalty(grad_at((1 - epsilon) * real + epsilon * fake))  # ε uniform: the same
     expect(value, [expected, flipped], {
         "you used the squared norm ‖∇C‖²: compare each point's gradient norm with 1.":
@@ -50,8 +49,7 @@ def check_gradient_penalty(penalty_fn: Callable) -> None:
     critic.zero_grad()
     got.backward()
     if all(p.grad is None or not p.grad.any() for p in critic.parameters()):
-        fail("backward() through the penalty leaves the critic's gradients at zero.", "take the gradient with "
-             "create_graph=True and do not detach it.")
+        fail("backward() through the penalty leaves the critic's gradients at zero.", "create_graph=True, no detach.")
     passed(f"Gradient penalty: {value.item():.4f} matches mean (‖∇C(x̂)‖₂ - 1)².")
 
 
