@@ -61,18 +61,18 @@ def check_mix_styles(mix_styles: Callable) -> None:
         got = call_exercise(mix_styles, w_a, w_b, crossover, num_layers, name="mix_styles")
         fail_unless_shape(got, (3, num_layers, 5), f"{where} should return shape (N, num_layers, w_dim)",
                           "one w per layer: stack or expand along a new dimension 1.")
-        took_a = [i for i in range(num_layers) if torch.equal(got[:, i], w_a)]
-        if not all(i in took_a or torch.equal(got[:, i], w_b) for i in range(num_layers)):
-            fail(f"{where}: some layers hold neither w_a nor w_b.", "copy the vectors, do not add or average them.")
-        for message, layers in {
-                "A and B are swapped: the coarse layers (the first ones, low resolution) take w_a.":
-                    range(crossover, num_layers),
-                "layer `crossover` took w_a. It is the first layer of B: layers 0 … crossover - 1 take w_a.":
-                    range(crossover + 1),
-                "one layer too few takes w_a: layers 0 … crossover - 1 take it.": range(crossover - 1),
-                f"layers {took_a} took w_a, expected {list(range(crossover))}.": took_a}.items():
-            if took_a == list(layers) != list(range(crossover)):
-                fail(f"{where}: {message}")
+
+        def mix(first: range) -> Tensor:  # the layers in `first` take w_a, the others w_b
+            return torch.stack([w_a if i in first else w_b for i in range(num_layers)], dim=1)
+
+        expect(got, mix(range(crossover)), {
+            f"{where}: A and B are swapped: the coarse layers (the first, low resolution) take w_a.":
+                mix(range(crossover, num_layers)),
+            f"{where}: layer `crossover` took w_a. It is the first layer of B: layers 0 … crossover - 1 take w_a.":
+                mix(range(crossover + 1)),
+            f"{where}: one layer too few takes w_a: layers 0 … crossover - 1 take it.": mix(range(crossover - 1)),
+        }, f"{where}: the layers do not take w_a up to the crossover, then w_b.",
+            "the first `crossover` layers take w_a; copy the vectors, do not add or average them.", tol=0)
     if not got.requires_grad:
         fail("the value is right but carries no gradient: training sends G's gradient through these styles into the "
              "mapping network.", "build ws from w_a and w_b with tensor operations, no .detach().")
