@@ -393,17 +393,20 @@ def test_ctrl_c_lets_the_step_finish(monkeypatch):
 
 # --- check cells -----------------------------------------------------------------------------
 
-def _lesson_01_discriminator(last: nn.Module):
-    return lambda: nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 64), nn.LeakyReLU(0.2),
-                                 nn.Linear(64, 1), last)
+def _lesson_02_discriminator(last: nn.Module):
+    def make(dropout=0.0, sigmoid=True):
+        drop = [nn.Dropout(dropout)] if dropout > 0 else []
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.LeakyReLU(0.2), *drop, nn.Linear(256, 256),
+                             nn.LeakyReLU(0.2), *drop, nn.Linear(256, 1), *([last] if sigmoid else []))
+    return make
 
 
 @pytest.mark.parametrize("last, message", [(nn.Softmax(dim=1), "same output"),
                                            (nn.ReLU(), "strictly between 0 and 1")])
-def test_lesson_01_check_rejects_a_discriminator_that_cannot_output_probabilities(last, message):
-    lesson01.check_discriminator(_lesson_01_discriminator(nn.Sigmoid()))
+def test_the_check_rejects_a_discriminator_that_cannot_output_probabilities(last, message):
+    lesson02.check_image_discriminator(_lesson_02_discriminator(nn.Sigmoid()))
     with pytest.raises(CheckFailed, match=message):
-        lesson01.check_discriminator(_lesson_01_discriminator(last))
+        lesson02.check_image_discriminator(_lesson_02_discriminator(last))
 
 
 def test_lesson_02_check_rejects_leaky_relu_with_the_default_slope():

@@ -1,10 +1,8 @@
-"""Check cells: run after each exercise, they print a pass line or explain what is wrong.
+"""Check cells: run after each exercise, they print a pass line or raise CheckFailed saying what is wrong.
 
-Every check raises CheckFailed (an AssertionError) on a wrong answer, so a broken solution fails
-CI, with a message that says what was expected, what came, and a hint. The checks of lesson NN
-live in `helpers.checks.lessonNN`; this module holds what they share. Help comes in tiers: a failure names
-the mistake or points at the idea, `helpers.checks.hint(name)` says more, `helpers.checks.show_solution(name)`
-gives the answer.
+The checks of lesson NN live in `helpers.checks.lessonNN`; this module holds what they share. Help comes in
+tiers: a failure names the mistake or points at the idea, `hint(name)` says more, `show_solution(name)` gives
+the answer.
 """
 from __future__ import annotations
 
@@ -21,7 +19,8 @@ from typing import Callable
 from unittest import mock
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
+
 
 class CheckFailed(AssertionError):
     """A check cell found a problem; the message says what and how to fix it."""
@@ -82,31 +81,24 @@ def show_solution(name: str) -> None:
 
 
 def fail(what: str, hint: str = "") -> None:
-    message = f"❌ {what}"
-    if hint:
-        message += f"\n   Hint: {hint}"
-    if name := _exercise_running():
-        message += (f'\n   Stuck? helpers.checks.hint("{name}") says more; '
-                    f'helpers.checks.show_solution("{name}") gives the answer.')
-    raise CheckFailed(message)
+    name = _exercise_running()
+    raise CheckFailed(f"❌ {what}" + (f"\n   Hint: {hint}" if hint else "") + (
+        f'\n   Stuck? helpers.checks.hint("{name}") says more; helpers.checks.show_solution("{name}") gives the answer.'
+        if name else ""))
 
 
 def passed(what: str) -> None:
     print(f"✅ {what}")
 
 
-def _finished_versions(name: str | None) -> tuple[str, ...]:
-    """What an answer to exercise `name` must not call: FINISHED's entries and its copy in helpers.taught, if any."""
-    lesson, defines = EXERCISES.get(name, ("", ""))  # ("", "") when no exercise's check is running
+def call_exercise(fn: Callable, *args, name: str):
+    """Run the answer fn(*args), with the finished versions of the running exercise patched to fail."""
+    exercise = _exercise_running()
+    lesson, defines = EXERCISES.get(exercise, ("", ""))
     taught = f"helpers.taught.lesson{lesson}"
     own = (f"{taught}.{defines}",) if find_spec(taught) and hasattr(import_module(taught), defines) else ()
-    return FINISHED.get(name, ()) + own
-
-
-def call_exercise(fn: Callable, *args, name: str):
-    """Run the answer fn(*args), with the finished versions of the running exercise patched to raise."""
     with ExitStack() as patches:
-        for path in _finished_versions(_exercise_running()):
+        for path in FINISHED.get(exercise, ()) + own:
             original = pkgutil.resolve_name(path)
             if original is not fn and getattr(type(fn), path.rpartition(".")[2], None) is not original:
                 message = f"{name} calls {path}, the finished version, instead of computing it."
@@ -125,36 +117,34 @@ def call_exercise(fn: Callable, *args, name: str):
                  "(BCEWithLogitsLoss here) instead of a hard-coded nn.BCELoss().")
 
 
-def is_close(a: float, b: float, tol: float = 1e-4) -> bool:
-    a, b = (x.detach() if isinstance(x, Tensor) else x for x in (a, b))
-    return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
+def is_close(a: object, b: object, tol: float = 1e-4) -> bool:
+    """Whether numbers or tensors a and b hold the same values, to `tol`; False for what is not numbers."""
+    try:
+        a, b = (torch.as_tensor(x.detach() if isinstance(x, Tensor) else x).double().cpu() for x in (a, b))
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    if a.numel() == 1 == b.numel():
+        return math.isclose(a.item(), b.item(), rel_tol=tol, abs_tol=tol)
+    return a.shape == b.shape and torch.allclose(a, b, rtol=tol, atol=tol)
 
 
-def fail_unless_one_number(value: object, message: str) -> None:
-    """Fail with `message` unless `value` is a tensor holding exactly one number."""
+def expect(got: object, expected: object, mistakes: dict, what: str, hint: str = "", tol: float = 1e-4) -> None:
+    """Return if `got` is close to `expected` (or to one of a list of right answers); else fail with the first of
+    `mistakes` (message -> the value that mistake gives, or a list of them) that `got` matches, or with `what`."""
+    if any(is_close(got, right, tol) for right in (expected if isinstance(expected, list) else [expected])):
+        return
+    for message, values in mistakes.items():
+        if any(is_close(got, value, tol) for value in (values if isinstance(values, list) else [values])):
+            fail(message)
+    fail(what, hint)
+
+
+def fail_unless_shape(value: object, shape: tuple[int, ...], what: str, hint: str = "") -> None:
+    """Fail with `what` (and what came) unless `value` is a tensor of `shape`."""
+    if not isinstance(value, Tensor) or tuple(value.shape) != tuple(shape):
+        fail(f"{what}, got {tuple(value.shape) if isinstance(value, Tensor) else type(value).__name__}.", hint)
+
+
+def fail_unless_one_number(value: object, name: str) -> None:
     if not isinstance(value, Tensor) or value.numel() != 1:
-        fail(message)
-
-
-def fail_unless_gradient_reaches(loss: Tensor, module: nn.Module, what: str, hint: str) -> None:
-    """Backpropagate `loss` from fresh gradients; fail with `what` and `hint` if every
-    parameter of `module` is left without a gradient (or with an all-zero one)."""
-    if not loss.requires_grad:
-        fail(what, hint)
-    module.zero_grad()
-    loss.backward()
-    if all(p.grad is None or p.grad.abs().sum() == 0 for p in module.parameters()):
-        fail(what, hint)
-
-
-def check_probabilities(out: Tensor, name: str) -> None:
-    """Fail unless `out` holds probabilities that depend on the input: in (0, 1), not all equal."""
-    if not torch.isfinite(out).all():
-        fail(f"{name} returned NaN or inf.", "check the layers for a division or a log.")
-    if out.max() - out.min() < 1e-6:
-        fail(f"{name} gives the same output ({out.flatten()[0]:.4g}) for every input, so it cannot "
-             "tell real from fake.", "end with nn.Sigmoid(), not Softmax: a softmax over one number is always 1.")
-    if out.min() <= 0 or out.max() >= 1:
-        fail(f"{name} should output probabilities strictly between 0 and 1, got values from "
-             f"{out.min():.3g} to {out.max():.3g}.",
-             "end the network with nn.Sigmoid() (ReLU is not bounded, Softmax over one output is always 1).")
+        fail(f"{name}: expected a one-number tensor, got {value!r}.")
