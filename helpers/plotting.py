@@ -24,8 +24,7 @@ class LivePlot:
         self.fig, axes = plt.subplots(1, n, figsize=(panel_size * n, panel_size * 0.85), squeeze=False)
         self.axes = list(axes[0])
         plt.close(self.fig)  # shown through the display handle only, never twice
-        self.handle = None
-        self.output = None
+        self.handle = self.output = None  # a display handle, or an ipywidgets Output set by show_in
 
     def update(self, history: History, draw_extra: Callable[[list], None] | None = None) -> None:
         for ax, names, title in zip(self.axes, self.curves, self.titles):

@@ -26,8 +26,7 @@ class Controls:
             raise KeyError(f"no control named {name!r}; the controls are {sorted(self.controls)}")
         return self.controls[name]
 
-    def values(self) -> dict:
-        """The setting of every slider and picker, by name."""
+    def values(self) -> dict:  # every slider's and picker's setting, by name
         return {name: control.value for name, control in self.controls.items()
                 if isinstance(control, ipywidgets.ValueWidget) and not isinstance(control, ipywidgets.FileUpload)}
 
@@ -50,8 +49,8 @@ def uploaded_bytes(value) -> bytes | None:
     return bytes(item["content"])
 
 
-def _button(description: str) -> ipywidgets.Button:
-    return ipywidgets.Button(description=description, button_style="primary", icon="play", layout=BUTTON_LAYOUT)
+def _button(description: str, icon: str = "play") -> ipywidgets.Button:
+    return ipywidgets.Button(description=description, button_style="primary", icon=icon, layout=BUTTON_LAYOUT)
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float = 1, log: bool = False):
@@ -63,12 +62,14 @@ def _slider(description: str, value: float, low: float, high: float, step: float
                                 layout=SLIDER_LAYOUT)
 
 
-def _controls(named: dict[str, ipywidgets.Widget], rows: list, button: str, run: Callable[[], None]) -> Controls:
-    """Controls of `rows` of widgets; clicking named[button] calls run() in a cleared output, the button disabled."""
+def _controls(named: dict[str, ipywidgets.Widget], button: str, run: Callable[[], None], rows: list | None = None,
+              wait: bool = False) -> Controls:
+    """Controls of `rows` (the named ones by default); clicking named[button] clears the output area (`wait`: once
+    run() shows something new) and calls run() there, the button disabled meanwhile."""
     output = ipywidgets.Output()
 
     def on_click(_button) -> None:
-        output.clear_output()
+        output.clear_output(wait=wait)
         with output:
             named[button].disabled = True
             try:
@@ -77,7 +78,7 @@ def _controls(named: dict[str, ipywidgets.Widget], rows: list, button: str, run:
                 named[button].disabled = False
 
     named[button].on_click(on_click)
-    return Controls(widget=ipywidgets.VBox([*rows, output]), controls=named, output=output)
+    return Controls(widget=ipywidgets.VBox([*(rows or named.values()), output]), controls=named, output=output)
 
 
 def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
@@ -95,7 +96,7 @@ def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d
              "latent_dim": _slider("noise dimension", latent_dim, 1, 16),
              "steps": _slider("N", steps, 50, 5000, step=50),
              "train": _button("Train N steps"), "plot": ipywidgets.Output()}
-    controls = _controls(named, list(named.values()), "train", lambda: train(controls.values()))
+    controls = _controls(named, "train", lambda: train(controls.values()))
     if live_plot is not None:
         live_plot.show_in(named["plot"])
     return controls
@@ -132,17 +133,9 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
     """A button "new" that calls draw() in the output area, now and on each click."""
     if not callable(draw):
         raise ValueError(f"draw must be a function with no arguments, got {type(draw).__name__}")
-    button = ipywidgets.Button(description=description, button_style="primary", icon="refresh", layout=BUTTON_LAYOUT)
-    output = ipywidgets.Output()
-
-    def redraw(_button=None) -> None:
-        with output:
-            output.clear_output(wait=True)
-            draw()
-
-    button.on_click(redraw)
-    redraw()
-    return Controls(widget=ipywidgets.VBox([button, output]), controls={"new": button}, output=output)
+    controls = _controls({"new": _button(description, icon="refresh")}, "new", draw, wait=True)
+    controls["new"].click()
+    return controls
 
 
 def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = (128, 192, 256, 384, 512),
@@ -171,7 +164,7 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
             print(f"Could not run: {error}")
 
     uploads = ipywidgets.HBox([named["content_upload"], named["style_upload"]])
-    controls = _controls(named, [uploads, *list(named.values())[2:]], "run", run_with_uploads)
+    controls = _controls(named, "run", run_with_uploads, rows=[uploads, *list(named.values())[2:]])
     return controls
 
 
@@ -202,5 +195,4 @@ def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str]
             named["d_steps"].value = settings[change["new"]]["d_steps"]
 
     named["method"].observe(on_pick, names="value")
-    return _controls(named, list(named.values()), "train",
-                     lambda: run(named["method"].value, named["lr"].value, named["d_steps"].value))
+    return _controls(named, "train", lambda: run(named["method"].value, named["lr"].value, named["d_steps"].value))
