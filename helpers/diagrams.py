@@ -207,7 +207,7 @@ def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor], si
     for row_axes, (name, images) in zip(axes, rows.items()):
         side = images.shape[-1]
         for ax, image, logit in zip(row_axes, images, logits[name]):
-            ax.imshow(image_grid(image[None], nrow=1, padding=0).numpy(), extent=(0, side, side, 0))
+            ax.imshow(image_grid(image[None]).numpy(), extent=(0, side, side, 0))
             shown = ax.imshow(logit[0].numpy(), cmap="coolwarm", alpha=0.45, vmin=-bound, vmax=bound,
                               extent=(0, side, side, 0), interpolation="nearest")
             ax.set_axis_off()

@@ -67,19 +67,19 @@ class LivePlot:
         self.fig.savefig(path, dpi=110, bbox_inches="tight")
 
 
-def image_grid(images: Tensor, nrow: int = 8, padding: int = 2, value_range: tuple[float, float] = (-1, 1)) -> Tensor:
-    """(N, C, H, W) images in `value_range` -> one (H', W', 3) grid in [0, 1], ready for imshow."""
+def image_grid(images: Tensor, nrow: int = 8, value_range: tuple[float, float] = (-1, 1)) -> Tensor:
+    """(N, C, H, W) images in `value_range` -> one (H', W', 3) grid in [0, 1] (a lone image unpadded) for imshow."""
     if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
         shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
         raise ValueError(f"images must be a tensor of shape (N, C, H, W) with C = 1 or 3, got {shape}")
-    grid = make_grid(images.detach().float().cpu().clamp(*value_range), nrow=nrow, padding=padding,
+    grid = make_grid(images.detach().float().cpu().clamp(*value_range), nrow=nrow, padding=2,
                      normalize=True, value_range=value_range, pad_value=1.0)
     return grid.permute(1, 2, 0)
 
 
 def show_images(images: Tensor, nrow: int = 8, title: str = "", ax=None, size: float = 5.0,
                 value_range: tuple[float, float] = (-1, 1)):
-    """Draw (N, C, H, W) images as a grid (a single image without a border); returns the axes."""
+    """Draw (N, C, H, W) images as a grid; returns the axes."""
     grid = image_grid(images, nrow=nrow, value_range=value_range)
     if ax is None:
         _, ax = plt.subplots(figsize=(size, size * grid.shape[0] / grid.shape[1]))
