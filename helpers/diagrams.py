@@ -45,9 +45,8 @@ def generator_arrows(discriminator: Callable[[Tensor], Tensor], points: Tensor) 
 
 
 def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tuple[float, float],
-                 real: Tensor, fake: Tensor, title: str = "", arrows: Tensor | None = None,
-                 arrow_length: float = 0.6) -> None:
-    """D's (R, R) probabilities, (N, 2) points on top and (M, 2) `arrows` at the first M generated ones."""
+                 real: Tensor, fake: Tensor, title: str = "", arrows: Tensor | None = None) -> None:
+    """D's (R, R) probabilities, (N, 2) points on top, (M, 2) `arrows` (the longest 0.6) at the first M fakes."""
     if arrows is not None and (arrows.ndim != 2 or arrows.shape[1] != 2 or arrows.shape[0] > fake.shape[0]):
         raise ValueError(f"arrows must have shape (M, 2) with M <= {fake.shape[0]} generated points, "
                          f"got {tuple(arrows.shape)}")
@@ -56,7 +55,7 @@ def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tup
     ax.scatter(*real.detach().float().cpu().numpy().T, s=3, c="black", label="real")
     ax.scatter(*fake.detach().float().cpu().numpy().T, s=3, c="orange", label="generated")
     if arrows is not None and len(arrows):
-        _arrows(ax, fake[:len(arrows)], arrows, arrow_length, color="indigo", width=0.004, headwidth=4,
+        _arrows(ax, fake[:len(arrows)], arrows, 0.6, color="indigo", width=0.004, headwidth=4,
                 headlength=4, alpha=0.8)
     ax.set(xlim=xlim, ylim=ylim)
     ax.tick_params(labelsize=7)
@@ -64,16 +63,14 @@ def draw_surface(ax, probabilities: Tensor, xlim: tuple[float, float], ylim: tup
     ax.set_title(title or "D(x): blue = 'real', red = 'fake'", fontsize=9)
 
 
-def logit_push(losses: dict[str, Callable[[Tensor], Tensor]], logits: Tensor, against: str = "probability",
-               ax=None):
+def logit_push(losses: dict[str, Callable[[Tensor], Tensor]], logits: Tensor, against: str = "probability"):
     """How hard a G step pushes D's logit on a fake up: -d loss / d logit for each {name: batch-mean loss of
     (N, 1) logits} at (N,) `logits`, against D(G(z)) = σ(logit) or the logit itself; returns the axes."""
     if against not in ("probability", "logit"):
         raise ValueError(f"against must be 'probability' or 'logit', got {against!r}")
     if not isinstance(logits, Tensor) or logits.dim() != 1 or len(logits) < 2:
         raise ValueError(f"logits must be a 1-D tensor of at least 2 values, got {getattr(logits, 'shape', logits)!r}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.2))
+    _, ax = plt.subplots(figsize=(5, 3.2))
     x = torch.sigmoid(logits) if against == "probability" else logits
     for name, loss in losses.items():
         points = logits.detach().float().reshape(-1, 1).requires_grad_(True)
@@ -109,9 +106,9 @@ def transposed_conv_overlap(kernel_sizes: Sequence[int] = (3, 4), stride: int = 
     return fig
 
 
-def show_gram_matrices(grams: dict[str, Tensor], size: float = 3.4):
+def show_gram_matrices(grams: dict[str, Tensor]):
     """Heat maps of (C, C) Gram matrices, one panel per title; returns the figure."""
-    fig, axes = plt.subplots(1, len(grams), figsize=(size * len(grams), size), squeeze=False)
+    fig, axes = plt.subplots(1, len(grams), figsize=(3.4 * len(grams), 3.4), squeeze=False)
     for ax, (title, gram) in zip(axes[0], grams.items()):
         fig.colorbar(ax.imshow(gram.detach().float().cpu().numpy(), cmap="magma"), ax=ax, shrink=0.8)
         ax.set(title=title, xlabel="channel j", ylabel="channel i")
@@ -158,13 +155,12 @@ def slope_map(discriminator: Callable[[Tensor], Tensor], lim: float, critic: boo
     return fig
 
 
-def draw_unet(unet, image_size: int, in_channels: int, ax=None):
+def draw_unet(unet, image_size: int, in_channels: int):
     """A helpers.image_to_image.UNet on image_size² inputs: encoder down the left, decoder up the right, each
     box a layer's output (channels × side), the skip connections across; returns the axes."""
     widths = [down[0].out_channels for down in unet.downs]                    # encoder outputs, level 1 … depth
     depth = len(widths)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.5 * (2 * depth + 1), 0.9 * (depth + 2)))
+    _, ax = plt.subplots(figsize=(1.5 * (2 * depth + 1), 0.9 * (depth + 2)))
     boxes = {("in", 0): (0, 0, f"input\n{in_channels}×{image_size}²"),
              ("out", 0): (2 * depth, 0, f"output\n{unet.ups[-1][0].out_channels}×{image_size}²")}
     for level, width in enumerate(widths, start=1):
@@ -195,7 +191,7 @@ def draw_unet(unet, image_size: int, in_channels: int, ax=None):
     return ax
 
 
-def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor], size: float = 2.2):
+def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor]):
     """pix2pix's PatchGAN (in eval mode) on (input, image) pairs: {row title: (N, 3, H, W) images in [-1, 1]} ->
     each image with D's logit map over it (red: judged real, blue: judged fake); returns the figure."""
     was_training = discriminator.training
@@ -203,7 +199,7 @@ def show_patch_logits(discriminator, inputs: Tensor, rows: dict[str, Tensor], si
         logits = {name: discriminator.eval()(torch.cat([inputs, images], dim=1)).cpu() for name, images in rows.items()}
     discriminator.train(was_training)
     bound = max(value.abs().max().item() for value in logits.values()) or 1.0
-    fig, axes = plt.subplots(len(rows), len(inputs), figsize=(size * len(inputs), size * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), len(inputs), figsize=(2.2 * len(inputs), 2.2 * len(rows)), squeeze=False)
     for row_axes, (name, images) in zip(axes, rows.items()):
         side = images.shape[-1]
         for ax, image, logit in zip(row_axes, images, logits[name]):

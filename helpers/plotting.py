@@ -128,7 +128,7 @@ def density(ax, points: Tensor, lim: float, centres: Tensor | None = None, bins:
 
 
 def density_grid(panels: Sequence[Sequence[tuple[str, Tensor]]], lim: float, centres: Tensor | None = None,
-                 size: float = 2.2, bins: int = 120):
+                 size: float = 2.2):
     """Rows of (title, (N, 2) points) panels drawn with `density`; returns the figure."""
     rows, cols = len(panels), max((len(row) for row in panels), default=0)
     if rows == 0 or cols == 0:
@@ -138,17 +138,17 @@ def density_grid(panels: Sequence[Sequence[tuple[str, Tensor]]], lim: float, cen
         for ax in row_axes[len(row):]:
             ax.set_axis_off()
         for ax, (title, points) in zip(row_axes, row):
-            density(ax, points, lim, centres=centres, bins=bins, title=title)
+            density(ax, points, lim, centres=centres, title=title)
     fig.tight_layout()
     return fig
 
 
-def history_panels(histories: dict[str, History], panels: dict[str, Sequence[str]], size: float = 3.6):
+def history_panels(histories: dict[str, History], panels: dict[str, Sequence[str]]):
     """{run: History}, {panel title: names logged} -> a panel per title with each run's curve of each name
     (left out where a run never logged it or logged zeros only); returns (fig, axes)."""
     if not histories or not panels:
         raise ValueError("history_panels needs at least one History and one panel")
-    fig, axes = plt.subplots(1, len(panels), figsize=(size * 1.4 * len(panels), size * 0.85), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.04 * len(panels), 3.06), squeeze=False)
     for ax, (title, names) in zip(axes[0], panels.items()):
         for run, history in histories.items():
             for name in names:

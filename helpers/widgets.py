@@ -110,11 +110,11 @@ def _redrawn_by(slider: ipywidgets.ValueWidget, name: str, draw: Callable) -> Co
     return Controls(widget=ipywidgets.VBox([slider, output]), controls={name: slider}, output=output)
 
 
-def interpolation_slider(draw: Callable[[float], None], steps: int = 16, description: str = "t") -> Controls:
+def interpolation_slider(draw: Callable[[float], None], steps: int = 16) -> Controls:
     """A slider "t" over [0, 1] in `steps` steps that calls draw(t) as it moves: a walk from z0 to z1."""
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
-    return _redrawn_by(ipywidgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description=description,
+    return _redrawn_by(ipywidgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1.0 / steps, description="t",
                                               readout_format=".2f", style=LABEL, layout=SLIDER_LAYOUT), "t", draw)
 
 
