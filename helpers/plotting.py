@@ -101,12 +101,12 @@ def show_image_row(panels: dict[str, Tensor], nrow: int = 8, size: float = 2.6, 
     return fig
 
 
-def class_bars(fractions: Tensor, classes: Sequence[str], threshold: float = 0.05, ax=None):
-    """(K,) shares of samples per class as % bars, with the coverage threshold and the uniform share."""
+def class_bars(fractions: Tensor, classes: Sequence[str], ax=None):
+    """(K,) shares of samples per class as % bars, with the 5% threshold of class coverage and the uniform share."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4))
     ax.bar(range(len(classes)), 100 * fractions.cpu().numpy())
-    ax.axhline(100 * threshold, color="red", ls="--", lw=1, label=f"{threshold:.0%} threshold")
+    ax.axhline(5, color="red", ls="--", lw=1, label="5% threshold")
     ax.axhline(100 / len(classes), color="gray", ls=":", lw=1, label=f"uniform ({1 / len(classes):.0%})")
     ax.set_xticks(range(len(classes)), classes, rotation=45 if max(map(len, classes)) > 2 else 0, fontsize=8)
     ax.set_ylabel("% of samples")
