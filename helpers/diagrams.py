@@ -94,8 +94,7 @@ def transposed_conv_overlap(kernel_sizes: Sequence[int] = (3, 4), stride: int = 
         for i in range(size):  # input pixel i stamps the kernel on output pixels i*stride ... i*stride + k - 1
             line_ax.barh(top + 0.7 + 0.45 * i, k, left=i * stride, height=0.35, color=f"C{i}", alpha=0.8)
         line_ax.bar(range(len(counts)), counts, width=0.9, align="edge", color="0.45")
-        line_ax.set_yticks(range(int(top) + 1))
-        line_ax.set_xlabel("output pixel")
+        line_ax.set(yticks=range(int(top) + 1), xlabel="output pixel")
         line_ax.set_title(f"kernel {k}, stride {stride}: one stamp per input pixel (bars above), "
                           "stamps per output pixel (grey)", fontsize=9)
         grid = F.conv_transpose2d(torch.ones(1, 1, size, size), torch.ones(1, 1, k, k), stride=stride)[0, 0]
