@@ -133,7 +133,8 @@ def test_gram_and_picture_helpers_draw_what_they_are_given():
     fig = helpers.diagrams.show_gram_matrices({"a": torch.eye(4), "b": torch.ones(4, 4)})
     assert [ax.get_title() for ax in fig.axes if ax.get_title()] == ["a", "b"]
     assert np.array_equal(fig.axes[0].images[0].get_array(), np.eye(4))
-    fig = helpers.plotting.show_pictures({"x": torch.zeros(1, 3, 8, 8), "y": torch.ones(3, 8, 8)}, title="t")
+    fig = helpers.plotting.show_image_row({"x": torch.zeros(1, 3, 8, 8), "y": torch.ones(1, 3, 8, 8)}, title="t",
+                                          value_range=(0, 1))
     assert fig.axes[1].images[0].get_array().shape == (8, 8, 3) and fig.axes[1].images[0].get_array().min() == 1
 
 def test_building_the_network_keeps_the_global_seed():
