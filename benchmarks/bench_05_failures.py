@@ -149,7 +149,7 @@ def main() -> int:
             if rs:
                 verdicts.append(("ring8 gan: collapses to at most 4 of 8 modes at every seed",
                                  all(r["modes"] <= 4 for r in rs)))
-    print("\nTargets (issue 21):")
+    print("\nTargets:")
     for text, ok in verdicts:
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
     print(f"\nTotal benchmark time {time.perf_counter() - started:.0f} s (wall clock; a busy machine inflates it)")

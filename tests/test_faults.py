@@ -1,4 +1,4 @@
-"""Fault injection (issue 23): bad input, damaged caches and interrupts end in a clear message
+"""Fault injection: bad input, damaged caches and interrupts end in a clear message
 or a rebuild, never in a crash, a hang, or a silently wrong number."""
 from __future__ import annotations
 
