@@ -6,10 +6,17 @@ import sys
 import time
 from pathlib import Path
 
-import matplotlib
-import pytest
+# One thread per process: the lesson runner's kernels train on one core while the tests run on the other
+# (two threads each on a 2-core machine would oversubscribe both, and OpenMP's spinning threads then stall).
+# Set before torch is imported; the runner's kernels, the browser test's server and every subprocess inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 matplotlib.use("Agg")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GAN_COURSE_DATA", str(ROOT / "data"))

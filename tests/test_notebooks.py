@@ -171,7 +171,7 @@ def test_make_run_writes_and_reads_the_same_runs_folder(tmp_path, monkeypatch, c
     assert headline and headline in row, f"expected the headline {headline!r} in the table row {row!r}"
 
 
-# Issue 18: a lesson's prose is short, asks questions with folded answers, and keeps the
+# A lesson's prose is short, asks questions with folded answers, and keeps the
 # development log in benchmarks/INSTRUCTORS.md. Prose = whitespace-separated tokens of all
 # markdown cells. A lesson whose prose is not yet rewritten is an expected failure, named here.
 PROSE_LIMIT = 1800
