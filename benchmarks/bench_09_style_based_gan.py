@@ -94,17 +94,19 @@ def run_seed(seed: int, smoke: bool, overrides: dict) -> dict:
         ns = notebook_namespace(NOTEBOOK, parameters={**overrides, "SEED": seed}, smoke=smoke)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         summary = json.loads((Path(runs) / LESSON / "summary.json").read_text())
-        truncation = json.loads((Path(runs) / LESSON / "truncation.json").read_text())
+        truncation, centres = (json.loads((Path(runs) / LESSON / file).read_text())
+                               for file in ("truncation.json", "truncation_centres.json"))
     dcgan, dcgan_steps = train_dcgan(ns, ns["train_seconds"], seed)
     with torch.no_grad():
         noise = ns["final_noise"]
         images = torch.cat([dcgan(chunk) for chunk in noise.split(1000)])[:, :, 2:30, 2:30]
     baseline = ns["scorer"].score(images)
     by_psi = {row["psi"]: row for row in truncation}
+    near = {row["psi"]: row for row in centres}
     return dict(summary, lesson_seconds=seconds, lesson_cpu_seconds=cpu_seconds, dcgan_fd=baseline["fd"],
                 dcgan_coverage=baseline["coverage"], dcgan_steps=dcgan_steps,
                 dcgan_parameters=count_parameters(dcgan), style_parameters=count_parameters(ns["generator"]),
-                psi1=by_psi[1.0], psi05=by_psi[0.5], readings=ns["readings"])
+                psi1=by_psi[1.0], psi05=by_psi[0.5], near05=near[0.5], readings=ns["readings"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['dcgan_coverage']}/10 ({r['dcgan_steps']} steps, {r['dcgan_parameters']:,} parameters) | "
               f"mixes read as A/B by crossover {mixes} | ψ 1 → 0.5: confidence {r['psi1']['confidence']:.3f} → "
               f"{r['psi05']['confidence']:.3f}, classes {r['psi1']['classes']} → {r['psi05']['classes']}, "
-              f"FD {r['psi1']['fd']:.2f} → {r['psi05']['fd']:.2f} | lesson {r['lesson_seconds']:.0f} s, "
+              f"FD {r['psi1']['fd']:.2f} → {r['psi05']['fd']:.2f}; towards the nearest centre: confidence "
+              f"{r['near05']['confidence']:.3f}, classes {r['near05']['classes']}, FD {r['near05']['fd']:.2f} | lesson {r['lesson_seconds']:.0f} s, "
               f"{r['lesson_cpu_seconds']:.0f} CPU-s, torch threads {torch.get_num_threads()} ({r['data_source']})",
               flush=True)
     median = {key: statistics.median(r[key] for r in rows) for key in

@@ -116,6 +116,7 @@ def test_mix_styles_check_names_the_mistake(answer, named):
     (truncate_wrong_side, solution.mean_w, "wrong side"),
     (solution.truncate, mean_w_of_one_sample, "one or a few samples"),
     (solution.truncate, mean_w_of_the_mean_z, "average z"),
+    (lambda g, z, psi, w_avg: w_avg[None] + psi * (g.map(z) - w_avg[None]), solution.mean_w, "one centre per sample"),
 ])
 def test_truncation_check_names_the_mistake(truncate, mean_w, named):
     with pytest.raises(CheckFailed, match=named):
@@ -197,11 +198,13 @@ def test_smoke_run_writes_the_outputs(lesson):
         assert mixing[key].shape[0] >= 1000 and mixing[key].shape[1:] == (1, 28, 28)
         assert mixing[key].min() >= -1 and mixing[key].max() <= 1
     assert not torch.equal(mixing["mixed"], mixing["a"]) and not torch.equal(mixing["mixed"], mixing["b"])
-    table = json.loads((run_dir / "truncation.json").read_text())
-    assert [row["psi"] for row in table][0] == 1.0 and 0.5 in [row["psi"] for row in table]
-    for row in table:
-        assert set(row) == {"psi", "fd", "classes", "confidence"}
-        assert row["fd"] >= 0 and 0 <= row["classes"] <= 10 and 0 < row["confidence"] <= 1
+    for file in ("truncation.json", "truncation_centres.json"):
+        table = json.loads((run_dir / file).read_text())
+        assert [row["psi"] for row in table][0] == 1.0 and 0.5 in [row["psi"] for row in table]
+        for row in table:
+            assert set(row) == {"psi", "fd", "classes", "confidence"}
+            assert row["fd"] >= 0 and 0 <= row["classes"] <= 10 and 0 < row["confidence"] <= 1
+    assert table[0] == pytest.approx(json.loads((run_dir / "truncation.json").read_text())[0], rel=1e-3)  # ψ = 1
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["smoke"] is True and summary["crossover"] == ns["CROSSOVER"] and summary["headline"]
 

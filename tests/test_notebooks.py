@@ -37,7 +37,7 @@ EXPECTED_OUTPUTS = {
     "08_image_to_image": {"cyclegan_translated.pt": (1797, 1, 28, 28), "cyclegan_labels.pt": None,
                           "pix2pix_eval.json": None},
     "09_style_based_gan": {"stylegan_samples.pt": (10000, 1, 28, 28), "style_mixing.pt": None,
-                           "truncation.json": None},
+                           "truncation.json": None, "truncation_centres.json": None},
 }
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_lessons  # noqa: E402

@@ -126,4 +126,10 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
             start + "the result is ψ · w: the difference w - w̄ is scaled, then w̄ is added back.": psi * w,
         }, start + f"differs from w̄ + ψ (w - w̄) (largest difference {(got - expected).abs().max():.3g}).",
             "map z to w first, then move w towards w_avg.", tol=1e-5)
-    passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1.")
+    centres = w_avg + torch.randn(8, 16)  # one centre per sample, as the lesson's second truncation table uses
+    got = call_exercise(truncate, toy, z, 0.5, centres, name="truncate")
+    if got.shape != w.shape or not torch.allclose(got, centres + 0.5 * (w - centres), atol=1e-5):
+        fail(f"truncate(ψ = 0.5) with one centre per sample (w_avg of shape (8, 16)) gave shape {tuple(got.shape)}, "
+             "not w_avg + ψ (w - w_avg) row by row.", "use w_avg as it comes, without reshaping or averaging it.")
+    passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1, "
+           "also with one centre per sample.")
