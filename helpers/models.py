@@ -1,5 +1,5 @@
 """The course's models: toy MLPs (lessons 01, 05), lesson 02's MLP generator, lesson 03's latent walk and
-saved DCGAN generator, conditional and InfoGAN models (06), the VAE (07)."""
+saved DCGAN generator, the conditional and InfoGAN models' layers (06), the VAE (07)."""
 from __future__ import annotations
 
 import torch
@@ -107,6 +107,8 @@ def load_dcgan_generator(path) -> nn.Module:
 
 
 # --- Lesson 06: controlling what a GAN makes (conditional GAN, InfoGAN) ---
+# ConditionalGenerator, ConditionalDiscriminator and InfoDiscriminator hold the layers; their forwards are the
+# lesson's exercises, in helpers.taught.lesson06.
 
 def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") -> None:
     if not isinstance(labels, Tensor) or labels.dtype != torch.long or labels.ndim != 1:
@@ -119,6 +121,11 @@ def _check_labels(labels, num_classes: int, batch: int, name: str = "labels") ->
     if labels.device.type == "cpu" and labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"{name} must lie in 0..{num_classes - 1}, got values from "
                          f"{labels.min().item()} to {labels.max().item()}")
+
+
+def _check_forward_labels(model: nn.Module, inputs: tuple) -> None:
+    """Forward pre-hook of the conditional models, called as model(x, labels), before lesson 06's forward."""
+    _check_labels(inputs[1], model.num_classes, inputs[0].shape[0])
 
 
 def _generator_body(in_dim: int, hidden_dim: int, image_shape: tuple[int, int, int]) -> nn.Sequential:
@@ -152,11 +159,7 @@ class ConditionalGenerator(nn.Module):
         self.latent_dim, self.num_classes = latent_dim, num_classes
         self.label_embedding = nn.Embedding(num_classes, embed_dim)                        # (N,) -> (N, embed)
         self.net = _generator_body(latent_dim + embed_dim, hidden_dim, self.image_shape)  # (N, C*H*W)
-
-    def forward(self, noise: Tensor, labels: Tensor) -> Tensor:
-        _check_labels(labels, self.num_classes, noise.shape[0])
-        inputs = torch.cat([noise, self.label_embedding(labels)], dim=1)  # (N, latent + embed)
-        return self.net(inputs).view(-1, *self.image_shape)                # (N, C, H, W)
+        self.register_forward_pre_hook(_check_forward_labels)
 
 
 class ConditionalDiscriminator(nn.Module):
@@ -171,12 +174,7 @@ class ConditionalDiscriminator(nn.Module):
         self.body = _feature_body(self.image_shape, hidden_dim, dropout)  # (N, hidden)
         self.out = nn.Linear(hidden_dim, 1)                               # (N, 1): "real?"
         self.label_embedding = nn.Embedding(num_classes, hidden_dim)      # (N,) -> (N, hidden)
-
-    def forward(self, images: Tensor, labels: Tensor) -> Tensor:
-        _check_labels(labels, self.num_classes, images.shape[0])
-        features = self.body(images)                                                      # (N, hidden)
-        projection = (self.label_embedding(labels) * features).sum(dim=1, keepdim=True)  # (N, 1)
-        return self.out(features) + projection                                            # (N, 1)
+        self.register_forward_pre_hook(_check_forward_labels)
 
 
 class InfoGenerator(nn.Module):
@@ -219,12 +217,6 @@ class InfoDiscriminator(nn.Module):
             nn.Linear(hidden_dim, num_categories + num_continuous),       # (N, K + C)
         )
 
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        features = self.body(images)  # (N, hidden)
-        q = self.q_head(features)     # (N, K + C)
-        category_logits, continuous = q.split([self.num_categories, self.num_continuous], dim=1)
-        return self.d_head(features), category_logits, continuous  # (N, 1), (N, K), (N, C)
-
 
 def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int = 10,
                        num_continuous: int = 2, device: str | torch.device = "cpu",
@@ -236,15 +228,6 @@ def sample_info_latent(batch_size: int, noise_dim: int = 62, num_categories: int
     return noise.to(device), category.to(device), continuous.to(device)
 
 
-@torch.no_grad()
-def generate(generator: nn.Module, *inputs: Tensor) -> Tensor:
-    """generator(*inputs) in eval mode (BatchNorm's running statistics), without gradients; the mode is restored."""
-    training = generator.training
-    images = generator.eval()(*inputs)
-    generator.train(training)
-    return images
-
-
 def _info_latent(generator: InfoGenerator, n: int, seed: int) -> tuple[Tensor, Tensor]:
     """Noise (n, noise_dim) and continuous codes (n, num_continuous) drawn from `seed`, on G's device."""
     noise, _, continuous = sample_info_latent(n, generator.noise_dim, generator.num_categories,
@@ -254,20 +237,20 @@ def _info_latent(generator: InfoGenerator, n: int, seed: int) -> tuple[Tensor, T
 
 
 def code_grid(generator: InfoGenerator, per_code: int = 10, seed: int = 0) -> Tensor:
-    """(K * per_code, C, H, W): row k = categorical code k, the same noise and continuous codes in every row."""
+    """(K * per_code, C, H, W) on the CPU: row k = categorical code k, the same noise and continuous codes in each."""
     noise, continuous = _info_latent(generator, per_code, seed)
     k = generator.num_categories
     codes = torch.arange(k, device=noise.device).repeat_interleave(per_code)
-    return generate(generator, noise.repeat(k, 1), codes, continuous.repeat(k, 1))
+    return lesson03.generate(generator, noise.repeat(k, 1), codes, continuous.repeat(k, 1))
 
 
 def traversal(generator: InfoGenerator, code_index: int, category: int, seed: int, steps: int = 9) -> Tensor:
-    """(steps, C, H, W): continuous code `code_index` swept from -2 to 2; noise, category and other codes fixed."""
+    """(steps, C, H, W) on the CPU: continuous code `code_index` swept from -2 to 2, all else fixed."""
     noise, continuous = _info_latent(generator, 1, seed)
     continuous = continuous.repeat(steps, 1)
     continuous[:, code_index] = torch.linspace(-2, 2, steps, device=noise.device)
     categories = torch.full((steps,), category, device=noise.device, dtype=torch.long)
-    return generate(generator, noise.repeat(steps, 1), categories, continuous)
+    return lesson03.generate(generator, noise.repeat(steps, 1), categories, continuous)
 
 
 # --- Lesson 07: the variational autoencoder (its ELBO's pieces are the lesson's exercises) ---

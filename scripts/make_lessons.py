@@ -12,8 +12,8 @@ at the indentation of the BEGIN line. Outputs and execution counts are dropped.
 A code cell whose first line is `# @save` (d2l's convention) holds code that later lessons,
 widgets, checks or benchmarks reuse: its code, solution regions included, is written to
 helpers/taught/lessonNN.py, the one copy they import (`from helpers.taught.lesson02 import ema_update`).
-Such a cell may use dataclass, field, replace, torch, Tensor and nn (imported as it needs them) and
-the names its saved cells define.
+Such a cell may use dataclass, field, replace, torch, Tensor, nn and helpers' models (imported as it needs
+them) and the names its saved cells define.
 
     python scripts/make_lessons.py           # write lessons/
     python scripts/make_lessons.py --check   # exit 1 if lessons/ differs from what it would write
@@ -40,7 +40,8 @@ from __future__ import annotations
 # What a saved cell may use without importing it: name -> the import line that brings it.
 TAUGHT_IMPORTS = {"dataclass": "from dataclasses import dataclass", "field": "from dataclasses import field",
                   "replace": "from dataclasses import replace", "torch": "import torch",
-                  "Tensor": "from torch import Tensor", "nn": "from torch import nn"}
+                  "Tensor": "from torch import Tensor", "nn": "from torch import nn",
+                  "models": "from helpers import models"}
 
 
 def stub_source(source: str, where: str) -> str:
@@ -106,13 +107,14 @@ def to_taught(solution: Path) -> str | None:
             ([node.id] if isinstance(node, ast.Name) else [node.value.id] if isinstance(node, ast.Attribute)
              and isinstance(node.value, ast.Name) else [])}
     lines = [TAUGHT_IMPORTS[name] for name in TAUGHT_IMPORTS if name in used]
-    standard = sorted(line for line in lines if not line.startswith(("import torch", "from torch")))
+    standard = sorted(line for line in lines if line.startswith("from dataclasses"))
     third_party = sorted(line for line in lines if line.startswith(("import torch", "from torch")))
     merged = [f"from torch import {', '.join(n for n in ('Tensor', 'nn') if TAUGHT_IMPORTS[n] in third_party)}"]
     third_party = [line for line in third_party if line == "import torch"] + (merged if merged[0] != "from torch import " else [])
     dataclasses = [line.split()[-1] for line in standard]
     standard = [f"from dataclasses import {', '.join(dataclasses)}"] if dataclasses else []
-    imports = "\n\n".join("\n".join(group) for group in (standard, third_party) if group)
+    course = [line for line in lines if line.startswith("from helpers")]
+    imports = "\n\n".join("\n".join(group) for group in (standard, third_party, course) if group)
     header = TAUGHT_HEADER.format(number=solution.name[:2], name=solution.name)
     return header + ("\n" + imports + "\n" if imports else "") + "\n\n" + code + "\n"
 

@@ -29,6 +29,7 @@ from helpers.images import to_float
 from helpers.resume import EpochBatches, TrainingRun
 from helpers.training import History
 from helpers.models import count_parameters, load_dcgan_generator, slerp
+from helpers.taught import lesson03 as taught
 from helpers.taught.lesson03 import Discriminator, Generator, init_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -359,6 +360,28 @@ def _generate_always_back_to_train(generator, noise):
 def test_generate_check_names_each_mistake(answer, message):
     with pytest.raises(CheckFailed, match=message):
         lesson03.check_generate(answer)
+
+
+class _Conditional(nn.Module):
+    """A G of noise and labels, with a BatchNorm: its output depends on the mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.norm = nn.BatchNorm1d(3)
+
+    def forward(self, noise, labels):
+        return 2 * self.norm(noise + labels[:, None])
+
+
+def test_the_lessons_generate_passes_its_check_and_passes_conditions_on(capsys):
+    """helpers.taught.lesson03.generate is the one copy: lesson 06 and helpers.models sample with it."""
+    lesson03.check_generate(taught.generate)
+    assert "✅" in capsys.readouterr().out
+    g, noise, labels = _Conditional(), torch.randn(4, 3), torch.arange(4.0)
+    g(noise * 3, labels)                      # in train mode: the running averages move
+    images = taught.generate(g, noise, labels)
+    assert g.training and not images.requires_grad and images.device.type == "cpu" and images.dtype == torch.float32
+    assert torch.equal(images, (2 * g.eval().norm(noise + labels[:, None])).detach().clamp(-1, 1))
 
 
 def test_the_lessons_fixed_noise_grid_and_samples_are_drawn_in_eval_mode():

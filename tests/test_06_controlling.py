@@ -13,6 +13,8 @@ from torch.nn import functional as F
 from helpers import augment, losses, metrics, models
 from helpers.checkpoints import read_checkpoint
 from helpers.checks import lesson06
+from helpers.taught import lesson03 as taught03
+from helpers.taught import lesson06 as taught06
 from interrupting import InterruptingBatches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +30,7 @@ def reference_mutual_information_loss(category_logits, category, continuous_pred
 # --- models ---------------------------------------------------------------------------------
 
 def test_conditional_generator_shapes_and_parameter_count():
-    g = models.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL)
+    g = taught06.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL)
     out = g(torch.randn(6, 5), torch.arange(6))
     assert out.shape == (6, 1, 8, 8) and out.min() >= -1 and out.max() <= 1
     # embedding 10*4; Linear 9->16; BN 16; Linear 16->32; BN 32; Linear 32->64
@@ -38,8 +40,8 @@ def test_conditional_generator_shapes_and_parameter_count():
 
 def test_conditional_models_use_the_label():
     torch.manual_seed(0)
-    g = models.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL).eval()
-    d = models.ConditionalDiscriminator(num_classes=10, **SMALL).eval()
+    g = taught06.ConditionalGenerator(latent_dim=5, num_classes=10, embed_dim=4, **SMALL).eval()
+    d = taught06.ConditionalDiscriminator(num_classes=10, **SMALL).eval()
     noise, images = torch.randn(4, 5), torch.rand(4, 1, 8, 8)
     a, b = torch.tensor([0, 1, 2, 3]), torch.tensor([4, 5, 6, 7])
     assert not torch.allclose(g(noise, a), g(noise, b))
@@ -52,10 +54,21 @@ def test_conditional_models_use_the_label():
 
 
 @pytest.mark.parametrize("labels", [torch.tensor([0, 10]), torch.tensor([0.0, 1.0]), torch.tensor([0, 1, 2])])
-def test_conditional_generator_rejects_bad_labels(labels):
-    g = models.ConditionalGenerator(latent_dim=5, **SMALL)
+def test_conditional_models_reject_bad_labels(labels):
+    g = taught06.ConditionalGenerator(latent_dim=5, **SMALL)
     with pytest.raises(ValueError, match="labels"):
         g(torch.randn(2, 5), labels)
+    d = taught06.ConditionalDiscriminator(**SMALL)
+    with pytest.raises(ValueError, match="labels"):
+        d(torch.rand(2, 1, 8, 8), labels)
+
+
+def test_the_layers_alone_have_no_forward():
+    """helpers.models holds what lesson 06's exercise does not hand over: the layers, not the forward."""
+    with pytest.raises(NotImplementedError, match="forward"):
+        models.ConditionalGenerator(latent_dim=5, **SMALL)(torch.randn(2, 5), torch.tensor([0, 1]))
+    with pytest.raises(NotImplementedError, match="forward"):
+        models.InfoDiscriminator(**SMALL)(torch.rand(2, 1, 8, 8))
 
 
 def test_bad_sizes_are_errors():
@@ -70,7 +83,7 @@ def test_bad_sizes_are_errors():
 def test_info_models_shapes_and_q_head_split():
     torch.manual_seed(0)
     g = models.InfoGenerator(noise_dim=7, num_categories=4, num_continuous=3, **SMALL)
-    d = models.InfoDiscriminator(num_categories=4, num_continuous=3, **SMALL).eval()
+    d = taught06.InfoDiscriminator(num_categories=4, num_continuous=3, **SMALL).eval()
     noise, category, continuous = models.sample_info_latent(5, 7, 4, 3)
     assert noise.shape == (5, 7) and category.shape == (5,) and continuous.shape == (5, 3)
     assert category.dtype == torch.long and continuous.abs().max() <= 1
@@ -100,13 +113,13 @@ def test_generate_samples_in_eval_mode_without_gradients_and_leaves_train_mode()
     g = models.InfoGenerator(noise_dim=3, num_categories=4, num_continuous=2, **SMALL)
     noise, category, continuous = models.sample_info_latent(5, 3, 4, 2)
     g(noise, category, continuous)                 # one training-mode pass: BatchNorm's statistics move
-    images = models.generate(g, noise, category, continuous)
+    images = taught03.generate(g, noise, category, continuous)
     assert g.training and not images.requires_grad
     g.eval()
     assert torch.allclose(images, g(noise, category, continuous))   # eval mode: running statistics
     g.train()
     assert not torch.allclose(images, g(noise, category, continuous))
-    models.generate(g.eval(), noise, category, continuous)
+    taught03.generate(g.eval(), noise, category, continuous)
     assert not g.training                          # put back in the mode it was in
 
 
@@ -118,7 +131,7 @@ def test_code_grid_rows_are_codes_with_the_same_latent_in_each_column():
     assert not torch.allclose(grid[:5], grid[5:10])                              # codes 0 and 1 differ
     assert not torch.allclose(grid[0], grid[1])                                  # columns differ
     noise, _, continuous = models.sample_info_latent(5, 3, 4, 2, generator=torch.Generator().manual_seed(1))
-    assert torch.allclose(grid[5:10], models.generate(g, noise, torch.ones(5, dtype=torch.long), continuous))
+    assert torch.allclose(grid[5:10], taught03.generate(g, noise, torch.ones(5, dtype=torch.long), continuous))
 
 
 def test_traversal_moves_one_continuous_code_only():
@@ -128,7 +141,7 @@ def test_traversal_moves_one_continuous_code_only():
     noise, _, continuous = models.sample_info_latent(1, 3, 4, 2, generator=torch.Generator().manual_seed(3))
     swept = continuous.repeat(5, 1)
     swept[:, 1] = torch.linspace(-2, 2, 5)
-    assert torch.allclose(rows, models.generate(g, noise.repeat(5, 1), torch.full((5,), 2), swept))
+    assert torch.allclose(rows, taught03.generate(g, noise.repeat(5, 1), torch.full((5,), 2), swept))
 
 
 # --- consistency loss -----------------------------------------------------------------------
@@ -262,8 +275,8 @@ def test_within_code_spread_rejects_bad_input(images, codes, message):
 # --- checks: they pass on the reference and fail, with a reason, on broken code ---------------
 
 def test_checks_pass_on_reference(capsys):
-    lesson06.check_label_conditioning(models.ConditionalGenerator, models.ConditionalDiscriminator)
-    lesson06.check_q_head(models.InfoDiscriminator)
+    lesson06.check_label_conditioning(taught06.ConditionalGenerator, taught06.ConditionalDiscriminator)
+    lesson06.check_q_head(taught06.InfoDiscriminator)
     lesson06.check_mutual_information_loss(reference_mutual_information_loss)
     assert capsys.readouterr().out.count("✅") == 3
 
@@ -293,8 +306,8 @@ class _Stub(models.InfoDiscriminator):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: lesson06.check_label_conditioning(_IgnoresLabel, models.ConditionalDiscriminator), "ignores"),
-    (lambda: lesson06.check_label_conditioning(models.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
+    (lambda: lesson06.check_label_conditioning(_IgnoresLabel, taught06.ConditionalDiscriminator), "ignores"),
+    (lambda: lesson06.check_label_conditioning(taught06.ConditionalGenerator, _NoUnconditionalTerm), "projection"),
     (lambda: lesson06.check_q_head(_SoftmaxQ), "probabilities"),
     (lambda: lesson06.check_q_head(_Stub), "not written yet"),
     (lambda: lesson06.check_mutual_information_loss(

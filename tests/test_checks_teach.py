@@ -15,7 +15,9 @@ from torch.nn import functional as F
 from helpers import checks, models
 from helpers.checks import (CheckFailed, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07,
                             lesson08, lesson09)
+from helpers.taught import lesson03 as taught03
 from helpers.taught import lesson04 as taught04
+from helpers.taught import lesson06 as taught06
 from helpers.taught import lesson09 as taught09
 from tests.test_01_foundation import d_step as d_step_with, g_step as g_step_with
 from tests.test_02_mnist import ema as ema_with
@@ -111,13 +113,17 @@ WRONG = {  # check -> (how to call it with a wrong answer, the wrong answers)
     "label_conditioning": (lambda wrong: lesson06.check_label_conditioning(*wrong), [
         (_subclass(models.ConditionalGenerator, lambda self, n, y: self.net(torch.cat([n, 0 * self.label_embedding(y)],
                                                                                         1)).view(-1, 1, 8, 8)),
-         models.ConditionalDiscriminator),
-        (models.ConditionalGenerator, _subclass(models.ConditionalDiscriminator, lambda self, x, y: self.out(
+         taught06.ConditionalDiscriminator),
+        (taught06.ConditionalGenerator, _subclass(models.ConditionalDiscriminator, lambda self, x, y: self.out(
             self.body(x)))),
-        (_subclass(models.ConditionalGenerator, _zeros), models.ConditionalDiscriminator),
-        (_subclass(models.ConditionalGenerator, _unwritten), models.ConditionalDiscriminator)]),
+        (_subclass(models.ConditionalGenerator, _zeros), taught06.ConditionalDiscriminator),
+        (_subclass(models.ConditionalGenerator, _unwritten), taught06.ConditionalDiscriminator),
+        (_subclass(models.ConditionalGenerator, lambda self, n, y: super(type(self), self).forward(n, y)),
+         taught06.ConditionalDiscriminator)]),  # helpers.models holds the layers only: no forward to call
     "q_head": (lesson06.check_q_head, [_subclass(models.InfoDiscriminator, _unwritten),
-                                       _subclass(models.InfoDiscriminator, lambda self, x: (x, x, x))]),
+                                       _subclass(models.InfoDiscriminator, lambda self, x: (x, x, x)),
+                                       _subclass(models.InfoDiscriminator, lambda self, x: super(type(self), self)
+                                                 .forward(x))]),
     "mutual_information_loss": (lesson06.check_mutual_information_loss,
                                 [*GENERIC, lambda logits, c, pred, cont, w: F.cross_entropy(logits, c)]),
     "reparameterize": (lesson07.check_reparameterize, [_unwritten, lambda mu, lv: mu, lambda mu, lv: mu + torch.randn_like(mu)]),
@@ -187,12 +193,15 @@ def test_show_solution_without_the_notebooks_gives_the_url(monkeypatch, capsys, 
     (lesson02.check_least_squares, lambda s, t: nn.MSELoss()(s, t), "torch.nn.functional.mse_loss"),
     (lesson07.check_gaussian_kl, lambda mu, logvar: lesson07.solution.gaussian_kl(mu, logvar),
      "helpers.taught.lesson07.gaussian_kl"),
-    (lesson03.check_generate, lambda g, noise: models.generate(g, noise), "helpers.models.generate"),
-    (lambda cls: lesson06.check_label_conditioning(cls, models.ConditionalDiscriminator),
-     _subclass(models.ConditionalGenerator, lambda self, noise, labels: super(type(self), self).forward(noise, labels)),
-     "helpers.models.ConditionalGenerator.forward"),
-    (lesson06.check_q_head, _subclass(models.InfoDiscriminator, lambda self, x: models.InfoDiscriminator.forward(self, x)),
-     "helpers.models.InfoDiscriminator.forward"),
+    (lesson03.check_generate, lambda g, noise: taught03.generate(g, noise), "helpers.taught.lesson03.generate"),
+    (lambda cls: lesson06.check_label_conditioning(cls, taught06.ConditionalDiscriminator),
+     _subclass(models.ConditionalGenerator, lambda self, noise, labels: taught06.ConditionalGenerator.forward(
+         self, noise, labels)), "helpers.taught.lesson06.ConditionalGenerator.forward"),
+    (lambda cls: lesson06.check_label_conditioning(taught06.ConditionalGenerator, cls),
+     _subclass(models.ConditionalDiscriminator, lambda self, images, labels: taught06.ConditionalDiscriminator.forward(
+         self, images, labels)), "helpers.taught.lesson06.ConditionalDiscriminator.forward"),
+    (lesson06.check_q_head, _subclass(models.InfoDiscriminator, lambda self, x: taught06.InfoDiscriminator.forward(
+        self, x)), "helpers.taught.lesson06.InfoDiscriminator.forward"),
 ])
 def test_an_answer_that_calls_the_finished_version_fails(check, answer, finished):
     with pytest.raises(CheckFailed, match=f"calls {re.escape(finished)}, the finished version"):

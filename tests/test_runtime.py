@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from helpers import models, runtime
+from helpers.taught import lesson06 as taught06
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_report_setup_names_what_pip_changed(capsys, fresh_choice):
 def test_labels_on_a_device_are_not_read_back_in_forward():
     """Checking label values on a GPU would stall every step; the range is checked on the CPU only.
     (A 'meta' tensor has no values: reading one back raises, as a GPU read would cost a sync.)"""
-    generator = models.ConditionalGenerator(latent_dim=4, num_classes=3, hidden_dim=8, image_shape=(1, 2, 2))
+    generator = taught06.ConditionalGenerator(latent_dim=4, num_classes=3, hidden_dim=8, image_shape=(1, 2, 2))
     models._check_labels(torch.tensor([0, 5], device="meta"), 3, 2)  # no read-back: passes
     with pytest.raises(ValueError, match=r"labels must lie in 0..2, got values from 0 to 5"):
         generator(torch.zeros(2, 4), torch.tensor([0, 5]))

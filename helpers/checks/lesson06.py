@@ -7,8 +7,8 @@ import torch
 from torch import Tensor
 from torch.nn.functional import cross_entropy
 
-from helpers import models
 from helpers.checks import call_exercise, expect, fail, fail_unless_one_number, fail_unless_shape, is_close, passed
+from helpers.taught import lesson06
 
 
 def _built(cls: type, reference_cls: type, **kwargs) -> tuple:
@@ -25,10 +25,10 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
     torch.manual_seed(0)
     labels, inputs = torch.arange(12) % 10, {"generator": torch.randn(12, 5), "discriminator": torch.rand(12, 1, 8, 8)}
     for name, cls, reference_cls, kwargs, shape, how in (
-            ("generator", generator_class, models.ConditionalGenerator, dict(latent_dim=5, embed_dim=6, **sizes),
+            ("generator", generator_class, lesson06.ConditionalGenerator, dict(latent_dim=5, embed_dim=6, **sizes),
              (12, 1, 8, 8), "look each label up in the embedding and join it to the noise, noise first, before "
              "the net (order: [noise, embedding])."),
-            ("discriminator", discriminator_class, models.ConditionalDiscriminator, sizes, (12, 1), "the logit from "
+            ("discriminator", discriminator_class, lesson06.ConditionalDiscriminator, sizes, (12, 1), "the logit from "
              "the features, plus the projection term: the dot product of the label's embedding with the features, "
              "one per image.")):
         model, reference = _built(cls, reference_cls, **kwargs)
@@ -46,7 +46,7 @@ def check_label_conditioning(generator_class: type, discriminator_class: type) -
 def check_q_head(discriminator_class: type) -> None:
     """Lesson 06: InfoGAN's D returns (real/fake logit, category logits, continuous codes) from one body."""
     torch.manual_seed(0)
-    model, reference = _built(discriminator_class, models.InfoDiscriminator, num_categories=4, num_continuous=3,
+    model, reference = _built(discriminator_class, lesson06.InfoDiscriminator, num_categories=4, num_continuous=3,
                               hidden_dim=16, image_shape=(1, 8, 8))
     images = torch.rand(5, 1, 8, 8) * 2 - 1
     with torch.no_grad():

@@ -65,3 +65,13 @@ def init_weights(module: nn.Module) -> None:
     elif isinstance(module, nn.BatchNorm2d):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+
+
+def generate(generator: nn.Module, noise: torch.Tensor, *conditions: torch.Tensor) -> torch.Tensor:
+    """G(noise, *conditions) -> images (N, C, H, W) in [-1, 1], float32 on the CPU; BatchNorm's running averages."""
+    was_training = generator.training
+    generator.eval()  # BatchNorm: the running averages, untouched; each image depends on its own z only
+    with torch.no_grad():  # no graph: sampling needs no gradients
+        images = generator(noise, *conditions)
+    generator.train(was_training)  # back to the mode it was in
+    return images.float().cpu().clamp(-1, 1)
