@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-import torchvision
+from pytorch_fid.inception import InceptionV3
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
@@ -172,41 +172,35 @@ def nearest_neighbours(queries: Tensor, references: Tensor, chunk: int = 1024,
     return torch.cat(distances), torch.cat(indices)
 
 
-# --- Lesson 03: a Fréchet distance on a pretrained network's features ---
+# --- Lesson 03: the FID, a Fréchet distance on a pretrained network's features ---
 
 @torch.no_grad()
 def inception_features(images: Tensor, model: nn.Module) -> Tensor:
-    """(N, 3, H, W) images in [-1, 1] -> (N, 2048) float32 features of `model` (Inception v3, fc = Identity) on the
-    CPU, 100 images at a time resized to 299×299 and normalised as for ImageNet."""
+    """(N, 3, H, W) images in [-1, 1] -> (N, 2048) float32 pool features of pytorch-fid's `InceptionV3` (which
+    resizes to 299×299 itself), 100 images at a time, returned on the CPU."""
     x = _images(images, "images")
     if x.shape[1] != 3:
         raise ValueError(f"images must have 3 channels, got {x.shape[1]}")
     device = next(model.parameters()).device
-    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
-    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
-    features = []
-    for batch in x.split(100):
-        batch = F.interpolate((batch.to(device) + 1) / 2, size=(299, 299), mode="bilinear",
-                              align_corners=False)                             # (B, 3, 299, 299) in [0, 1]
-        features.append(model((batch - mean) / std).flatten(1).float().cpu())  # (B, 2048)
-    return torch.cat(features)
+    features = [model((batch.to(device) + 1) / 2)[0] for batch in x.split(100)]  # it takes [0, 1]: (B, 2048, 1, 1)
+    return torch.cat([f.flatten(1).float().cpu() for f in features])              # (N, 2048)
 
 
 def pretrained_frechet_distance(generated: Tensor, real: Tensor, real_is_celeba: bool,
                                 device: str | torch.device = "cpu") -> tuple[float | None, str]:
-    """(N, 3, H, W) generated and real images in [-1, 1] -> (Fréchet distance on Inception-v3 features with
-    torchvision's weights, a line saying what was measured), or (None, a line saying why it was not)."""
+    """(N, 3, H, W) generated and real images in [-1, 1] -> (the FID: Fréchet distance on the Inception-v3 features
+    of Heusel et al. 2017, pytorch-fid's port and weights; a line saying what was measured), or (None, a line
+    saying why it was not)."""
     if not real_is_celeba:
-        return None, ("Fréchet distance on Inception features: not measured, the real faces are not "
-                      "CelebA (on a stand-in data set the number would compare with nothing).")
-    try:  # downloaded once into torch's cache
-        model = torchvision.models.inception_v3(weights=torchvision.models.Inception_V3_Weights.IMAGENET1K_V1)
+        return None, ("FID: not measured, the real faces are not CelebA (on a stand-in data set the number "
+                      "would compare with nothing).")
+    try:  # the FID weights, downloaded once into torch's cache
+        model = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]])
     except Exception as error:  # no network, a proxy, a broken cache: say which
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
-        return None, (f"Fréchet distance on Inception features: not measured, the Inception-v3 weights "
-                      f"cannot be loaded ({type(error).__name__}: {reason}).")
-    model.fc = nn.Identity()  # (N, 2048) pool features
+        return None, (f"FID: not measured, the FID Inception weights cannot be loaded "
+                      f"({type(error).__name__}: {reason}).")
     model = model.eval().to(device)
     distance = frechet_distance(inception_features(generated, model), inception_features(real, model))
-    return distance, (f"Fréchet distance on Inception-v3 features (torchvision's weights), {len(generated):,} "
-                      f"generated vs {len(real):,} real faces: {distance:.1f}")
+    return distance, (f"FID (pytorch-fid's Inception-v3), {len(generated):,} generated vs {len(real):,} real faces: "
+                      f"{distance:.1f}. Papers use 50,000 generated images; fewer give a higher number.")

@@ -449,27 +449,42 @@ def test_pretrained_frechet_distance_says_why_it_cannot(monkeypatch):
     from helpers import metrics
     images = torch.zeros(4, 3, 8, 8)
 
-    def offline(**kwargs):
-        raise ConnectionError("cannot reach download.pytorch.org")
-    monkeypatch.setattr(metrics.torchvision.models, "inception_v3", offline)
+    def offline(*args, **kwargs):
+        raise ConnectionError("cannot reach github.com")
+    monkeypatch.setattr(metrics, "InceptionV3", offline)
+    monkeypatch.setattr(offline, "BLOCK_INDEX_BY_DIM", {2048: 3}, raising=False)
     distance, line = metrics.pretrained_frechet_distance(images, images, real_is_celeba=True)
-    assert distance is None and "not measured" in line and "cannot reach download.pytorch.org" in line
+    assert distance is None and "not measured" in line and "cannot reach github.com" in line
     distance, line = metrics.pretrained_frechet_distance(images, images, real_is_celeba=False)
     assert distance is None and "not CelebA" in line  # the stand-in faces: not even tried
 
 
-def test_inception_features_are_2048_wide_pool_features():
-    """A randomly initialised Inception v3 (no download) on 2 tiny images, resized to 299 inside."""
+def test_inception_features_are_2048_wide_pool_features(monkeypatch):
+    """pytorch-fid's InceptionV3 with randomly initialised weights (no download) on 2 tiny images."""
+    import pytorch_fid.inception
     import torchvision
     from helpers import metrics
     torch.manual_seed(0)
-    model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False)
-    model.fc = nn.Identity()
-    features = metrics.inception_features(torch.rand(2, 3, 8, 8) * 2 - 1, model.eval())
+    monkeypatch.setattr(pytorch_fid.inception, "fid_inception_v3", lambda: torchvision.models.inception_v3(
+        weights=None, aux_logits=False, init_weights=False))
+    model = metrics.InceptionV3([metrics.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()
+    features = metrics.inception_features(torch.rand(2, 3, 8, 8) * 2 - 1, model)
     assert features.shape == (2, 2048) and features.dtype == torch.float32 and torch.isfinite(features).all()
     assert not torch.allclose(features[0], features[1])  # depends on the image
     with pytest.raises(ValueError, match="3 channels"):
         metrics.inception_features(torch.zeros(2, 1, 8, 8), model)
+
+
+def test_frechet_distance_agrees_with_pytorch_fid():
+    """The course's Fréchet distance and pytorch-fid's (scipy's sqrtm) on the same features."""
+    from pytorch_fid.fid_score import calculate_frechet_distance
+    from helpers import metrics
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(300, 16, generator=generator, dtype=torch.float64)
+    b = torch.randn(200, 16, generator=generator, dtype=torch.float64) * 1.5 + 0.3
+    theirs = calculate_frechet_distance(a.mean(0).numpy(), a.T.cov().numpy(), b.mean(0).numpy(), b.T.cov().numpy())
+    assert metrics.frechet_distance(a, b) == pytest.approx(float(theirs), rel=1e-6)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
 
 
 # --- the lesson's train_step under mixed precision ----------------------------------------------

@@ -1,11 +1,14 @@
 """Installing the course into Colab changes nothing that Colab ships.
 
 tests/colab_snapshot.txt holds the versions preinstalled in Colab's GPU runtime (one dated
-snapshot). The course package's dependencies must all be there already, at versions inside the
-package's ranges, so that `%pip install` in the set-up cell adds the package and nothing else.
+snapshot). The course package's dependencies must be there already, at versions inside the
+package's ranges, so that `%pip install` in the set-up cell upgrades nothing. The one exception,
+ADDED_IN_COLAB, is a small package Colab lacks whose own requirements Colab meets: pip adds it and
+nothing else.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import tomllib
 from pathlib import Path
 
@@ -64,8 +67,23 @@ def test_snapshot_is_dated_and_holds_the_packages_we_check():
     assert {"python", "torch", "ipywidgets"} <= set(COLAB)
 
 
+ADDED_IN_COLAB = {"pytorch-fid"}  # the FID's Inception network for lesson 03
+
+
 def test_package_dependencies_are_all_preinstalled_in_colab_at_fitting_versions():
-    assert unmet(PACKAGE_REQUIREMENTS, COLAB, must_be_there=True) == []
+    kept = [r for r in PACKAGE_REQUIREMENTS if canonicalize_name(r.name) not in ADDED_IN_COLAB]
+    assert unmet(kept, COLAB, must_be_there=True) == []
+    assert ADDED_IN_COLAB <= {canonicalize_name(r.name) for r in PACKAGE_REQUIREMENTS}
+
+
+@pytest.mark.parametrize("name", sorted(ADDED_IN_COLAB))
+def test_an_added_dependency_brings_nothing_else_into_colab(name):
+    """Its installed metadata's requirements (extras aside) must all be preinstalled, at fitting versions."""
+    assert canonicalize_name(name) not in COLAB, f"{name} is in Colab now: drop it from ADDED_IN_COLAB"
+    needs = [Requirement(line) for line in importlib.metadata.requires(name) or []]
+    needs = [r for r in needs if r.marker is None or r.marker.evaluate({"extra": ""})]
+    assert needs, f"{name} declares no requirements: check its metadata"
+    assert unmet(needs, COLAB, must_be_there=True) == []
 
 
 def test_requirements_txt_upgrades_nothing_colab_ships():
