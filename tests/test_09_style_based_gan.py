@@ -54,6 +54,17 @@ def conv_demodulated_over_output_channels(x, weight, styles, up=False, demodulat
     return _modulated(x, normalised, torch.ones_like(styles), up)
 
 
+def conv_with_one_norm_per_sample(x, weight, styles, up=False, demodulate=True, eps=1e-8):
+    y = _modulated(x, weight, styles, up)
+    if not demodulate:
+        return y
+    return y * torch.rsqrt(styles.square() @ weight.square().sum((0, 2, 3)) + eps)[:, None, None, None]
+
+
+def conv_always_demodulated(x, weight, styles, up=False, demodulate=True, eps=1e-8):
+    return _modulated(x, weight, styles, up) * torch.rsqrt(_norms(weight, styles) + eps)[:, :, None, None]
+
+
 def conv_with_eps_outside_the_root(x, weight, styles, up=False, demodulate=True, eps=1e-8):
     y = _modulated(x, weight, styles, up)
     return y * (torch.rsqrt(_norms(weight, styles)) + eps)[:, :, None, None] if demodulate else y
@@ -97,6 +108,8 @@ def test_checks_accept_the_solution(capsys):
     (conv_without_demodulation, "not demodulated"),
     (conv_with_one_weight_for_the_batch, "same weight"),
     (conv_demodulated_over_output_channels, "summed over the output channels"),
+    (conv_with_one_norm_per_sample, "summed over the output channels"),
+    (conv_always_demodulated, "although demodulate=False"),
     (conv_with_eps_outside_the_root, "eps inside"),
 ])
 def test_modulated_conv_check_names_the_mistake(answer, named):
@@ -117,6 +130,7 @@ def test_mix_styles_check_names_the_mistake(answer, named):
     (solution.truncate, mean_w_of_one_sample, "one or a few samples"),
     (solution.truncate, mean_w_of_the_mean_z, "average z"),
     (lambda g, z, psi, w_avg: w_avg[None] + psi * (g.map(z) - w_avg[None]), solution.mean_w, "one centre per sample"),
+    (solution.truncate, lambda g, n=10_000: g.map(torch.randn(n, 64)).mean(0), "generator.latent_dim"),
 ])
 def test_truncation_check_names_the_mistake(truncate, mean_w, named):
     with pytest.raises(CheckFailed, match=named):

@@ -29,12 +29,17 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
         fail_unless_shape(got, expected.shape, f"for {what} the output should have shape {tuple(expected.shape)}",
                           "(N, C_out, H, W), or (N, C_out, 2H, 2W) when up.")
         norms = (styles.square() @ weight.square().sum((2, 3)).t() + 1e-8).sqrt()[:, :, None, None]  # (N, C_out)
+        per_sample_norms = styles.square() @ weight.square().sum((0, 2, 3)) + 1e-8                    # (N,)
         expect(got, expected, {
             f"for {what}, it is not demodulated: divide each output channel by its norm.": conv(weight, styles),
             f"for {what}, it is demodulated with the norm of the weights alone, not of the *modulated* weights.":
                 conv(weight * weight.square().sum((1, 2, 3), keepdim=True).add(1e-8).rsqrt(), styles),
-            f"for {what}, the norm is summed over the output channels: each output channel has its own norm.":
+            f"for {what}, the norm is summed over the output channels: each output channel has its own norm.": [
                 conv(weight * weight.square().sum((0, 2, 3), keepdim=True).add(1e-8).rsqrt(), torch.ones_like(styles)),
+                conv(weight, styles) * per_sample_norms.rsqrt()[:, None, None, None]],
+            **({} if demodulate else {
+                f"for {what}, it is demodulated although demodulate=False: toRGB skips the division.":
+                    conv(weight, styles, True)}),
             f"for {what}, every sample got the same weight: the scale is one factor per sample and output channel.":
                 conv(weight, styles.mean(0, keepdim=True).expand_as(styles), demodulate),
             f"for {what}, the output is multiplied by the norm: demodulation divides by it.":
@@ -99,7 +104,9 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
     torch.manual_seed(0)
     toy, true_mean = _ToyMapping(), 1 + 2 / math.sqrt(2 * math.pi)
     w_avg = call_exercise(mean_w, toy, name="mean_w")
+    one_vector = isinstance(w_avg, Tensor) and w_avg.ndim == 1
     fail_unless_shape(w_avg, (16,), "mean_w should return one vector (w_dim,) = (16,)",
+                      "draw z with generator.latent_dim numbers (here 16), not a global size." if one_vector else
                       "average over the samples (dim 0) only.")
     if (w_avg - true_mean).abs().max() > 0.08:
         hint = "map many random z (n of them), then average the w's."
@@ -131,5 +138,5 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
     if got.shape != w.shape or not torch.allclose(got, centres + 0.5 * (w - centres), atol=1e-5):
         fail(f"truncate(ψ = 0.5) with one centre per sample (w_avg of shape (8, 16)) gave shape {tuple(got.shape)}, "
              "not w_avg + ψ (w - w_avg) row by row.", "use w_avg as it comes, without reshaping or averaging it.")
-    passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, 0.7, 1, "
-           "also with one centre per sample.")
+    passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, "
+           "0.7, 1, also with one centre per sample.")
