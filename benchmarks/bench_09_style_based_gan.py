@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
               f"mixes read as A/B by crossover {mixes} | ψ 1 → 0.5: confidence {r['psi1']['confidence']:.3f} → "
               f"{r['psi05']['confidence']:.3f}, classes {r['psi1']['classes']} → {r['psi05']['classes']}, "
               f"FD {r['psi1']['fd']:.2f} → {r['psi05']['fd']:.2f}; towards the nearest centre: confidence "
-              f"{r['near05']['confidence']:.3f}, classes {r['near05']['classes']}, FD {r['near05']['fd']:.2f} | lesson {r['lesson_seconds']:.0f} s, "
+              f"{r['near05']['confidence']:.3f}, classes {r['near05']['classes']}, FD {r['near05']['fd']:.2f} | "
+              f"lesson {r['lesson_seconds']:.0f} s, "
               f"{r['lesson_cpu_seconds']:.0f} CPU-s, torch threads {torch.get_num_threads()} ({r['data_source']})",
               flush=True)
     median = {key: statistics.median(r[key] for r in rows) for key in

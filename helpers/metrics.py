@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from pytorch_fid.inception import InceptionV3
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
