@@ -135,8 +135,10 @@ def check_truncation(truncate: Callable, mean_w: Callable) -> None:
             "map z to w first, then move w towards w_avg.", tol=1e-5)
     centres = w_avg + torch.randn(8, 16)  # one centre per sample, as the lesson's second truncation table uses
     got = call_exercise(truncate, toy, z, 0.5, centres, name="truncate")
-    if got.shape != w.shape or not torch.allclose(got, centres + 0.5 * (w - centres), atol=1e-5):
-        fail(f"truncate(ψ = 0.5) with one centre per sample (w_avg of shape (8, 16)) gave shape {tuple(got.shape)}, "
-             "not w_avg + ψ (w - w_avg) row by row.", "use w_avg as it comes, without reshaping or averaging it.")
+    per_sample = "truncate(ψ = 0.5) with one centre per sample (w_avg of shape (8, 16))"
+    hint = "use w_avg as it comes, without reshaping or averaging it."
+    fail_unless_shape(got, w.shape, f"{per_sample} should return w' of shape {tuple(w.shape)}", hint)
+    expect(got, centres + 0.5 * (w - centres), {}, f"{per_sample} differs from w_avg + ψ (w - w_avg) row by row.",
+           hint, tol=1e-5)
     passed(f"mean_w: {estimate:.3f} ({true_mean:.3f} exactly); truncate gives w̄ + ψ (w - w̄) for ψ = 0, 0.5, "
            "0.7, 1, also with one centre per sample.")
