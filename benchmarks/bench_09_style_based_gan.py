@@ -65,7 +65,7 @@ def train_dcgan(ns: dict, seconds: float, seed: int) -> tuple[nn.Module, int]:
     average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(0.995))
     g_optimizer = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
     d_optimizer = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
-    batches = ImageBatches(ns["padded"], ns["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed))
+    batches = ImageBatches(ns["train_images"], ns["BATCH_SIZE"], generator=torch.Generator().manual_seed(seed))
     start, done = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
         real_images = next(batches)

@@ -78,6 +78,14 @@ def classifier_predictions(classifier: DigitClassifier, images: Tensor) -> Tenso
     return _batched(lambda x: classifier(x).argmax(dim=1), classifier, images)
 
 
+def mix_readings(classifier: DigitClassifier, mixed: Tensor, a: Tensor, b: Tensor) -> tuple[float, float]:
+    """Mixes (N, 1, 28, 28) of sources a and b -> (the share read as a's class, the share read as b's class among
+    the pairs whose a and b are read differently)."""
+    read, read_a, read_b = (classifier_predictions(classifier, images) for images in (mixed, a, b))
+    differ = read_a != read_b
+    return (read == read_a).float().mean().item(), (read == read_b)[differ].float().mean().item()
+
+
 def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
                      seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
     """A DigitClassifier trained on ImageData (10% held out to measure accuracy), in eval mode. Digits restyled at
@@ -177,7 +185,8 @@ class SampleScorer:
     def score(self, fake_images: Tensor) -> dict:
         """(M, 1, 28, 28) generated images -> on n = min(M, sample_size) of them (a fixed subset): fd, real_vs_real,
         fractions (10,) of the confident reads (probability ≥ `confident`) in each class, coverage (the classes
-        holding at least COVERED of them), unreadable (the share read with less confidence)."""
+        holding at least COVERED of them), unreadable (the share read with less confidence), confidence (the mean
+        probability of the class read)."""
         n = min(int(fake_images.shape[0]), self.sample_size)
         if n < 2:
             raise ValueError(f"need at least 2 generated images to score, got {fake_images.shape[0]}")
@@ -194,4 +203,5 @@ class SampleScorer:
         fractions = counts / max(int(readable.sum()), 1)  # shares of the confident reads; none read: all 0
         return {"fd": frechet_distance(features, self.reference), "real_vs_real": self.real_vs_real(n), "n": n,
                 "coverage": int((fractions >= COVERED).sum().item()),
-                "fractions": fractions, "unreadable": 1.0 - readable.double().mean().item()}
+                "fractions": fractions, "unreadable": 1.0 - readable.double().mean().item(),
+                "confidence": confidence.mean().item()}

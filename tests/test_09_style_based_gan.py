@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import torch
+from PIL import Image
 from torch.nn import functional as F
 
 from helpers.checks import CheckFailed, lesson09 as checks
@@ -167,6 +168,21 @@ def test_generator_shapes_and_styles_per_layer():
     assert not torch.allclose(mixed, same), "the fine layers' styles change nothing"
 
 
+def test_generator_for_faces_has_five_resolutions_and_three_channels():
+    torch.manual_seed(0)
+    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8, 4, 4, 4), image_channels=3)
+    images = g(torch.randn(2, 8))
+    assert images.shape == (2, 3, 64, 64) and g.num_layers == 5
+    assert not torch.allclose(images[:, 0], images[:, 1]), "the three channels are copies of one"
+
+
+def test_mapping_normalises_each_z_over_its_own_numbers_whatever_the_batch_shape():
+    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8))
+    z = torch.randn(2, 5, 8)
+    assert torch.allclose(g.map(z), torch.stack([g.map(z[0]), g.map(z[1])]), atol=1e-6)
+    assert torch.allclose(g.map(z[0]), g.map(3 * z[0]), atol=1e-5), "pixel norm: the scale of z does not matter"
+
+
 def test_truncation_at_zero_gives_the_average_for_every_z():
     g = solution.StyleGenerator(latent_dim=8, channels=(8, 8, 4, 4))
     w_avg = solution.mean_w(g, 1000)
@@ -222,6 +238,36 @@ def test_smoke_run_writes_the_outputs(lesson):
     assert table[-1]["psi"] == 0.0 and table[-1] != towards_mean[-1]  # ψ = 0: ten centres, not the one w̄
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["smoke"] is True and summary["crossover"] == ns["CROSSOVER"] and summary["headline"]
+
+
+def test_faces_train_on_lesson_03s_data_path_and_skip_what_needs_the_digit_judge(monkeypatch, tmp_path, capsys):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from inprocess import notebook_namespace
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path / "data"))  # the decoded-faces cache goes there
+    folder = tmp_path / "my_faces"                          # DATA names a folder: lesson 03's load_faces(folder=...)
+    folder.mkdir()
+    for i in range(20):
+        image = torch.rand(3, 40, 48).mul(255).byte().permute(1, 2, 0).numpy()
+        Image.fromarray(image).save(folder / f"{i}.png")
+    ns = notebook_namespace(NOTEBOOK, parameters={"DATA": str(folder), "STEPS": 4, "BATCH_SIZE": 8,
+                                                  "EVAL_EVERY": 2, "EVAL_SAMPLES": 16})
+    assert ns["train_images"].shape == (20, 3, 64, 64) and ns["generator"].num_layers == 5
+    assert ns["samples"].shape == (64, 3, 64, 64) and ns["history"].done == 4
+    assert ns["discriminator"](torch.zeros(2, 3, 64, 64)).shape == (2, 1)
+    assert sorted(p.name for p in (tmp_path / LESSON).iterdir()) == ["summary.json", "training.png"]
+    summary = json.loads((tmp_path / LESSON / "summary.json").read_text())
+    assert "no judge" in summary["headline"] and str(folder) in summary["data_source"] and "fd" not in summary
+
+
+def test_a_folder_that_is_not_there_stops_with_its_name(monkeypatch, tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from inprocess import notebook_namespace
+    monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
+    monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
+    with pytest.raises(FileNotFoundError, match="no folder at fashion"):
+        notebook_namespace(NOTEBOOK, parameters={"DATA": "fashion"})
 
 
 def test_a_crossover_outside_the_layers_stops_at_the_parameters(monkeypatch, tmp_path):

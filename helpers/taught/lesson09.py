@@ -23,9 +23,9 @@ def modulated_conv(x: Tensor, weight: Tensor, styles: Tensor, up: bool = False, 
 
 
 class StyleLayer(nn.Module):
-    """x (N, C_in, H, W), w (N, w_dim) -> features (N, C_out, 2H, 2W) (same size if not up) and toRGB (N, 1, ...)."""
+    """x (N, C_in, H, W), w (N, w_dim) -> features (N, C_out, H', W') (2H if up), toRGB (N, image_channels, H', W')."""
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, up: bool) -> None:
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, up: bool, image_channels: int = 1) -> None:
         super().__init__()
         size = 4 if up else 3
         self.up = up
@@ -33,7 +33,7 @@ class StyleLayer(nn.Module):
         self.style = nn.Linear(w_dim, in_channels)                   # "A": w -> a scale per input channel
         self.noise_strength = nn.Parameter(torch.zeros(out_channels))  # "B": learned, per channel
         self.bias = nn.Parameter(torch.zeros(out_channels))
-        self.rgb_weight = nn.Parameter(torch.randn(1, out_channels, 1, 1) / out_channels**0.5)
+        self.rgb_weight = nn.Parameter(torch.randn(image_channels, out_channels, 1, 1) / out_channels**0.5)
         self.rgb_style = nn.Linear(w_dim, out_channels)
         nn.init.ones_(self.style.bias)                               # styles start near 1: the plain conv
         nn.init.ones_(self.rgb_style.bias)
@@ -42,31 +42,31 @@ class StyleLayer(nn.Module):
         x = modulated_conv(x, self.weight, self.style(w), up=self.up)              # (N, C_out, H', W')
         noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device)  # one map, all channels
         x = nn.functional.leaky_relu(x + self.noise_strength[:, None, None] * noise + self.bias[:, None, None], 0.2)
-        return x, modulated_conv(x, self.rgb_weight, self.rgb_style(w), demodulate=False)  # (N, 1, H', W')
+        return x, modulated_conv(x, self.rgb_weight, self.rgb_style(w), demodulate=False)  # (N, image_channels, H', W')
 
 
 class StyleGenerator(nn.Module):
-    """z (N, latent_dim) -> images (N, 1, 32, 32) in [-1, 1]: constant 4×4, then one StyleLayer per resolution."""
+    """z (N, latent_dim) -> images (N, image_channels, R, R) in [-1, 1]: a constant 4×4, a StyleLayer per 2× size."""
 
-    def __init__(self, latent_dim: int = 64, channels: tuple = (64, 64, 32, 16), mapping_layers: int = 2) -> None:
+    def __init__(self, latent_dim: int, channels: tuple, mapping_layers: int = 2, image_channels: int = 1) -> None:
         super().__init__()
         self.latent_dim, self.num_layers = latent_dim, len(channels)
         self.mapping = nn.Sequential(*[m for _ in range(mapping_layers)
                                        for m in (nn.Linear(latent_dim, latent_dim), nn.LeakyReLU(0.2))])
         self.constant = nn.Parameter(torch.randn(1, channels[0], 4, 4))         # the learned input
-        self.layers = nn.ModuleList([StyleLayer(channels[0], channels[0], latent_dim, up=False)] + [
-            StyleLayer(c_in, c_out, latent_dim, up=True) for c_in, c_out in zip(channels, channels[1:])])
+        self.layers = nn.ModuleList([StyleLayer(channels[0], channels[0], latent_dim, False, image_channels)] + [
+            StyleLayer(c_in, c_out, latent_dim, True, image_channels) for c_in, c_out in zip(channels, channels[1:])])
 
     def map(self, z: Tensor) -> Tensor:
-        """z (N, latent_dim) -> w (N, latent_dim), z first scaled to a mean square of 1."""
-        return self.mapping(z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8))
+        """z (..., latent_dim) -> w (..., latent_dim), z first scaled to a mean square of 1."""
+        return self.mapping(z * torch.rsqrt(z.square().mean(-1, keepdim=True) + 1e-8))
 
     def synthesis(self, ws: Tensor) -> Tensor:
-        """ws (N, num_layers, w_dim), layer i styled by ws[:, i] -> images (N, 1, 4 * 2**(num_layers - 1), ...)."""
+        """ws (N, num_layers, w_dim), layer i styled by ws[:, i] -> images (N, image_channels, R, R)."""
         x = self.constant.expand(ws.shape[0], -1, -1, -1)                      # (N, C, 4, 4)
         image = 0.0
         for i, layer in enumerate(self.layers):
-            x, rgb = layer(x, ws[:, i])                                         # 4, 8, 16, 32 pixels
+            x, rgb = layer(x, ws[:, i])                                         # 4, 8, 16, 32 (faces: 64) pixels
             if i > 0:
                 image = nn.functional.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
             image = image + rgb                                                 # StyleGAN2's skip sum
