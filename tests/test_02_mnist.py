@@ -238,6 +238,7 @@ def test_coverage_counts_only_confident_reads():
     mixed = scorer.score(torch.cat([sure[:180], unsure[:20]]))
     assert mixed["fractions"][0].item() == 1.0 and abs(mixed["unreadable"] - 0.1) < 1e-9, "shares of what is read"
     assert scorer.score(unsure)["fractions"].sum().item() == 0.0
+    assert scorer.score(sure)["confidence"] == pytest.approx(0.95) and mixed["confidence"] == pytest.approx(0.905)
 
 
 # --- models, checks, widgets -----------------------------------------------------------------

@@ -14,6 +14,7 @@ from PIL import Image
 from torch.nn import functional as F
 
 from helpers.checks import CheckFailed, lesson09 as checks
+from helpers.classifier import mix_readings
 from helpers.runtime import ParameterError
 from helpers.taught import lesson09 as solution
 from interrupting import InterruptingBatches
@@ -181,6 +182,29 @@ def test_mapping_normalises_each_z_over_its_own_numbers_whatever_the_batch_shape
     z = torch.randn(2, 5, 8)
     assert torch.allclose(g.map(z), torch.stack([g.map(z[0]), g.map(z[1])]), atol=1e-6)
     assert torch.allclose(g.map(z[0]), g.map(3 * z[0]), atol=1e-5), "pixel norm: the scale of z does not matter"
+
+
+class _PixelReader(torch.nn.Module):
+    """A stand-in judge: reads each image as the digit written in its top-left pixel, (digit / 5) - 1."""
+
+    config = {"channels": 1}
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # classifier_predictions finds the device here
+
+    def forward(self, images):
+        return F.one_hot(((images[:, 0, 0, 0] + 1) * 5).round().long().clamp(0, 9), 10).float()
+
+
+def test_mix_readings_count_a_over_all_pairs_and_b_over_the_pairs_that_differ():
+    def digits(*labels):
+        images = torch.zeros(len(labels), 1, 28, 28)
+        images[:, 0, 0, 0] = torch.tensor(labels, dtype=torch.float) / 5 - 1
+        return images
+    a, b = digits(1, 2, 3, 4), digits(1, 7, 8, 9)           # the first pair reads the same: left out of "as B"
+    mixed = digits(1, 2, 8, 5)                               # as A: 1, 2; as B: 8 (of 7, 8, 9); 5 is neither
+    assert mix_readings(_PixelReader(), mixed, a, b) == pytest.approx((2 / 4, 1 / 3))
 
 
 def test_truncation_at_zero_gives_the_average_for_every_z():
