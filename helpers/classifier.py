@@ -122,7 +122,7 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", 
     never poses as one trained on all 60,000 images."""
     name = dataset_name(dataset)
     if data is None:
-        data = load_images(name, train=True, device=device, verbose=verbose)
+        data = load_images(name, device=device, verbose=verbose)
     elif data.name != name:
         raise ValueError(f"data holds {data.name!r} images but a {name!r} classifier was asked for")
     path = classifier_path(name, data.source)
