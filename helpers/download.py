@@ -17,12 +17,12 @@ def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
         return hashlib.file_digest(f, algorithm).hexdigest()
 
 
-def online(url: str, timeout: float = 3.0) -> bool:
+def online(url: str) -> bool:
     """Can we open a TCP connection to the host of `url`? (Fails at once when DNS does.)"""
     parts = urllib.parse.urlparse(url)
     port = parts.port or (80 if parts.scheme == "http" else 443)
     try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout):
+        with socket.create_connection((parts.hostname, port), timeout=3.0):
             return True
     except OSError:
         return False

@@ -14,13 +14,9 @@ from helpers.training import History
 
 
 class EpochBatches:
-    """Endless float batches (B, C, H, W) in [-1, 1] from uint8 images (N, C, H, W), one epoch after another.
-
-    Each epoch is a torch.randperm(N) order drawn at its first batch; its last batch is smaller when N is not
-    a multiple of batch_size. flip: mirror each image left-right with probability 1/2; channels_last: the
-    memory layout of a CUDA runtime. The state_dict (epochs done, batches done, this epoch's order) resumes
-    training in the middle of an epoch.
-    """
+    """Endless float batches (B, C, H, W) in [-1, 1] from uint8 images (N, C, H, W), epoch after epoch, each in
+    a randperm order drawn at its first batch (the last batch smaller when B does not divide N); the state_dict
+    resumes in the middle of an epoch."""
 
     def __init__(self, images: Tensor, batch_size: int, flip: bool = False, channels_last: bool = False) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
