@@ -76,8 +76,7 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_checkpoint(path: str | Path, **objects) -> dict:
-    """read_checkpoint, then restore the objects passed by name in place, all or none; returns the dictionary
-    (for the plain values: step, fixed_noise, ...)."""
+    """read_checkpoint, then restore the named objects in place, all or none -> the dictionary (plain values too)."""
     state = read_checkpoint(path)
     missing = [name for name in objects if name not in state]
     if missing:

@@ -50,7 +50,7 @@ def classifier_path(dataset: str, source: str) -> Path:
 
 
 @torch.no_grad()
-def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
+def _batched(fn, classifier: DigitClassifier, images: Tensor) -> Tensor:
     """fn over (N, C, H, W) images in [-1, 1] (or uint8), in eval mode on the classifier's device -> on the CPU."""
     channels = classifier.config["channels"]
     if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != channels:
@@ -60,7 +60,7 @@ def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 
     was_training = classifier.training
     classifier.eval()
     device = next(classifier.parameters()).device
-    out = [fn(images[i:i + batch_size].to(device, torch.float32)).cpu() for i in range(0, len(images), batch_size)]
+    out = [fn(batch.to(device, torch.float32)).cpu() for batch in images.split(1000)]
     classifier.train(was_training)
     return torch.cat(out)
 
@@ -75,13 +75,13 @@ def classifier_predictions(classifier: DigitClassifier, images: Tensor) -> Tenso
     return _batched(lambda x: classifier(x).argmax(dim=1), classifier, images)
 
 
-def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
-                     seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
+def train_classifier(data: ImageData, steps: int = 600, width: int = 16, verbose: bool = True) -> DigitClassifier:
     """Trained with 10% held out, returned in eval mode. Restyled digits teach it shape, not stroke; junk images,
     trained towards the uniform distribution, leave it unsure of what no one could read."""
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
-    generator = torch.Generator().manual_seed(seed)
+    batch_size, lr = 128, 3e-3
+    generator = torch.Generator().manual_seed(0)
     order = torch.randperm(len(data), generator=generator).to(data.device)
     n_val = max(len(data) // 10, 10)
     val, train = order[:n_val], order[n_val:]
@@ -89,7 +89,7 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     # The global random state is forked: dropout's draws repeat for a seed, and training the judge (or
     # loading it from the cache) leaves a lesson's own random draws as they were.
     with torch.random.fork_rng(devices=[data.device] if data.device.type == "cuda" else []):
-        torch.manual_seed(seed)
+        torch.manual_seed(0)
         model = DigitClassifier(num_classes=len(data.classes) or 10, channels=data.image_shape[0],
                                 width=width).to(data.device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

@@ -37,11 +37,9 @@ FACADES_COUNTS = {"train": 400, "test": 106}
 
 class UNet(nn.Module):
     """pix2pix's U-Net: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1]; H, W divisible by 2**depth.
-
     `skip_forward(unet, x)`, the lesson's exercise, runs `downs` and `ups`, each up after the first also taking the
     encoder's output of its size. residual=True predicts a change, G(x) = tanh(atanh(0.99·x) + r(x)), r's last
-    layer starting at zero, as super-resolution networks add detail to the enlarged image (Kim et al. 2016).
-    """
+    layer starting at zero, as super-resolution networks add detail to the enlarged image (Kim et al. 2016)."""
 
     def __init__(self, in_channels: int, out_channels: int, features: int, depth: int,
                  skip_forward: Callable[[nn.Module, Tensor], Tensor], residual: bool = False) -> None:
@@ -112,10 +110,8 @@ class ResnetGenerator(nn.Module):
 
 
 class PatchGAN(nn.Module):
-    """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch.
-
-    `layers` stride-2 4×4 convolutions, then two stride-1 ones (layers=3: Isola et al.'s 70×70 patches).
-    """
+    """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch: `layers`
+    stride-2 4×4 convolutions, then two stride-1 ones (layers=3: Isola et al.'s 70×70 patches)."""
 
     def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
@@ -290,11 +286,8 @@ def print_per_digit(classifier: DigitClassifier, labels: Tensor, rows: dict[str,
 # --- Data: scikit-learn's 8×8 digits in MNIST's frame ---------------------------------------------
 
 def sklearn_digits(centre: str = "mass", mode: str = "bilinear") -> ImageData:
-    """scikit-learn's 1,797 8×8 digits in MNIST's frame: ImageData of (N, 1, 28, 28) uint8 images, (N,) labels.
-
-    MNIST's recipe (LeCun et al. 1998): each digit enlarged (`mode`: "bilinear" or "bicubic") into a 20×20
-    box, then shifted (bilinear) so its centre of mass is the image's centre; centre="box" centres the box.
-    """
+    """scikit-learn's 1,797 8×8 digits as ImageData (N, 1, 28, 28) by MNIST's recipe (LeCun et al. 1998): each
+    enlarged (`mode`) into a 20×20 box, then shifted so its centre of mass is the image's (centre="box": the box's)."""
     if centre not in ("mass", "box"):
         raise ValueError(f"centre must be 'mass' or 'box', got {centre!r}")
     if mode not in ("bilinear", "bicubic"):

@@ -85,8 +85,7 @@ def _counts(a: Tensor, b: Tensor, names: tuple[str, str], num_a: int, num_b: int
 
 
 def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int = 10) -> tuple[float, Tensor]:
-    """Requested labels (N,) and classifier predictions (N,) -> (accuracy, per-class accuracy (num_classes,)),
-    NaN for a class never requested."""
+    """Requested labels (N,), predictions (N,) -> (accuracy, per-class accuracy (num_classes,), NaN if unasked)."""
     counts = _counts(requested, predicted, ("requested", "predicted"), num_classes, num_classes).double()
     requests = counts.sum(dim=1)  # (num_classes,)
     per_class = torch.where(requests > 0, counts.diagonal() / requests.clamp(min=1), float("nan"))

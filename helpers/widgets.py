@@ -12,6 +12,7 @@ LABEL = {"description_width": "initial"}  # labels at their natural width: a fix
 SLIDER_LAYOUT = {"width": "auto", "max_width": "460px"}  # a slider shrinks in a narrow pane, its readout in view
 BUTTON_LAYOUT = {"width": "auto", "align_self": "flex-start"}  # as wide as its label, not stretched across a box
 LR_RANGE, MAX_D_STEPS = (1e-4, 1e-2), 5  # method_picker's sliders
+IMAGE_SIZES = (128, 192, 256, 384, 512)  # style_transfer_controls' choices
 
 
 @dataclass
@@ -137,20 +138,19 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
     return controls
 
 
-def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = (128, 192, 256, 384, 512),
-                            size: int = 128, content_weight: float = 1.0, style_weight: float = 1e4,
-                            tv_weight: float = 1e-3, steps: int = 100) -> Controls:
+def style_transfer_controls(run: Callable[[dict], None], size: int = 128, content_weight: float = 1.0,
+                            style_weight: float = 1e4, tv_weight: float = 1e-3, steps: int = 100) -> Controls:
     """Two uploads, sliders (the weights as powers of ten, image size, steps) and "Run", which calls run(the
     sliders' values, with "content_bytes" and "style_bytes", None without an upload)."""
-    if size not in sizes:
-        raise ValueError(f"size must be one of {list(sizes)}, got {size}")
+    if size not in IMAGE_SIZES:
+        raise ValueError(f"size must be one of {list(IMAGE_SIZES)}, got {size}")
     power = math.floor(math.log10(style_weight))
     named = {"content_upload": ipywidgets.FileUpload(accept="image/*", description="your photo", layout=BUTTON_LAYOUT),
              "style_upload": ipywidgets.FileUpload(accept="image/*", description="your painting", layout=BUTTON_LAYOUT),
              "content_weight": _slider("content weight", content_weight, -2, 3, step=0.25, log=True),
              "style_weight": _slider("style weight", style_weight, power - 4, power + 4, step=0.25, log=True),
              "tv_weight": _slider("TV weight", max(tv_weight, 1e-6), -6, 1, step=0.25, log=True),
-             "size": ipywidgets.Dropdown(options=list(sizes), value=size, description="image size (px)", style=LABEL),
+             "size": ipywidgets.Dropdown(options=IMAGE_SIZES, value=size, description="image size (px)", style=LABEL),
              "steps": _slider("steps", steps, 10, 500, step=10), "run": _button("Run")}
 
     def run_with_uploads() -> None:
