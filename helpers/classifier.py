@@ -20,7 +20,7 @@ COVERED = 0.05   # a class is covered when it holds at least this share of the c
 
 
 class DigitClassifier(nn.Module):
-    """(N, C, H, W) in [-1, 1] -> (N, num_classes) logits: LeNet (LeCun et al. 1998) with batch normalisation."""
+    """(N, C, H, W) in [-1, 1] -> (N, num_classes) logits: LeNet-style (LeCun et al. 1998), batch-normalised."""
 
     def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16, feature_dim: int = 128) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from helpers.toy_data import TWO_PI
 
 
 def _require_finite(values: Tensor, name: str) -> None:
-    """Raise unless every row is finite: NaN gives NaN scores, and eigvals on NaN/inf crashes oneMKL."""
+    """Raise unless every row is finite: NaN gives NaN scores, and eigvals on NaN/inf kills the process (oneMKL)."""
     bad = int((~torch.isfinite(values.reshape(len(values), -1))).any(dim=1).sum())
     if bad:
         raise ValueError(f"{name} holds NaN or inf in {bad} of its {len(values)} rows: they are not finite "

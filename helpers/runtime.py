@@ -40,8 +40,7 @@ class Runtime:
         return self.amp_dtype is not None
 
     def autocast(self) -> AbstractContextManager:
-        """torch.autocast with this runtime's dtype; with AMP off a plain no-op (torch 2.4 rejects a disabled
-        autocast for "mps")."""
+        """torch.autocast with this dtype; with AMP off a no-op (torch 2.4 rejects a disabled autocast on "mps")."""
         return nullcontext() if self.amp_dtype is None else torch.autocast(self.device.type, dtype=self.amp_dtype)
 
 

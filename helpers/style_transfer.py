@@ -173,7 +173,7 @@ def vgg19_features(pretrained: bool | None = None, calibration_images: Sequence[
                    device: torch.device | str = "cpu") -> VGGFeatures:
     """VGG19 up to conv5_1; pretrained=None: ImageNet weights if they can be had, else random ones (Kaiming
     normal, average pooling), each conv rescaled so that its ReLU output has mean square 1 on
-    `calibration_images` (as ranVGG, He et al. 2016), or one layer's Gram matrices dwarf the others."""
+    `calibration_images` (as ranVGG, He et al. 2016), else one layer's Gram matrices dwarf the others."""
     names = (*STYLE_LAYERS, CONTENT_LAYER)
     last = max(names, key=VGG19_RELUS.get)  # the deepest layer used
     relu, items = VGG19_RELUS[last]
