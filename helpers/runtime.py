@@ -76,9 +76,9 @@ def choose(verbose: bool = True) -> Runtime:
     return _CHOSEN
 
 
-def device(verbose: bool = True) -> torch.device:
+def device() -> torch.device:
     """The chosen device (see choose())."""
-    return choose(verbose).device
+    return choose().device
 
 
 def is_out_of_memory(error: BaseException) -> bool:
