@@ -85,8 +85,8 @@ def _controls(named: dict[str, ipywidgets.Widget], button: str, run: Callable[[]
 
 def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
                       steps: int = 500, live_plot=None) -> Controls:
-    """Sliders (learning rates, D steps per G step, noise dimension, N) and a "Train N steps" button that calls
-    train(controls.values()); a `live_plot` (a helpers.plotting.LivePlot) redraws just under it."""
+    """Sliders for the learning rates, D steps per G step, noise dimension and N, and a "Train N steps" button.
+    It calls train(controls.values()); a `live_plot` (a helpers.plotting.LivePlot) redraws just under it."""
     for name, value in (("lr_d", lr_d), ("lr_g", lr_g)):
         if not 1e-5 <= value <= 1e-1:
             raise ValueError(f"{name} must be between 1e-5 and 1e-1, got {value}")
@@ -140,8 +140,8 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
 
 def style_transfer_controls(run: Callable[[dict], None], size: int = 128, content_weight: float = 1.0,
                             style_weight: float = 1e4, tv_weight: float = 1e-3, steps: int = 100) -> Controls:
-    """Two uploads, sliders (the weights as powers of ten, image size, steps) and "Run", which calls run(the
-    sliders' values, with "content_bytes" and "style_bytes", None without an upload)."""
+    """Two uploads, sliders (content, style and TV weights as powers of ten; image size; steps) and "Run".
+    "Run" calls run(the sliders' values, with "content_bytes" and "style_bytes", None without an upload)."""
     if size not in IMAGE_SIZES:
         raise ValueError(f"size must be one of {list(IMAGE_SIZES)}, got {size}")
     power = math.floor(math.log10(style_weight))
@@ -167,8 +167,8 @@ def style_transfer_controls(run: Callable[[dict], None], size: int = 128, conten
 
 def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str], lr: float = 1e-3,
                   d_steps: int = 1, settings: Mapping[str, Mapping] | None = None) -> Controls:
-    """A "method" picker, "lr" and "d_steps" sliders and a "train" button: run(method, lr, d_steps). Picking a
-    method in `settings` ({method: {"lr": ..., "d_steps": ...}}) moves both sliders to its values."""
+    """A "method" picker, "lr" and "d_steps" (D:G step ratio) sliders and a "train" button: run(method, lr, d_steps).
+    Picking a method in `settings` ({method: {"lr": ..., "d_steps": ...}}) moves both sliders to its values."""
     methods, settings = list(methods), settings or {}
     for method, chosen in settings.items():
         if method not in methods or not {"lr", "d_steps"} <= set(chosen):
