@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = assignments(notebook_parameters(NOTEBOOK), args.set)
     judge = None
     if args.judge_width:
-        judge = train_classifier(load_images("mnist", train=True), steps=args.judge_steps, width=args.judge_width)
+        judge = train_classifier(load_images("mnist"), steps=args.judge_steps, width=args.judge_width)
 
         def print_readings(readings: dict) -> None:
             for name, (share, by_digit) in readings.items():

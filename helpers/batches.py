@@ -14,13 +14,9 @@ def _positive_int(value) -> bool:
 
 
 class ImageBatches:
-    """Batches (batch_size, C, H, W) float in [-1, 1] of uint8 images (N, C, H, W) or of ImageData, on their device.
-
-    Each pass is a permutation drawn from `generator` (which also draws the flips); a batch that runs past a pass
-    is completed from the next, so nothing is dropped. labels: yield (images, labels). flip: mirror each image with
-    probability 1/2. epochs: stop after this many passes (None: endless), the last batch smaller when it must be.
-    order, start: the first pass's permutation and its batches already done, to resume an interrupted epoch.
-    """
+    """Batches (B, C, H, W) in [-1, 1] of uint8 images (N, C, H, W) or ImageData, on their device, each pass a
+    permutation from `generator`; a batch that runs past a pass is completed from the next, nothing dropped (after
+    `epochs` passes the last is smaller). order, start: the first pass's permutation and batches done (a resume)."""
 
     def __init__(self, images, batch_size: int, generator: torch.Generator | None = None, labels: bool = False,
                  flip: bool = False, epochs: int | None = None, order: Tensor | None = None, start: int = 0) -> None:

@@ -55,8 +55,7 @@ def save_checkpoint(path: str | Path, **objects) -> Path:
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The dictionary saved at `path`, after checking every record's CRC-32; CorruptCheckpoint if it does not
-    verify."""
+    """The dictionary saved at `path`, every record's CRC-32 checked; CorruptCheckpoint if it does not verify."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path} (expected a file written by save_checkpoint)")
@@ -76,10 +75,9 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return state
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu", **objects) -> dict:
-    """read_checkpoint, then restore the objects passed by name in place, all or none; returns the dictionary
-    (for the plain values: step, fixed_noise, ...)."""
-    state = read_checkpoint(path, map_location)
+def load_checkpoint(path: str | Path, **objects) -> dict:
+    """read_checkpoint, then restore the named objects in place, all or none -> the dictionary (plain values too)."""
+    state = read_checkpoint(path)
     missing = [name for name in objects if name not in state]
     if missing:
         raise ValueError(f"checkpoint {path} has no {missing}; it holds {sorted(state)}")

@@ -1,6 +1,5 @@
-"""The course's digit classifier ("the judge"), trained once and cached, and the scores it gives generated
-images: a Fréchet distance on its features (FID's recipe, Heusel et al. 2017, on another, non-comparable
-scale), class coverage among the images it reads with confidence, and which digit an image shows."""
+"""The course's digit classifier ("the judge"), trained once and cached, and its scores for generated images:
+a Fréchet distance on its features (FID's recipe, Heusel et al. 2017, on its own scale) and class coverage."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +20,7 @@ COVERED = 0.05   # a class is covered when it holds at least this share of the c
 
 
 class DigitClassifier(nn.Module):
-    """(N, C, H, W) images in [-1, 1] -> (N, num_classes) logits; `features` gives (N, feature_dim). LeNet-style
-    (LeCun et al. 1998) with batch normalisation."""
+    """(N, C, H, W) in [-1, 1] -> (N, num_classes) logits: LeNet-style (LeCun et al. 1998), batch-normalised."""
 
     def __init__(self, num_classes: int = 10, channels: int = 1, width: int = 16, feature_dim: int = 128) -> None:
         super().__init__()
@@ -46,15 +44,14 @@ class DigitClassifier(nn.Module):
         return self.head(self.body(images))  # (N, num_classes) logits
 
 
-def classifier_path(dataset: str = "mnist", source: str = "torchvision") -> Path:
-    """Where the cached classifier lives: data_dir()/digit_judge_<dataset>_<source>.pt."""
+def classifier_path(dataset: str, source: str) -> Path:
+    """data_dir()/digit_judge_<dataset>_<source>.pt."""
     return data_dir() / f"digit_judge_{dataset_name(dataset)}_{source}.pt"
 
 
 @torch.no_grad()
-def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 1000) -> Tensor:
-    """fn over (N, C, H, W) images in [-1, 1] (or uint8) in eval mode, batch by batch on the classifier's device;
-    the result on the CPU."""
+def _batched(fn, classifier: DigitClassifier, images: Tensor) -> Tensor:
+    """fn over (N, C, H, W) images in [-1, 1] (or uint8), in eval mode on the classifier's device -> on the CPU."""
     channels = classifier.config["channels"]
     if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != channels:
         got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
@@ -63,7 +60,7 @@ def _batched(fn, classifier: DigitClassifier, images: Tensor, batch_size: int = 
     was_training = classifier.training
     classifier.eval()
     device = next(classifier.parameters()).device
-    out = [fn(images[i:i + batch_size].to(device, torch.float32)).cpu() for i in range(0, len(images), batch_size)]
+    out = [fn(batch.to(device, torch.float32)).cpu() for batch in images.split(1000)]
     classifier.train(was_training)
     return torch.cat(out)
 
@@ -86,14 +83,13 @@ def mix_readings(classifier: DigitClassifier, mixed: Tensor, a: Tensor, b: Tenso
     return (read == read_a).float().mean().item(), (read == read_b)[differ].float().mean().item()
 
 
-def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, lr: float = 3e-3,
-                     seed: int = 0, width: int = 16, verbose: bool = True) -> DigitClassifier:
-    """A DigitClassifier trained on ImageData (10% held out to measure accuracy), in eval mode. Digits restyled at
-    random are read by their shape, not their stroke; junk images, trained towards the uniform distribution,
-    leave it unsure of what no one could read."""
+def train_classifier(data: ImageData, steps: int = 600, width: int = 16, verbose: bool = True) -> DigitClassifier:
+    """Trained with 10% held out, returned in eval mode. Restyled digits teach it shape, not stroke; junk images,
+    trained towards the uniform distribution, leave it unsure of what no one could read."""
     if len(data) < 20:
         raise ValueError(f"need at least 20 images to train a classifier, got {len(data)}")
-    generator = torch.Generator().manual_seed(seed)
+    batch_size, lr = 128, 3e-3
+    generator = torch.Generator().manual_seed(0)
     order = torch.randperm(len(data), generator=generator).to(data.device)
     n_val = max(len(data) // 10, 10)
     val, train = order[:n_val], order[n_val:]
@@ -101,7 +97,7 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
     # The global random state is forked: dropout's draws repeat for a seed, and training the judge (or
     # loading it from the cache) leaves a lesson's own random draws as they were.
     with torch.random.fork_rng(devices=[data.device] if data.device.type == "cuda" else []):
-        torch.manual_seed(seed)
+        torch.manual_seed(0)
         model = DigitClassifier(num_classes=len(data.classes) or 10, channels=data.image_shape[0],
                                 width=width).to(data.device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
@@ -129,17 +125,17 @@ def train_classifier(data: ImageData, steps: int = 600, batch_size: int = 128, l
 
 
 def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", data: ImageData | None = None,
-                    retrain: bool = False, verbose: bool = True, steps: int = 600) -> DigitClassifier:
-    """The cached classifier for `dataset` on `device` (eval mode, frozen), trained and cached first if needed;
-    cached per data.source, so one trained offline never poses as one trained on all 60,000 images."""
+                    verbose: bool = True, steps: int = 600) -> DigitClassifier:
+    """Frozen, in eval mode; trained and cached first if needed, per data.source, so that one trained offline
+    never poses as one trained on all 60,000 images."""
     name = dataset_name(dataset)
     if data is None:
-        data = load_images(name, train=True, device=device, verbose=verbose)
+        data = load_images(name, device=device, verbose=verbose)
     elif data.name != name:
         raise ValueError(f"data holds {data.name!r} images but a {name!r} classifier was asked for")
     path = classifier_path(name, data.source)
     model = None
-    if path.is_file() and not retrain:
+    if path.is_file():
         try:
             state = read_checkpoint(path)
             model = DigitClassifier(**state["config"])
@@ -159,10 +155,8 @@ def load_classifier(dataset: str = "mnist", device: str | torch.device = "cpu", 
 
 
 class SampleScorer:
-    """Scores generated images against real ones (N, 1, 28, 28), shuffled once and halved: the reference every
-    score is measured against, and the held-out half, whose Fréchet distance at n images (`real_vs_real`) is
-    the floor for a score at n (the distance grows as n shrinks); n is at most N // 2 (`sample_size`).
-    """
+    """Real images (N, 1, 28, 28), shuffled once and halved: the reference every score is measured against, and
+    a held-out half whose distance at n images (`real_vs_real`) is the floor for a score at n ≤ N // 2."""
 
     def __init__(self, classifier: DigitClassifier, real_images: Tensor, confident: float = CONFIDENT) -> None:
         self.classifier, self.confident = classifier, confident
@@ -183,10 +177,9 @@ class SampleScorer:
         return self._floors[n]
 
     def score(self, fake_images: Tensor) -> dict:
-        """(M, 1, 28, 28) generated images -> on n = min(M, sample_size) of them (a fixed subset): fd, real_vs_real,
-        fractions (10,) of the confident reads (probability ≥ `confident`) in each class, coverage (the classes
-        holding at least COVERED of them), unreadable (the share read with less confidence), confidence (the mean
-        probability of the class read)."""
+        """(M, 1, 28, 28) -> on a fixed n = min(M, sample_size) of them: fd, real_vs_real, fractions (10,) of the
+        confident reads in each class, coverage (classes holding ≥ COVERED of them), unreadable (the rest's share),
+        confidence (the mean probability of the class read)."""
         n = min(int(fake_images.shape[0]), self.sample_size)
         if n < 2:
             raise ValueError(f"need at least 2 generated images to score, got {fake_images.shape[0]}")

@@ -119,10 +119,8 @@ def show_gram_matrices(grams: dict[str, Tensor]):
 def slope_map(discriminator: Callable[[Tensor], Tensor], lim: float, critic: bool = False,
               centres: Tensor | None = None, points: Tensor | None = None, title: str = "",
               resolution: int = 100, arrows: int = 15, device: str | torch.device = "cpu"):
-    """[-lim, lim]² coloured by what G raises at a point, log D(x) or a `critic`'s score, with its gradient.
-
-    `discriminator` maps (N, 2) points to (N, 1) logits, each from its own point. Returns the figure.
-    """
+    """[-lim, lim]² coloured by what G raises at a point, log D(x) or a `critic`'s score (from D's (N, 1) logits
+    of (N, 2) points), with its gradient; returns the figure."""
     def climbs(x: Tensor) -> Tensor:
         score = discriminator(x)
         if score.shape != (x.shape[0], 1):

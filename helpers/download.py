@@ -11,37 +11,35 @@ from pathlib import Path
 from torch.hub import download_url_to_file
 
 
-def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
+def file_digest(path: str | Path, algorithm: str) -> str:
     """The hex digest ("md5", "sha256", …) of a file."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, algorithm).hexdigest()
 
 
-def online(url: str, timeout: float = 3.0) -> bool:
+def online(url: str) -> bool:
     """Can we open a TCP connection to the host of `url`? (Fails at once when DNS does.)"""
     parts = urllib.parse.urlparse(url)
     port = parts.port or (80 if parts.scheme == "http" else 443)
     try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout):
+        with socket.create_connection((parts.hostname, port), timeout=3.0):
             return True
     except OSError:
         return False
 
 
-def _mismatch(path: Path, md5: str | None, sha256: str | None) -> str | None:
-    """The first checksum that `path` fails, said in words, or None when all given ones match."""
-    for algorithm, expected in (("md5", md5), ("sha256", sha256)):
-        if expected is not None and (got := file_digest(path, algorithm)) != expected.lower():
-            return f"{algorithm.upper()} {got} is not the expected {expected}"
-    return None
+def _mismatch(path: Path, md5: str | None) -> str | None:
+    """How `path` fails the MD5 `md5`, in words, or None when it matches or none is given."""
+    if md5 is None or (got := file_digest(path, "md5")) == md5.lower():
+        return None
+    return f"MD5 {got} is not the expected {md5}"
 
 
-def download(url: str, path: str | Path, md5: str | None = None, sha256: str | None = None,
-             show_progress: bool = True) -> Path:
+def download(url: str, path: str | Path, md5: str | None = None, show_progress: bool = True) -> Path:
     """`url` saved at `path`, unless a file there verifies -> path. ConnectionError when offline or on an HTTP
     error; ValueError when a checksum differs (the file is kept as `<name>.bad`); no checksum: says so."""
     path = Path(path)
-    if path.is_file() and _mismatch(path, md5, sha256) is None:
+    if path.is_file() and _mismatch(path, md5) is None:
         return path
     if not online(url):
         raise ConnectionError(f"cannot reach {urllib.parse.urlparse(url).hostname} (offline?)")
@@ -51,13 +49,13 @@ def download(url: str, path: str | Path, md5: str | None = None, sha256: str | N
         download_url_to_file(url, str(part), progress=show_progress)
     except urllib.error.HTTPError as error:
         raise ConnectionError(f"{url} answered HTTP {error.code}") from error
-    problem = _mismatch(part, md5, sha256)
+    problem = _mismatch(part, md5)
     if problem is not None:
         bad = path.with_name(path.name + ".bad")
         part.replace(bad)
         raise ValueError(f"{url}: {problem}; the file was kept as {bad} and not used")
     part.replace(path)
-    if md5 is None and sha256 is None:
+    if md5 is None:
         print(f"Downloaded {path.name}; no checksum is recorded for it, so it is NOT verified "
-              f"(its SHA-256 is {file_digest(path)}).")
+              f"(its MD5 is {file_digest(path, 'md5')}).")
     return path

@@ -1,9 +1,5 @@
-"""Face images for the DCGAN lesson: load_faces() -> Faces, uint8 (N, 3, S, S), from the first source that has
-them: a folder you name (the only one tried then); CelebA on disk (torchvision's layout under data_dir()/celeba);
-CelebA downloaded by torchvision, else from Université Laval's GRAAL server (the zip Poutyne's CelebA example
-uses, checked against torchvision's MD5); offline, the 100 LFW face crops scikit-image ships, saying so.
-Images are decoded once into a cache under data_dir()/faces/, CRC-checked on every load.
-"""
+"""Face images for the DCGAN lesson: your folder, CelebA (on disk, from torchvision, else the GRAAL mirror that
+Poutyne's CelebA example uses), or offline scikit-image's LFW crops; decoded once into a CRC-checked cache."""
 from __future__ import annotations
 
 import functools
@@ -146,10 +142,8 @@ DOWNLOADS = (  # where CelebA is downloaded from, in this order: (name, a URL of
 
 def load_faces(image_size: int = 64, folder: str | Path | None = None, download: bool = True,
                limit: int | None = None, verbose: bool = True) -> Faces:
-    """Faces as uint8 (N, 3, S, S): from `folder`, else CelebA (on disk, or downloaded), else offline LFW.
-
-    `limit` keeps the first `limit` images (a quicker first cache); `download=False` uses only what is on disk.
-    """
+    """uint8 (N, 3, S, S) from `folder` (then the only source), else CelebA, else offline LFW; `limit` keeps the
+    first `limit` images (a quicker first cache)."""
     if not isinstance(image_size, int) or isinstance(image_size, bool) or not 8 <= image_size <= 512:
         raise ValueError(f"image_size must be an int between 8 and 512 (64 for DCGAN), got {image_size!r}")
     say = print if verbose else (lambda *args: None)

@@ -1,6 +1,5 @@
-"""Image-to-image translation (lesson 08): pix2pix's U-Net and PatchGAN (Isola et al. 2017), CycleGAN's
-generator and pool of fakes (Zhu et al. 2017), paired photos (CMP Facades online, else crops of packaged
-photos at 4× lower resolution), scikit-learn's digits in MNIST's frame, and the scores."""
+"""Image-to-image translation (lesson 08): pix2pix's networks (Isola et al. 2017), CycleGAN's (Zhu et al. 2017),
+their data (paired photos, scikit-learn's digits in MNIST's frame) and their scores."""
 from __future__ import annotations
 
 import tarfile
@@ -38,12 +37,9 @@ FACADES_COUNTS = {"train": 400, "test": 106}
 
 class UNet(nn.Module):
     """pix2pix's U-Net: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1]; H, W divisible by 2**depth.
-
-    `depth` stride-2 convolutions (`downs`) halve the image, as many transposed ones (`ups`) double it back,
-    each after the first also taking the encoder's output of its size; `skip_forward(unet, x)`, the lesson's
-    exercise, runs them. residual=True predicts a change to the input, G(x) = tanh(atanh(0.99·x) + r(x)), r's
-    last layer starting at zero, as super-resolution networks add detail to the enlarged image (Kim et al. 2016).
-    """
+    `skip_forward(unet, x)`, the lesson's exercise, runs `downs` and `ups`, each up after the first also taking the
+    encoder's output of its size. residual=True predicts a change, G(x) = tanh(atanh(0.99·x) + r(x)), r's last
+    layer starting at zero, as super-resolution networks add detail to the enlarged image (Kim et al. 2016)."""
 
     def __init__(self, in_channels: int, out_channels: int, features: int, depth: int,
                  skip_forward: Callable[[nn.Module, Tensor], Tensor], residual: bool = False) -> None:
@@ -89,11 +85,8 @@ class ResidualBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """CycleGAN's generator, shrunk for 28×28 digits: (N, C, H, W) in [-1, 1] -> the same shape; H, W even.
-
-    Zhu et al.'s layout with 3×3 kernels and no normalisation layers (slow on a CPU at this size). It predicts
-    a change, G(x) = tanh(atanh(0.99·x) + r(x)), r's last layer starting at zero: a fresh G is the identity.
-    """
+    """CycleGAN's generator for 28×28 digits: (N, C, H, W) in [-1, 1] -> the same shape; H, W even. 3×3 kernels,
+    no normalisation (slow on a CPU at this size); G(x) = tanh(atanh(0.99·x) + r(x)), a fresh G the identity."""
 
     def __init__(self, channels: int = 1, features: int = 16, blocks: int = 2) -> None:
         super().__init__()
@@ -117,10 +110,8 @@ class ResnetGenerator(nn.Module):
 
 
 class PatchGAN(nn.Module):
-    """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch.
-
-    `layers` stride-2 4×4 convolutions, then two stride-1 ones (layers=3: Isola et al.'s 70×70 patches).
-    """
+    """pix2pix's PatchGAN: (N, in_channels, H, W) -> (N, 1, h, w) logits, one per overlapping patch: `layers`
+    stride-2 4×4 convolutions, then two stride-1 ones (layers=3: Isola et al.'s 70×70 patches)."""
 
     def __init__(self, in_channels: int = 6, features: int = 64, layers: int = 3, norm: str = "batch") -> None:
         super().__init__()
@@ -162,11 +153,8 @@ def receptive_field(conv_specs: list[tuple[int, int, int]]) -> int:
 
 
 class ImageBuffer:
-    """A pool of past fakes (Shrivastava et al. 2017; CycleGAN keeps 50): D sees a mix of old and new.
-
-    `mix(fakes)` (N, C, H, W) -> (N, C, H, W): the fakes while the pool fills; then each, with probability ½,
-    swaps places with a stored one, which D sees instead.
-    """
+    """A pool of past fakes (Shrivastava et al. 2017; CycleGAN keeps 50): `mix` gives the fakes while it fills,
+    then swaps each, with probability ½, for a stored one, so that D sees a mix of old and new."""
 
     def __init__(self, size: int = 50, generator: torch.Generator | None = None) -> None:
         self.size, self.generator, self.images = size, generator, []
@@ -201,12 +189,9 @@ class PairedImages:
 
 def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, scale: float = 0.5,
                 seed: int = 0) -> tuple[PairedImages, PairedImages]:
-    """(train, test) pairs of input (N, 3, size, size) -> photo (N, 3, size, size), uint8.
-
-    Random crops, mirrored at random, of every photo in PHOTOS resized by `scale`: training crops from the top
-    three quarters of each photo, test crops from the bottom quarter, so that no pixel is in both. The input is
-    the crop shrunk 4 times (box filter) and enlarged back (bicubic), as a camera with 4× fewer pixels a side sees it.
-    """
+    """(train, test) pairs of input -> photo (N, 3, size, size) uint8: random mirrored crops of PHOTOS resized by
+    `scale`, training from the top three quarters, test from the bottom quarter; the input is the crop shrunk 4×
+    (box filter) and enlarged back (bicubic), as a camera with 4× fewer pixels a side sees it."""
     rng = np.random.default_rng(seed)
     photos = [Image.fromarray(np.asarray(loader())[..., :3]) for loader in PHOTOS.values()]
     photos = [np.asarray(photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
@@ -235,11 +220,8 @@ def photo_pairs(size: int = 32, train_crops: int = 2000, test_crops: int = 200, 
 
 
 def load_facades(size: int = 128) -> tuple[PairedImages, PairedImages]:
-    """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8.
-
-    Downloads facades.tar.gz (about 30 MB) into data/ once; its authors publish no checksum, so the archive
-    is checked by its structure: 400 and 106 JPEGs of 512×256 pixels (photo | labels).
-    """
+    """(train, test) CMP Facades pairs (Tyleček & Šára 2013), labels (N, 3, S, S) -> photo, uint8. Downloaded once
+    (30 MB); with no published checksum, checked by structure: 400 and 106 JPEGs of 512×256 (photo | labels)."""
     root = data_dir() / "facades"
     if not all((root / split).is_dir() for split in FACADES_COUNTS):
         with tarfile.open(download(FACADES_URL, data_dir() / "facades.tar.gz")) as tar:
@@ -304,11 +286,8 @@ def print_per_digit(classifier: DigitClassifier, labels: Tensor, rows: dict[str,
 # --- Data: scikit-learn's 8×8 digits in MNIST's frame ---------------------------------------------
 
 def sklearn_digits(centre: str = "mass", mode: str = "bilinear") -> ImageData:
-    """scikit-learn's 1,797 8×8 digits in MNIST's frame: ImageData of (N, 1, 28, 28) uint8 images, (N,) labels.
-
-    MNIST's recipe (LeCun et al. 1998): each digit enlarged (`mode`: "bilinear" or "bicubic") into a 20×20
-    box, then shifted (bilinear) so its centre of mass is the image's centre; centre="box" centres the box.
-    """
+    """scikit-learn's 1,797 8×8 digits as ImageData (N, 1, 28, 28) by MNIST's recipe (LeCun et al. 1998): each
+    enlarged (`mode`) into a 20×20 box, then shifted so its centre of mass is the image's (centre="box": the box's)."""
     if centre not in ("mass", "box"):
         raise ValueError(f"centre must be 'mass' or 'box', got {centre!r}")
     if mode not in ("bilinear", "bicubic"):

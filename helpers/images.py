@@ -1,5 +1,4 @@
-"""Pixels as stored (uint8 in [0, 255]) and as the networks see them (float in [-1, 1], what a
-generator's tanh outputs): the two conversions every image lesson uses."""
+"""Pixels as stored (uint8 in [0, 255]) <-> as the networks see them (float in [-1, 1], a generator's tanh)."""
 from __future__ import annotations
 
 import torch
@@ -22,12 +21,12 @@ def to_uint8(images: Tensor) -> Tensor:
     return ((images.detach().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
 
 
-def _check_pixels(images: Tensor, name: str, tolerance: float = 1e-3) -> None:
-    """Raise unless the images hold no NaN and lie in [-1, 1] (give or take `tolerance`)."""
+def _check_pixels(images: Tensor, name: str) -> None:
+    """Raise unless the images hold no NaN and lie in [-1, 1] (give or take 1e-3)."""
     if images.isnan().any():  # clamp keeps NaN and .to(uint8) would turn it into 0 (black)
         raise ValueError(f"{name} got {int(images.isnan().sum())} NaN pixels of {images.numel()}: "
                          "the images are not finite (a diverged generator?)")
     low, high = (images.min().item(), images.max().item()) if images.numel() else (0.0, 0.0)
-    if low < -1 - tolerance or high > 1 + tolerance:
+    if low < -1.001 or high > 1.001:
         raise ValueError(f"{name} expects float images in [-1, 1], got values in [{low:.4g}, {high:.4g}] "
                          "(pixels in 0..255? to_float converts uint8 images)")

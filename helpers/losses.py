@@ -12,12 +12,9 @@ def _entropy(probabilities: Tensor) -> Tensor:
 
 
 def category_consistency_loss(category_logits: Tensor, moved_logits: Tensor, balance_weight: float = 1.0) -> Tensor:
-    """Q's category logits (N, K) on real images and on moved copies T(x) of them -> scalar (IMSAT, Hu et al. 2017).
-
-    KL(p(x) || p(T(x))) with p(x) held fixed: a digit and its slightly moved copy get the same category. Minus
-    balance_weight times the entropy of the batch-mean prediction (that of x and of T(x), averaged), so that
-    every category is used. It asks nothing of the labels.
-    """
+    """Q's category logits (N, K) on real images x and moved copies T(x) -> scalar (IMSAT, Hu et al. 2017):
+    KL(p(x) || p(T(x))), p(x) held fixed, so that a moved digit keeps its category, minus balance_weight times the
+    entropy of the batch-mean prediction (of x and T(x), averaged), so that every category is used."""
     if category_logits.ndim != 2 or category_logits.shape != moved_logits.shape:
         raise ValueError(f"category_logits and moved_logits must both be (N, K), got "
                          f"{tuple(category_logits.shape)} and {tuple(moved_logits.shape)}")

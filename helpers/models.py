@@ -148,8 +148,7 @@ def _feature_body(image_shape: tuple[int, int, int], hidden_dim: int, dropout: f
 
 
 class ConditionalGenerator(nn.Module):
-    """Noise (N, latent_dim) and labels (N,) -> images (N, C, H, W) in [-1, 1]; the noise goes in beside the
-    label's embedding (N, embed_dim)."""
+    """Noise (N, latent_dim) beside the labels' (N,) embedding (N, embed_dim) -> images (N, C, H, W) in [-1, 1]."""
 
     def __init__(self, latent_dim: int = 64, num_classes: int = 10, embed_dim: int = 10,
                  hidden_dim: int = 256, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:

@@ -14,13 +14,8 @@ from helpers.training import History
 
 
 class EpochBatches:
-    """Endless float batches (B, C, H, W) in [-1, 1] from uint8 images (N, C, H, W), one epoch after another.
-
-    Each epoch is a torch.randperm(N) order drawn at its first batch; its last batch is smaller when N is not
-    a multiple of batch_size. flip: mirror each image left-right with probability 1/2; channels_last: the
-    memory layout of a CUDA runtime. The state_dict (epochs done, batches done, this epoch's order) resumes
-    training in the middle of an epoch.
-    """
+    """Endless batches (B, C, H, W) in [-1, 1] of uint8 images (N, C, H, W), each epoch a randperm drawn at its
+    first batch (its last batch smaller when B does not divide N); the state_dict resumes in mid-epoch."""
 
     def __init__(self, images: Tensor, batch_size: int, flip: bool = False, channels_last: bool = False) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
@@ -64,9 +59,8 @@ class EpochBatches:
 
 
 class TrainingRun:
-    """One checkpoint file with what a run needs to continue: `objects` by name (anything with a state_dict,
-    restored in place, or tensors such as the fixed noise, copied back), the history and the batches.
-    A resume needs the same `config` (sizes, data)."""
+    """One checkpoint file with what a run needs to continue with the same `config`: the history, the batches and
+    `objects` by name (anything with a state_dict, restored in place, or tensors such as the fixed noise)."""
 
     def __init__(self, path: str | Path, config: dict, batches: EpochBatches, history: History, **objects) -> None:
         self.path, self.config = Path(path), config

@@ -40,8 +40,7 @@ class Runtime:
         return self.amp_dtype is not None
 
     def autocast(self) -> AbstractContextManager:
-        """torch.autocast with this runtime's dtype; with AMP off a plain no-op (torch 2.4 rejects a disabled
-        autocast for "mps")."""
+        """torch.autocast with this dtype; with AMP off a no-op (torch 2.4 rejects a disabled autocast on "mps")."""
         return nullcontext() if self.amp_dtype is None else torch.autocast(self.device.type, dtype=self.amp_dtype)
 
 
@@ -77,9 +76,9 @@ def choose(verbose: bool = True) -> Runtime:
     return _CHOSEN
 
 
-def device(verbose: bool = True) -> torch.device:
+def device() -> torch.device:
     """The chosen device (see choose())."""
-    return choose(verbose).device
+    return choose().device
 
 
 def is_out_of_memory(error: BaseException) -> bool:
@@ -133,8 +132,7 @@ def smoke_mode() -> bool:
 
 
 def _base(env: str, name: str) -> Path:
-    """$env if set, else <name> in the course checkout we run in (a folder holding helpers/ and solutions/),
-    else in the working folder (Colab)."""
+    """$env if set, else <name> in the course checkout we run in, else in the working folder (Colab)."""
     if os.environ.get(env):
         return Path(os.environ[env]).expanduser()
     here = Path.cwd().resolve()
@@ -232,13 +230,9 @@ def _problem(name: str, value, rule) -> str | None:
 
 
 def start(lesson: str, namespace: dict, rules: dict, smoke: dict | None = None) -> Path:
-    """The one call after a lesson's parameters cell: returns runs/<lesson>/, checked writable.
-
-    Checks each parameter named in `rules` (ParameterError naming each bad one): a rule is str, (int, low, high),
-    (float, low, high), (int | None, low, high) with inclusive bounds (None: unbounded), or a tuple of allowed
-    values. With GAN_COURSE_SMOKE=1 (CI) shrinks the numbers named in `smoke` to at most those values and says
-    so. Seeds everything with SEED when the lesson has one.
-    """
+    """The one call after a lesson's parameters cell -> runs/<lesson>/. ParameterError names each parameter that
+    breaks its rule: str, (kind, low, high) for int, float or int | None, bounds inclusive (None: unbounded), or a
+    tuple of allowed values. Smoke mode shrinks the numbers named in `smoke`, saying so; SEED seeds everything."""
     missing = [name for name in (*rules, *(smoke or {})) if name not in namespace]
     if missing:
         raise NameError(f"the parameters cell defines no {', '.join(missing)} (start() was asked to check it)")

@@ -1,5 +1,4 @@
-"""Neural style transfer (Gatys et al. 2016), the plumbing around lesson 04's losses and closure: images in
-and out, VGG19 features, the optimisers, and `run_style_transfer` for the widget and the benchmark."""
+"""Neural style transfer's plumbing around lesson 04's losses (Gatys et al. 2016): images, VGG19 features, the run."""
 from __future__ import annotations
 
 import io
@@ -84,10 +83,8 @@ def _rgb_uint8(array: np.ndarray) -> np.ndarray:
 
 def load_image(source, size: int | None = 256, square: bool = False,
                device: torch.device | str = "cpu") -> Tensor:
-    """A path, name in SAMPLES, uploaded bytes or (H, W[, C]) array -> (1, 3, H, W) float in [0, 1].
-
-    size: the longer side after resizing (None keeps the size); square: centre-crop to a square first.
-    """
+    """A path, name in SAMPLES, uploaded bytes or (H, W[, C]) array -> (1, 3, H, W) in [0, 1], the longer side
+    resized to `size` (None: kept), centre-cropped to a square first when `square`."""
     if size is not None and (not isinstance(size, (int, np.integer)) or not 16 <= size <= MAX_IMAGE_SIZE):
         raise ValueError(f"size must be an int from 16 to {MAX_IMAGE_SIZE} pixels (or None), got {size!r}")
     image = Image.fromarray(_rgb_uint8(_read(source)))
@@ -112,8 +109,8 @@ def to_numpy_image(image: Tensor) -> np.ndarray:
 
 def default_images(size: int = 256, online: bool = True, device: torch.device | str = "cpu"
                    ) -> tuple[Tensor, Tensor, str]:
-    """The lesson's (content, style) pair, each (1, 3, H, W) in [0, 1], and a line saying what they are: Chelsea
-    the cat (scikit-image) styled by The Starry Night, or offline by the Hubble Deep Field (scikit-image)."""
+    """(content, style) (1, 3, H, W) in [0, 1] and what they are: Chelsea the cat and The Starry Night, offline
+    the Hubble Deep Field (both from scikit-image)."""
     content = load_image("chelsea", size, device=device)
     if online:
         try:
@@ -131,8 +128,7 @@ def default_images(size: int = 256, online: bool = True, device: torch.device | 
 # --- VGG19 features ------------------------------------------------------------------------------
 
 def _vgg19_relus() -> dict[str, tuple[int, int]]:
-    """The paper's name of each VGG19 conv (conv1_1, conv1_2, conv2_1, …) -> (the index of its ReLU in
-    torchvision's `features`, how many items of torchvision's cfg "E" build the network up to it)."""
+    """conv1_1, conv1_2, … -> (its ReLU's index in torchvision's `features`, the items of cfg "E" up to it)."""
     relus, block, conv, modules = {}, 1, 0, 0
     for items, item in enumerate(cfgs["E"], start=1):  # channel counts, and "M" for a pool
         if item == "M":
@@ -175,13 +171,9 @@ class VGGFeatures(nn.Module):
 
 def vgg19_features(pretrained: bool | None = None, calibration_images: Sequence[Tensor] = (), seed: int = 0,
                    device: torch.device | str = "cpu") -> VGGFeatures:
-    """VGG19 up to conv5_1, giving the features of STYLE_LAYERS and CONTENT_LAYER. pretrained=None: ImageNet
-    weights if they can be had, else random.
-
-    Random weights (offline): torchvision's init (Kaiming normal) and average pooling, each conv rescaled so
-    that its ReLU output has mean square 1 on `calibration_images` (as ranVGG, He et al. 2016): else one
-    layer's Gram matrices dwarf the others in the style loss. The printed line says which one you got.
-    """
+    """VGG19 up to conv5_1; pretrained=None: ImageNet weights if they can be had, else random ones (Kaiming
+    normal, average pooling), each conv rescaled so that its ReLU output has mean square 1 on
+    `calibration_images` (as ranVGG, He et al. 2016), else one layer's Gram matrices dwarf the others."""
     names = (*STYLE_LAYERS, CONTENT_LAYER)
     last = max(names, key=VGG19_RELUS.get)  # the deepest layer used
     relu, items = VGG19_RELUS[last]
@@ -235,11 +227,8 @@ def make_optimizer(name: str, image: Tensor, lr: float = 0.02, lbfgs_iterations:
 def run_style_transfer(loss_fn: Callable[[Tensor], tuple[Tensor, dict[str, float]]], init: Tensor, steps: int,
                        make_closure: Callable, callback: Callable[[int, Tensor, dict[str, float]], None] | None = None
                        ) -> tuple[Tensor, list[dict[str, float]]]:
-    """L-BFGS on a copy of `init` (1, 3, H, W) for about `steps` evaluations of the lesson's loss_fn and closure.
-
-    Returns the image clamped to [0, 1] (only at the end: clamping behind L-BFGS's back breaks its curvature
-    estimates) and each evaluation's {term: float}; the line search may add a few evaluations to the last step.
-    """
+    """L-BFGS on a copy of `init` (1, 3, H, W) for `steps` evaluations (the line search may add a few) -> the
+    image clamped to [0, 1] only at the end (clamping breaks L-BFGS's curvature estimates), each {term: float}."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     image = init.detach().clone().requires_grad_(True)
@@ -305,6 +294,6 @@ def check_size_fits(size: int, device: torch.device | str) -> int:
 
 
 def out_of_memory_message(size: int, device: torch.device | str) -> str:
-    """What to tell the user after running out of device memory at `size` (see runtime.is_out_of_memory)."""
+    """What to tell the user after running out of device memory at `size`."""
     return (f"Out of memory at {size} px on {device}. Choose a smaller size (halving it needs a quarter "
             "of the memory), or restart the runtime to free memory held by earlier cells.")

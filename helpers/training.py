@@ -1,9 +1,4 @@
-"""steps(), the one helper around a lesson's training loop, and the History it logs to.
-
-    for step in steps(STEPS, history, log_every=100):   # progress bar; NaN stops; Ctrl-C stops after the step
-        ...                                            # the D step and the G step, in the lesson
-        step.log(d_loss=d_loss, g_loss=g_loss)
-"""
+"""steps(), the one helper around a lesson's training loop, the History it logs to, and lesson 01's D and G steps."""
 from __future__ import annotations
 
 import math
@@ -29,8 +24,7 @@ class TrainingDiverged(RuntimeError):
 
 def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: Tensor,
            d_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> Tensor:
-    """Lesson 01's D step with the loss as an argument -> d_loss, a one-number tensor left on the device
-    (reading it would make a GPU wait: steps() reads it when logging)."""
+    """Lesson 01's D step with the loss as an argument -> d_loss, left on the device (steps() reads it to log)."""
     if real.shape[0] != noise.shape[0]:
         raise ValueError(f"real batch and noise must have the same batch size, "
                          f"got {real.shape[0]} and {noise.shape[0]}")
@@ -47,8 +41,8 @@ def d_step(discriminator: nn.Module, generator: nn.Module, real: Tensor, noise: 
 
 def g_step(discriminator: nn.Module, generator: nn.Module, noise: Tensor,
            g_optimizer: torch.optim.Optimizer, criterion: nn.Module) -> Tensor:
-    """Lesson 01's non-saturating G step with the loss as an argument -> g_loss, a one-number tensor. D is frozen:
-    the gradient flows through D into G, but D's weight gradients, which its next step discards, are not built."""
+    """Lesson 01's non-saturating G step with the loss as an argument -> g_loss. D is frozen: the gradient flows
+    through it into G without building D's weight gradients, which its next step would discard."""
     trainable = [p for p in discriminator.parameters() if p.requires_grad]
     for p in trainable:
         p.requires_grad_(False)
@@ -112,8 +106,8 @@ def _nan_input_error(error: BaseException | None) -> TrainingDiverged | None:
 
 
 def _explain_nan_inputs_in_notebooks() -> None:
-    """Show BCELoss's NaN-input error, raised in a loop's body where steps() never sees it, as TrainingDiverged
-    in a notebook (a handler on the IPython shell). A shell with custom handlers of its own is left alone."""
+    """In a notebook, show BCELoss's NaN-input error, raised in a loop's body where steps() never sees it, as
+    TrainingDiverged (a shell with custom handlers of its own is left alone)."""
     shell = IPython.get_ipython()
     if shell is None or shell.custom_exceptions:
         return
@@ -134,8 +128,7 @@ def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
 
 
 class Step:
-    """The current step of a steps() loop: its number (from 0), where its numbers are logged, when to evaluate;
-    and the loop's state: the numbers not yet checked, the runs of losses at the cap, the Ctrl-C flag, the bar."""
+    """A steps() loop's current step (`number`, from 0) and its state: numbers not yet checked, runs at the cap."""
 
     def __init__(self, total: int, history: History, log_every: int, cap: float | None, bar: tqdm) -> None:
         self.total, self.history, self.log_every, self.cap, self.bar = total, history, log_every, cap, bar
@@ -204,11 +197,9 @@ class Step:
 
 def steps(total: int, history: History, log_every: int = 100, cap: float | None = None,
           desc: str = "training") -> Iterator[Step]:
-    """The steps from history.done up to `total`, with a progress bar; every log_every steps (and at the
-    last) the logged numbers go to `history`. A loss that turns NaN or inf, or with cap=BCE_CAP one pinned
-    at BCELoss's cap, stops training with TrainingDiverged and advice (in a notebook, so does BCELoss's own
-    error on NaN inputs). Ctrl-C lets the current step finish, then ends the loop: the models, optimizers
-    and history keep what was trained, and running the cell again continues from there."""
+    """The steps from history.done up to `total`, with a progress bar; every log_every steps (and at the last)
+    the logged numbers go to `history`. A loss that turns NaN or inf, or with cap=BCE_CAP one pinned at
+    BCELoss's cap, raises TrainingDiverged with advice. Ctrl-C ends the loop after the current step."""
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
         raise ValueError(f"total must be a number of steps (an int >= 0), got {total!r}")
     if not isinstance(log_every, int) or isinstance(log_every, bool) or log_every < 1:

@@ -11,6 +11,8 @@ from IPython.display import display
 LABEL = {"description_width": "initial"}  # labels at their natural width: a fixed one cuts long ones off
 SLIDER_LAYOUT = {"width": "auto", "max_width": "460px"}  # a slider shrinks in a narrow pane, its readout in view
 BUTTON_LAYOUT = {"width": "auto", "align_self": "flex-start"}  # as wide as its label, not stretched across a box
+LR_RANGE, MAX_D_STEPS = (1e-4, 1e-2), 5  # method_picker's sliders
+IMAGE_SIZES = (128, 192, 256, 384, 512)  # style_transfer_controls' choices
 
 
 @dataclass
@@ -84,9 +86,7 @@ def _controls(named: dict[str, ipywidgets.Widget], button: str, run: Callable[[]
 def training_controls(train: Callable[[dict], None], lr_d: float, lr_g: float, d_steps: int, latent_dim: int,
                       steps: int = 500, live_plot=None) -> Controls:
     """Sliders for the learning rates, D steps per G step, noise dimension and N, and a "Train N steps" button.
-
-    The button calls train(controls.values()); a `live_plot` (a helpers.plotting.LivePlot) redraws just under it.
-    """
+    It calls train(controls.values()); a `live_plot` (a helpers.plotting.LivePlot) redraws just under it."""
     for name, value in (("lr_d", lr_d), ("lr_g", lr_g)):
         if not 1e-5 <= value <= 1e-1:
             raise ValueError(f"{name} must be between 1e-5 and 1e-1, got {value}")
@@ -138,22 +138,19 @@ def new_samples_button(draw: Callable[[], None], description: str = "New samples
     return controls
 
 
-def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = (128, 192, 256, 384, 512),
-                            size: int = 128, content_weight: float = 1.0, style_weight: float = 1e4,
-                            tv_weight: float = 1e-3, steps: int = 100) -> Controls:
+def style_transfer_controls(run: Callable[[dict], None], size: int = 128, content_weight: float = 1.0,
+                            style_weight: float = 1e4, tv_weight: float = 1e-3, steps: int = 100) -> Controls:
     """Two uploads, sliders (content, style and TV weights as powers of ten; image size; steps) and "Run".
-
-    "Run" calls run(settings): the sliders' values, and "content_bytes" and "style_bytes" (None: no upload).
-    """
-    if size not in sizes:
-        raise ValueError(f"size must be one of {list(sizes)}, got {size}")
+    "Run" calls run(the sliders' values, with "content_bytes" and "style_bytes", None without an upload)."""
+    if size not in IMAGE_SIZES:
+        raise ValueError(f"size must be one of {list(IMAGE_SIZES)}, got {size}")
     power = math.floor(math.log10(style_weight))
     named = {"content_upload": ipywidgets.FileUpload(accept="image/*", description="your photo", layout=BUTTON_LAYOUT),
              "style_upload": ipywidgets.FileUpload(accept="image/*", description="your painting", layout=BUTTON_LAYOUT),
              "content_weight": _slider("content weight", content_weight, -2, 3, step=0.25, log=True),
              "style_weight": _slider("style weight", style_weight, power - 4, power + 4, step=0.25, log=True),
              "tv_weight": _slider("TV weight", max(tv_weight, 1e-6), -6, 1, step=0.25, log=True),
-             "size": ipywidgets.Dropdown(options=list(sizes), value=size, description="image size (px)", style=LABEL),
+             "size": ipywidgets.Dropdown(options=IMAGE_SIZES, value=size, description="image size (px)", style=LABEL),
              "steps": _slider("steps", steps, 10, 500, step=10), "run": _button("Run")}
 
     def run_with_uploads() -> None:
@@ -169,24 +166,21 @@ def style_transfer_controls(run: Callable[[dict], None], sizes: Sequence[int] = 
 
 
 def method_picker(run: Callable[[str, float, int], None], methods: Sequence[str], lr: float = 1e-3,
-                  d_steps: int = 1, lr_range: tuple[float, float] = (1e-4, 1e-2),
-                  max_d_steps: int = 5, settings: Mapping[str, Mapping] | None = None) -> Controls:
+                  d_steps: int = 1, settings: Mapping[str, Mapping] | None = None) -> Controls:
     """A "method" picker, "lr" and "d_steps" (D:G step ratio) sliders and a "train" button: run(method, lr, d_steps).
-
-    With `settings` ({method: {"lr": ..., "d_steps": ...}}), picking a method moves both sliders to its values.
-    """
+    Picking a method in `settings` ({method: {"lr": ..., "d_steps": ...}}) moves both sliders to its values."""
     methods, settings = list(methods), settings or {}
     for method, chosen in settings.items():
         if method not in methods or not {"lr", "d_steps"} <= set(chosen):
             raise ValueError(f"settings must map methods in {methods} to dicts with 'lr' and 'd_steps', "
                              f"got {method!r}: {chosen!r}")
     for method, chosen in {**settings, "the sliders": {"lr": lr, "d_steps": d_steps}}.items():
-        if not (lr_range[0] <= chosen["lr"] <= lr_range[1] and 1 <= chosen["d_steps"] <= max_d_steps):
-            raise ValueError(f"settings of {method}: lr={chosen['lr']} must lie in lr_range={lr_range} and "
-                             f"d_steps={chosen['d_steps']} in 1..{max_d_steps}")
+        if not (LR_RANGE[0] <= chosen["lr"] <= LR_RANGE[1] and 1 <= chosen["d_steps"] <= MAX_D_STEPS):
+            raise ValueError(f"settings of {method}: lr={chosen['lr']} must lie in {LR_RANGE[0]:g}..{LR_RANGE[1]:g} "
+                             f"and d_steps={chosen['d_steps']} in 1..{MAX_D_STEPS}")
     named = {"method": ipywidgets.Dropdown(options=methods, value=methods[0], description="method", style=LABEL),
-             "lr": _slider("learning rate", lr, math.log10(lr_range[0]), math.log10(lr_range[1]), 0.25, log=True),
-             "d_steps": _slider("D steps per G step", d_steps, 1, max_d_steps),
+             "lr": _slider("learning rate", lr, math.log10(LR_RANGE[0]), math.log10(LR_RANGE[1]), 0.25, log=True),
+             "d_steps": _slider("D steps per G step", d_steps, 1, MAX_D_STEPS),
              "train": _button("Train")}
 
     def on_pick(change) -> None:

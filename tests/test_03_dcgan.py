@@ -143,7 +143,7 @@ def test_lfw_faces_are_grey_in_three_channels():
 
 def test_offline_fallback_says_so(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("GAN_COURSE_DATA", str(tmp_path))
-    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(faces_module, "online", lambda url: False)
     faces = load_faces(image_size=32)
     out = capsys.readouterr().out
     assert faces.offline and len(faces) == 100 and faces.images.shape == (100, 3, 32, 32)
@@ -170,7 +170,7 @@ def test_downloads_are_tried_in_order_and_say_why_they_gave_nothing(monkeypatch,
         return run
     monkeypatch.setattr(faces_module, "DOWNLOADS", tuple((name, f"https://{name}.org/x", fetch(name))
                                                          for name in ("first", "second")))
-    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: reachable[url.startswith("https://second")])
+    monkeypatch.setattr(faces_module, "online", lambda url: reachable[url.startswith("https://second")])
     faces = load_faces(image_size=16, download=download)
     out = capsys.readouterr().out
     assert faces.offline and calls == fails, "the reachable sources, in order, each once"
@@ -189,7 +189,7 @@ def test_the_first_download_that_gives_celeba_ends_the_search(monkeypatch, tmp_p
         raise AssertionError("a source after the one that gave faces was tried")
     downloads = (("works", "https://a.org", unpack), ("never", "https://b.org", never))
     monkeypatch.setattr(faces_module, "DOWNLOADS", downloads)
-    monkeypatch.setattr(faces_module, "online", lambda url, timeout=3.0: True)
+    monkeypatch.setattr(faces_module, "online", lambda url: True)
     faces = load_faces(image_size=16, verbose=False)
     assert not faces.offline and faces.images.shape == (3, 3, 16, 16) and "CelebA" in faces.source
 

@@ -202,7 +202,7 @@ def test_picking_a_method_moves_the_sliders_to_its_settings():
 @pytest.mark.parametrize("settings, message", [
     ({"lsgan": {"lr": 1e-3, "d_steps": 1}}, "settings must map methods in"),
     ({"gan": {"lr": 1e-3}}, "settings must map methods in"),
-    ({"gan": {"lr": 1.0, "d_steps": 1}}, "lr=1.0 must lie in lr_range"),
+    ({"gan": {"lr": 1.0, "d_steps": 1}}, "lr=1.0 must lie in 0.0001..0.01"),
     ({"gan": {"lr": 1e-3, "d_steps": 9}}, "d_steps=9 in 1..5"),
 ])
 def test_method_settings_out_of_range_are_refused(settings, message):
