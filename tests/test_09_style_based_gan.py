@@ -155,7 +155,7 @@ def test_modulated_conv_equals_one_demodulated_weight_per_sample():
 
 def test_generator_shapes_and_styles_per_layer():
     torch.manual_seed(0)
-    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8, 4, 4))
+    g = solution.StyleGenerator(latent_dim=8, layers=((8, False), (8, True), (4, True), (4, False), (4, True)))
     z = torch.randn(3, 8)
     images = g(z)
     assert images.shape == (3, 1, 32, 32) and images.abs().max() <= 1
@@ -164,21 +164,27 @@ def test_generator_shapes_and_styles_per_layer():
     for layer in g.layers:
         layer.noise_strength.data.zero_()                                   # noise off: the output is a function of ws
     same = g.synthesis(solution.mix_styles(w, w, 2, g.num_layers))
-    assert torch.allclose(same, g.synthesis(w[:, None].expand(-1, 4, -1)))
+    assert torch.allclose(same, g.synthesis(w[:, None].expand(-1, 5, -1)))
     mixed = g.synthesis(solution.mix_styles(w, w.flip(0), 2, g.num_layers))
     assert not torch.allclose(mixed, same), "the fine layers' styles change nothing"
 
 
+def test_a_plain_layer_keeps_the_size_and_the_skip_sum_follows():
+    g = solution.StyleGenerator(latent_dim=8, layers=((8, False), (8, True), (4, False)))
+    assert g(torch.randn(2, 8)).shape == (2, 1, 8, 8) and g.layers[2].weight.shape == (4, 8, 3, 3)
+
+
 def test_generator_for_faces_has_five_resolutions_and_three_channels():
     torch.manual_seed(0)
-    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8, 4, 4, 4), image_channels=3)
+    g = solution.StyleGenerator(latent_dim=8, layers=((8, False), (8, True), (4, True), (4, True), (4, True)),
+                                image_channels=3)
     images = g(torch.randn(2, 8))
     assert images.shape == (2, 3, 64, 64) and g.num_layers == 5
     assert not torch.allclose(images[:, 0], images[:, 1]), "the three channels are copies of one"
 
 
 def test_mapping_normalises_each_z_over_its_own_numbers_whatever_the_batch_shape():
-    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8))
+    g = solution.StyleGenerator(latent_dim=8, layers=((8, False), (8, True)))
     z = torch.randn(2, 5, 8)
     assert torch.allclose(g.map(z), torch.stack([g.map(z[0]), g.map(z[1])]), atol=1e-6)
     assert torch.allclose(g.map(z[0]), g.map(3 * z[0]), atol=1e-5), "pixel norm: the scale of z does not matter"
@@ -208,7 +214,7 @@ def test_mix_readings_count_a_over_all_pairs_and_b_over_the_pairs_that_differ():
 
 
 def test_truncation_at_zero_gives_the_average_for_every_z():
-    g = solution.StyleGenerator(latent_dim=8, channels=(8, 8, 4, 4))
+    g = solution.StyleGenerator(latent_dim=8, layers=((8, False), (8, True), (4, True)))
     w_avg = solution.mean_w(g, 1000)
     w = solution.truncate(g, torch.randn(5, 8), 0.0, w_avg)
     assert torch.allclose(w, w_avg.expand(5, -1))
@@ -277,7 +283,7 @@ def test_faces_train_on_lesson_03s_data_path_and_skip_what_needs_the_digit_judge
         Image.fromarray(image).save(folder / f"{i}.png")
     ns = notebook_namespace(NOTEBOOK, parameters={"DATA": str(folder), "STEPS": 4, "BATCH_SIZE": 8,
                                                   "EVAL_EVERY": 2, "EVAL_SAMPLES": 16})
-    assert ns["train_images"].shape == (20, 3, 64, 64) and ns["generator"].num_layers == 5
+    assert ns["train_images"].shape == (20, 3, 64, 64) and ns["generator"].num_layers == 6
     assert ns["samples"].shape == (64, 3, 64, 64) and ns["history"].done == 4
     assert ns["discriminator"](torch.zeros(2, 3, 64, 64)).shape == (2, 1)
     assert sorted(p.name for p in (tmp_path / LESSON).iterdir()) == ["summary.json", "training.png"]
@@ -300,7 +306,7 @@ def test_a_crossover_outside_the_layers_stops_at_the_parameters(monkeypatch, tmp
     monkeypatch.setenv("GAN_COURSE_RUNS", str(tmp_path))
     monkeypatch.setenv("GAN_COURSE_SMOKE", "1")
     with pytest.raises(ParameterError, match="CROSSOVER"):
-        notebook_namespace(NOTEBOOK, parameters={"CROSSOVER": 4})
+        notebook_namespace(NOTEBOOK, parameters={"CROSSOVER": 5})
 
 
 def run_main_loop(ns: dict, interrupt_at: int) -> None:

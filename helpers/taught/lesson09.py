@@ -46,16 +46,16 @@ class StyleLayer(nn.Module):
 
 
 class StyleGenerator(nn.Module):
-    """z (N, latent_dim) -> images (N, image_channels, R, R) in [-1, 1]: a constant 4×4, a StyleLayer per 2× size."""
+    """z (N, latent_dim) -> images (N, C, R, R) in [-1, 1]: a constant 4×4, then a StyleLayer per (width, up)."""
 
-    def __init__(self, latent_dim: int, channels: tuple, mapping_layers: int = 2, image_channels: int = 1) -> None:
+    def __init__(self, latent_dim: int, layers: tuple, mapping_layers: int = 2, image_channels: int = 1) -> None:
         super().__init__()
-        self.latent_dim, self.num_layers = latent_dim, len(channels)
+        self.latent_dim, self.num_layers = latent_dim, len(layers)
         self.mapping = nn.Sequential(*[m for _ in range(mapping_layers)
                                        for m in (nn.Linear(latent_dim, latent_dim), nn.LeakyReLU(0.2))])
-        self.constant = nn.Parameter(torch.randn(1, channels[0], 4, 4))         # the learned input
-        self.layers = nn.ModuleList([StyleLayer(channels[0], channels[0], latent_dim, False, image_channels)] + [
-            StyleLayer(c_in, c_out, latent_dim, True, image_channels) for c_in, c_out in zip(channels, channels[1:])])
+        self.constant = nn.Parameter(torch.randn(1, layers[0][0], 4, 4))        # the learned input
+        self.layers = nn.ModuleList([StyleLayer(c_in, c_out, latent_dim, up, image_channels)  # up: 2× the size
+                                     for (c_in, _), (c_out, up) in zip(layers[:1] + layers[:-1], layers)])
 
     def map(self, z: Tensor) -> Tensor:
         """z (..., latent_dim) -> w (..., latent_dim), z first scaled to a mean square of 1."""
@@ -66,8 +66,8 @@ class StyleGenerator(nn.Module):
         x = self.constant.expand(ws.shape[0], -1, -1, -1)                      # (N, C, 4, 4)
         image = 0.0
         for i, layer in enumerate(self.layers):
-            x, rgb = layer(x, ws[:, i])                                         # 4, 8, 16, 32 (faces: 64) pixels
-            if i > 0:
+            x, rgb = layer(x, ws[:, i])                                         # 4, 8, 16, 16, 32 (faces: 64) pixels
+            if layer.up:
                 image = nn.functional.interpolate(image, scale_factor=2, mode="bilinear", align_corners=False)
             image = image + rgb                                                 # StyleGAN2's skip sum
         return torch.tanh(image)
