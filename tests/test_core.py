@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import torch
 from torch import nn
 
+import helpers
 from helpers import runtime
 from helpers.runtime import ParameterError
 from helpers.training import BCE_CAP, History, TrainingDiverged, steps
@@ -313,3 +315,10 @@ def test_make_run_refuses_a_runs_variable_that_names_a_file(tmp_path, monkeypatc
     assert run_lessons.main(["01"]) == 2  # the script's exit status: sys.exit(main(argv))
     err = capsys.readouterr().err
     assert "GAN_COURSE_RUNS" in err and "is a file" in err
+
+
+def test_helpers_docstring_lists_every_module_and_only_those():
+    listed = re.findall(r"^    (\w+)\s", helpers.__doc__, re.M)
+    present = sorted(p.stem for p in (ROOT / "helpers").glob("*.py") if p.stem != "__init__") + sorted(
+        p.parent.name for p in (ROOT / "helpers").glob("*/__init__.py"))
+    assert sorted(listed) == sorted(present), f"helpers/__init__.py lists {sorted(listed)}, helpers/ holds {present}"
