@@ -72,6 +72,17 @@ def conv_with_eps_outside_the_root(x, weight, styles, up=False, demodulate=True,
     return y * (torch.rsqrt(_norms(weight, styles)) + eps)[:, :, None, None] if demodulate else y
 
 
+def conv_ignoring_the_styles(x, weight, styles, up=False, demodulate=True, eps=1e-8):
+    ones = torch.ones_like(styles)
+    y = _modulated(x, weight, ones, up)
+    return y * torch.rsqrt(_norms(weight, ones) + eps)[:, :, None, None] if demodulate else y
+
+
+def conv_demodulated_without_modulating(x, weight, styles, up=False, demodulate=True, eps=1e-8):
+    y = _modulated(x, weight, torch.ones_like(styles), up)
+    return y * torch.rsqrt(_norms(weight, styles) + eps)[:, :, None, None] if demodulate else y
+
+
 def mix_swapped(w_a, w_b, crossover, num_layers):
     return torch.stack([w_b if i < crossover else w_a for i in range(num_layers)], dim=1)
 
@@ -113,6 +124,8 @@ def test_checks_accept_the_solution(capsys):
     (conv_with_one_norm_per_sample, "summed over the output channels"),
     (conv_always_demodulated, "although demodulate=False"),
     (conv_with_eps_outside_the_root, "eps inside"),
+    (conv_ignoring_the_styles, "never applied"),
+    (conv_demodulated_without_modulating, "only the division uses the styles"),
 ])
 def test_modulated_conv_check_names_the_mistake(answer, named):
     with pytest.raises(CheckFailed, match=named):

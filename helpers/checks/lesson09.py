@@ -44,8 +44,11 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
                 conv(weight, styles.mean(0, keepdim=True).expand_as(styles), demodulate),
             f"for {what}, the output is multiplied by the norm: demodulation divides by it.":
                 conv(weight, styles) * norms,
-            f"for {what}, the styles scale the output channels: they scale the *input* channels.":
-                conv(weight, torch.ones_like(styles)),
+            f"for {what}, the styles were never applied: multiply x's input channels by them before `conv`.": [
+                conv(weight, torch.ones_like(styles)), conv(weight, torch.ones_like(styles), demodulate)],
+            **({} if not demodulate else {
+                f"for {what}, only the division uses the styles: multiply x's input channels by them before `conv`.":
+                    conv(weight, torch.ones_like(styles)) / norms}),
         }, f"for {what} the output differs from convolving each sample with its own modulated weight (largest "
            f"difference {(got - expected).abs().max():.3g}).", "modulate the input, run `conv` once, then scale.")
     zero = styles.clone()
