@@ -199,7 +199,9 @@ def wait_for(page, check, timeout_s: float, what: str):
             return value
         if time.monotonic() > deadline:
             page.screenshot(path=str(SCREENSHOTS / "timeout.png"))
-            pytest.fail(f"{what}: not after {timeout_s:.0f} s (screenshot runs/browser/timeout.png)")
+            (SCREENSHOTS / "timeout.html").write_text(page.content())  # the output areas' DOM, to tell why
+            pytest.fail(f"{what}: not after {timeout_s:.0f} s (screenshot runs/browser/timeout.png, page "
+                        "runs/browser/timeout.html)")
         page.wait_for_timeout(500)
 
 
