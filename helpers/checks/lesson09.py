@@ -30,6 +30,7 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
                           "(N, C_out, H, W), or (N, C_out, 2H, 2W) when up.")
         norms = (styles.square() @ weight.square().sum((2, 3)).t() + 1e-8).sqrt()[:, :, None, None]  # (N, C_out)
         per_sample_norms = styles.square() @ weight.square().sum((0, 2, 3)) + 1e-8                    # (N,)
+        unstyled = conv(weight, torch.ones_like(styles))                                              # no style
         expect(got, expected, {
             f"for {what}, it is not demodulated: divide each output channel by its norm.": conv(weight, styles),
             f"for {what}, it is demodulated with the norm of the weights alone, not of the *modulated* weights.":
@@ -45,10 +46,10 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
             f"for {what}, the output is multiplied by the norm: demodulation divides by it.":
                 conv(weight, styles) * norms,
             f"for {what}, the styles were never applied: multiply x's input channels by them before `conv`.": [
-                conv(weight, torch.ones_like(styles)), conv(weight, torch.ones_like(styles), demodulate)],
+                unstyled, conv(weight, torch.ones_like(styles), demodulate)],
             **({} if not demodulate else {
                 f"for {what}, only the division uses the styles: multiply x's input channels by them before `conv`.":
-                    conv(weight, torch.ones_like(styles)) / norms}),
+                    unstyled / norms}),
         }, f"for {what} the output differs from convolving each sample with its own modulated weight (largest "
            f"difference {(got - expected).abs().max():.3g}).", "modulate the input, run `conv` once, then scale.")
     zero = styles.clone()
