@@ -278,7 +278,7 @@ def test_smoke_run_writes_the_outputs(lesson):
             assert set(row) == {"psi", "fd", "classes", "confidence"}
             assert row["fd"] >= 0 and 0 <= row["classes"] <= 10 and 0 < row["confidence"] <= 1
     towards_mean = json.loads((run_dir / "truncation.json").read_text())
-    assert table[-1]["psi"] == 0.0 and table[-1] != towards_mean[-1]  # ψ = 0: ten centres, not the one w̄
+    assert table[-1]["psi"] == 0.0 and table[-1] != towards_mean[-1]  # ψ = 0: twenty centres, not the one w̄
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["smoke"] is True and summary["crossover"] == ns["CROSSOVER"] and summary["headline"]
 

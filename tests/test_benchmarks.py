@@ -187,5 +187,12 @@ def test_bench_09_smoke_runs_the_lesson_and_a_dcgan_of_its_size(monkeypatch, cap
     for text in ("seed 0: style-based FD", "| DCGAN FD", "mixes read as A/B by crossover 1:", "median over 1 seeds",
                  "targets: 10/10 classes:"):
         assert text in out, f"expected {text!r} in the benchmark's output"
+    targets = out.split("targets:")[1]
+    assert "towards w̄" in targets and "towards the nearest centre" in targets  # both truncation tables judged
+    trades, one = bench.trades_variety_for_confidence, dict(confidence=0.96, classes=10, fd=12.0)
+    assert trades(one, dict(confidence=0.97, classes=10, fd=30.0))      # more confident, a higher FD
+    assert trades(one, dict(confidence=0.97, classes=9, fd=11.0))       # more confident, a class lost
+    assert not trades(one, dict(confidence=0.95, classes=9, fd=50.0))   # less confident
+    assert not trades(one, dict(confidence=0.97, classes=10, fd=11.0))  # nothing paid for it
     dcgan = bench.dcgan_of_size(64, 179_232)
     assert abs(sum(p.numel() for p in dcgan.parameters()) - 179_232) < 12_000
