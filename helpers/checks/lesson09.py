@@ -30,23 +30,24 @@ def check_modulated_conv(modulated_conv: Callable) -> None:
                           "(N, C_out, H, W), or (N, C_out, 2H, 2W) when up.")
         norms = (styles.square() @ weight.square().sum((2, 3)).t() + 1e-8).sqrt()[:, :, None, None]  # (N, C_out)
         per_sample_norms = styles.square() @ weight.square().sum((0, 2, 3)) + 1e-8                    # (N,)
-        unstyled = conv(weight, torch.ones_like(styles))                                              # no style
+        ones = torch.ones_like(styles)                                                                # no style
+        modulated, unstyled = conv(weight, styles), conv(weight, ones)                                # undivided
         expect(got, expected, {
-            f"for {what}, it is not demodulated: divide each output channel by its norm.": conv(weight, styles),
+            f"for {what}, it is not demodulated: divide each output channel by its norm.": modulated,
             f"for {what}, it is demodulated with the norm of the weights alone, not of the *modulated* weights.":
                 conv(weight * weight.square().sum((1, 2, 3), keepdim=True).add(1e-8).rsqrt(), styles),
             f"for {what}, the norm is summed over the output channels: each output channel has its own norm.": [
-                conv(weight * weight.square().sum((0, 2, 3), keepdim=True).add(1e-8).rsqrt(), torch.ones_like(styles)),
-                conv(weight, styles) * per_sample_norms.rsqrt()[:, None, None, None]],
+                conv(weight * weight.square().sum((0, 2, 3), keepdim=True).add(1e-8).rsqrt(), ones),
+                modulated * per_sample_norms.rsqrt()[:, None, None, None]],
             **({} if demodulate else {
                 f"for {what}, it is demodulated although demodulate=False: toRGB skips the division.":
                     conv(weight, styles, True)}),
             f"for {what}, every sample got the same weight: the scale is one factor per sample and output channel.":
                 conv(weight, styles.mean(0, keepdim=True).expand_as(styles), demodulate),
             f"for {what}, the output is multiplied by the norm: demodulation divides by it.":
-                conv(weight, styles) * norms,
+                modulated * norms,
             f"for {what}, the styles were never applied: multiply x's input channels by them before `conv`.": [
-                unstyled, conv(weight, torch.ones_like(styles), demodulate)],
+                unstyled, conv(weight, ones, demodulate)],
             **({} if not demodulate else {
                 f"for {what}, only the division uses the styles: multiply x's input channels by them before `conv`.":
                     unstyled / norms}),
